@@ -1,0 +1,42 @@
+"""The exceptions improviser raises.
+
+Every error a user can cause is an :class:`ImproviserError`; each subclass is also the
+built-in exception it resembles, so callers may catch either::
+
+    ImproviserError
+    ├── ConfigError(ValueError)      a wrong key or value in a TOML file or on the CLI
+    ├── MidiFileError(ValueError)    a malformed, empty or oversized MIDI file
+    ├── ModelError(ValueError)       a missing, corrupt or incompatible model file
+    ├── PortError(OSError)           an unknown, vanished or unusable MIDI port
+    └── MqttError(ConnectionError)   a broker that cannot be reached
+
+The CLI prints such an error as one line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "ImproviserError", "MidiFileError", "ModelError", "MqttError", "PortError"]
+
+
+class ImproviserError(Exception):
+    """Base of every error a user can cause; printed as one line by the CLI."""
+
+
+class ConfigError(ImproviserError, ValueError):
+    """A configuration key or value is wrong."""
+
+
+class MidiFileError(ImproviserError, ValueError):
+    """A MIDI file cannot be read or written."""
+
+
+class ModelError(ImproviserError, ValueError):
+    """A model file is missing, corrupt or does not match what is asked of it."""
+
+
+class PortError(ImproviserError, OSError):
+    """A MIDI port cannot be found, opened or kept."""
+
+
+class MqttError(ImproviserError, ConnectionError):
+    """The MQTT broker cannot be reached or refuses us."""
