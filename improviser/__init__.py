@@ -1,0 +1,44 @@
+"""improviser: a real-time MIDI improviser built on an LSTM note model.
+
+The public API, importable without TensorFlow::
+
+    from improviser import Note, read_midi, write_midi, encode, decode, NumpyEngine
+"""
+
+from improviser.encoding import Distribution, Token, decode, encode
+from improviser.errors import (
+    ConfigError,
+    ImproviserError,
+    MidiFileError,
+    ModelError,
+    MqttError,
+    PortError,
+)
+from improviser.inference import NumpyEngine, StepModel
+from improviser.notes import Note, Score, extract_melody, read_midi, write_midi
+from improviser.sampling import SamplingParams, sample
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "Distribution",
+    "ImproviserError",
+    "MidiFileError",
+    "ModelError",
+    "MqttError",
+    "Note",
+    "NumpyEngine",
+    "PortError",
+    "SamplingParams",
+    "Score",
+    "StepModel",
+    "Token",
+    "__version__",
+    "decode",
+    "encode",
+    "extract_melody",
+    "read_midi",
+    "sample",
+    "write_midi",
+]

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``improviser bench``: each prints a table or JSON with p50/p99."""

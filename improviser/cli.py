@@ -1,0 +1,234 @@
+"""The ``improviser`` command line (typer).
+
+Every option also lives in the TOML config (``--config FILE``); an option given on the
+command line wins over the file. A user's mistake (:class:`ImproviserError`) is printed
+as one line on stderr with exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from improviser.config import Config, load_config, with_overrides
+from improviser.errors import ConfigError, ImproviserError
+from improviser.paths import DEFAULT_MODEL
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="improviser",
+    help="A real-time MIDI improviser: train, generate, evaluate, play live.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (see config/default.toml).")
+]
+
+
+def _config(path: Path | None) -> Config:
+    return load_config(path)
+
+
+def _units(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"--lstm-units must be comma-separated integers, got {text!r}") from exc
+
+
+@app.command()
+def train(
+    data: Annotated[list[Path], typer.Argument(help="MIDI files or directories of them.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model file to write (.keras).")],
+    config: ConfigOpt = None,
+    objective: Annotated[
+        str | None, typer.Option(help="classes (default) or regression (the notebook's model).")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Most epochs to train.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Sequences per batch.")] = None,
+    window: Annotated[int | None, typer.Option(help="Notes of context (live window).")] = None,
+    seq_len: Annotated[int | None, typer.Option(help="Training sequence length.")] = None,
+    lstm_units: Annotated[str | None, typer.Option(help="LSTM sizes, e.g. 256,128,64.")] = None,
+    dropout: Annotated[float | None, typer.Option(help="Dropout between LSTM layers.")] = None,
+    checkpoint_every: Annotated[int | None, typer.Option(help="Checkpoint every N epochs.")] = None,
+    patience: Annotated[int | None, typer.Option(help="Early-stopping patience (epochs).")] = None,
+    max_minutes: Annotated[float | None, typer.Option(help="Stop after this long.")] = None,
+    resume: Annotated[Path | None, typer.Option(help="Checkpoint (.keras) to resume.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the split and training.")] = None,
+) -> None:
+    """Train a model on MIDI files; writes MODEL.keras, .json, .npz and .history.csv."""
+    from improviser.train import train as run_train  # noqa: PLC0415
+
+    cfg = with_overrides(
+        _config(config),
+        data={"window": window, "seq_len": seq_len, "seed": seed},
+        model={"objective": objective, "lstm_units": _units(lstm_units), "dropout": dropout},
+        train={
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "checkpoint_every": checkpoint_every,
+            "patience": patience,
+            "max_minutes": max_minutes,
+        },
+    )
+    from improviser.progress import TrainingProgress  # noqa: PLC0415
+
+    with TrainingProgress(console) as progress:
+        result = run_train(data, out, cfg, resume=resume, report=progress.report)
+    hist = result.history
+    last = {k: v[-1] for k, v in hist.items() if v}
+    console.print(
+        f"saved [bold]{result.model_path}[/] after {result.epochs} epochs in "
+        f"{result.seconds:.0f} s ({result.notes_per_second:,.0f} notes/s); "
+        + ", ".join(f"{k} {v:.4f}" for k, v in sorted(last.items()))
+    )
+
+
+@app.command()
+def generate(
+    seed: Annotated[Path, typer.Option("--seed", "-s", help="Seed MIDI file to continue.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="MIDI file to write.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")] = DEFAULT_MODEL,
+    config: ConfigOpt = None,
+    notes: Annotated[int | None, typer.Option(help="Notes to generate.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling mass.")] = None,
+    top_k: Annotated[int | None, typer.Option(help="Keep the k likeliest pitches.")] = None,
+    random_seed: Annotated[int | None, typer.Option(help="Seed of the sampler.")] = None,
+    include_seed: Annotated[
+        bool | None, typer.Option("--include-seed/--no-include-seed", help="Write the seed too.")
+    ] = None,
+) -> None:
+    """Continue a seed melody and write it as a MIDI file."""
+    from improviser.generate import generate as run_generate  # noqa: PLC0415
+
+    cfg = with_overrides(
+        _config(config),
+        generate={
+            "notes": notes,
+            "temperature": temperature,
+            "top_p": top_p,
+            "top_k": top_k,
+            "seed": random_seed,
+            "include_seed": include_seed,
+        },
+    )
+    result = run_generate(model, seed, out, cfg.generate)
+    seconds = max((n.end for n in result.notes), default=0.0) - min(
+        (n.start for n in result.notes), default=0.0
+    )
+    console.print(
+        f"wrote [bold]{result.path}[/]: {result.seed_notes} seed notes + {len(result.notes)} "
+        f"generated ({seconds:.1f} s at {result.bpm:.0f} bpm)"
+    )
+
+
+@app.command()
+def evaluate(
+    data: Annotated[list[Path], typer.Argument(help="Held-out MIDI files or directories.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")] = DEFAULT_MODEL,
+    train: Annotated[
+        list[Path] | None, typer.Option(help="Fit the baselines on these instead.")
+    ] = None,
+    regression_model: Annotated[
+        Path | None, typer.Option(help="Notebook regression model to score as a baseline.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score a model and the baselines on held-out files (bits/note, accuracy)."""
+    from improviser.evaluate import evaluate as run_evaluate  # noqa: PLC0415
+
+    result = run_evaluate(
+        model,
+        data,
+        train=train,
+        regression_model=regression_model,
+        progress=None if as_json else (lambda msg: console.print(f"[dim]{msg}…[/]")),
+    )
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print_evaluation(result)
+
+
+def print_evaluation(result: dict[str, Any]) -> None:
+    """The evaluation as a table."""
+    table = Table(title=f"{result['files']} held-out files, {result['notes']} notes")
+    table.add_column("model")
+    table.add_column("pitch bits/note", justify="right")
+    table.add_column("accuracy", justify="right")
+    table.add_column("top-5", justify="right")
+    if "bits_per_note" in result:
+        table.add_row(
+            "[bold]improviser[/]",
+            f"{result['bits_per_note']:.3f}",
+            f"{result['accuracy']:.3f}",
+            f"{result.get('top5', float('nan')):.3f}",
+        )
+    for name, row in result["baselines"].items():
+        table.add_row(
+            name,
+            f"{row['bits_per_note']:.3f}",
+            f"{row['accuracy']:.3f}",
+            f"{row['top5']:.3f}" if "top5" in row else "-",
+        )
+    Console().print(table)
+    if "ioi_bits" in result:
+        Console().print(
+            f"rhythm: IOI {result['ioi_bits']:.3f} bits ({result['ioi_accuracy']:.3f} acc), "
+            f"duration {result['duration_bits']:.3f} bits ({result['duration_accuracy']:.3f} acc)"
+        )
+
+
+@app.command()
+def plot(
+    source: Annotated[Path, typer.Argument(help="A .mid (piano roll) or a model (curves).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write.")] = None,
+) -> None:
+    """Draw a piano roll of a MIDI file, or the training curves of a model."""
+    from improviser.plot import plot_pianoroll, plot_training  # noqa: PLC0415
+
+    target = out or source.with_suffix(".png")
+    if source.suffix in (".keras", ".json"):
+        written = plot_training(source, target)
+    else:
+        written = plot_pianoroll(source, target)
+    console.print(f"wrote [bold]{written}[/]")
+
+
+def _register_extensions() -> None:
+    from improviser.bench.cli import register as register_bench  # noqa: PLC0415
+
+    register_bench(app)
+    try:
+        from improviser.live.cli import register as register_live  # noqa: PLC0415
+    except ImportError:  # the live commands arrive in their own module
+        return
+    register_live(app)
+
+
+_register_extensions()
+
+
+def main() -> None:
+    """Console-script entry point: one line and exit 2 for a user's mistake."""
+    try:
+        app(standalone_mode=True)
+    except ImproviserError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,230 @@
+"""Held-out evaluation of a model against baselines fit on the same training files.
+
+The model is scored the way it plays: the streaming engine steps through each held-out
+piece from a zero state, and each note is scored on the distribution predicted before it
+(the first note of a piece, which has no context, is not scored, for the baselines
+either). Files the model trained or validated on, and copies of them (same content key),
+are left out of DATA automatically, so the training corpus directory can be passed as is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from improviser.baselines import (
+    NgramModel,
+    UnigramModel,
+    gaussian_pitch_probs,
+    regression_predict,
+)
+from improviser.config import DataConfig
+from improviser.dataset import Piece, load_corpus, pitch_windows
+from improviser.errors import ModelError
+from improviser.inference import NumpyEngine, read_metadata
+
+__all__ = ["NGRAM_ORDERS", "Scores", "evaluate"]
+
+NGRAM_ORDERS = (1, 2, 3, 4, 5, 6)
+_EPS = 1e-12
+
+
+@dataclass
+class Scores:
+    """Running sums of log-loss and hits for one field."""
+
+    bits: float = 0.0
+    hits: int = 0
+    top5: int = 0
+    count: int = 0
+
+    def add(self, probs: npt.NDArray[np.float64], target: int, top5: bool = False) -> None:
+        """Score one prediction."""
+        self.bits -= math.log2(max(float(probs[target]), _EPS))
+        best = int(np.argmax(probs))
+        self.hits += best == target
+        if top5:
+            self.top5 += target in np.argpartition(probs, -5)[-5:]
+        self.count += 1
+
+    def summary(self) -> dict[str, float]:
+        """bits/note and accuracy (and top-5 where scored)."""
+        n = max(self.count, 1)
+        out = {"bits_per_note": self.bits / n, "accuracy": self.hits / n}
+        if self.top5:
+            out["top5"] = self.top5 / n
+        return out
+
+
+@dataclass
+class _Held:
+    pieces: list[Piece]
+    excluded: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _held_out(data: Sequence[str | Path], meta: dict[str, Any], cfg: DataConfig) -> _Held:
+    corpus = load_corpus(data, cfg)
+    seen = {
+        str(Path(p).resolve())
+        for p in meta.get("corpus", {}).get("train_files", [])
+        + meta.get("corpus", {}).get("val_files", [])
+    }
+    keys = set(meta.get("corpus", {}).get("train_keys", []))
+    held = _Held([], skipped=corpus.skipped)
+    for piece in corpus.pieces:
+        if str(Path(piece.path).resolve()) in seen or piece.key in keys:
+            held.excluded += 1
+        else:
+            held.pieces.append(piece)
+    return held
+
+
+def _transposed(pieces: Sequence[Piece], lo: int, hi: int) -> list[npt.NDArray[np.int32]]:
+    seqs = []
+    for piece in pieces:
+        pitch = piece.tokens[:, 0]
+        for shift in range(lo, hi + 1):
+            if 0 <= pitch.min() + shift and pitch.max() + shift <= 127:
+                seqs.append(pitch + shift)
+    return seqs
+
+
+def evaluate(
+    model_path: str | Path,
+    data: Sequence[str | Path],
+    *,
+    train: Sequence[str | Path] | None = None,
+    regression_model: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Score a model and the baselines on the held-out pieces under ``data``.
+
+    Returns the JSON-ready dict: ``files``, ``notes``, ``bits_per_note``, ``accuracy``,
+    ``top5``, ``ioi_bits``, ``ioi_accuracy``, ``duration_bits``, ``duration_accuracy``,
+    ``velocity_bits``, ``excluded_files`` and ``baselines.{name}.bits_per_note|accuracy``.
+    """
+    say = progress or (lambda _msg: None)
+    model_path = Path(model_path)
+    meta = read_metadata(model_path)
+    cfg = DataConfig.model_validate(meta.get("config", {}).get("data", {}))
+    say("reading held-out files")
+    held = _held_out(data, meta, cfg)
+    if not held.pieces:
+        raise ModelError(
+            f"no held-out piece to evaluate ({held.excluded} files were in the model's training "
+            "or validation split)"
+        )
+    train_paths = train if train is not None else meta.get("corpus", {}).get("train_files", [])
+    if not train_paths:
+        raise ModelError(f"{model_path}: metadata lists no training files; pass --train DATA")
+    say("reading training files for the baselines")
+    train_pieces = load_corpus(train_paths, cfg).pieces
+
+    result: dict[str, Any] = {
+        "model": str(model_path),
+        "objective": meta.get("objective"),
+        "files": len(held.pieces),
+        "excluded_files": held.excluded,
+        "skipped_files": len(held.skipped),
+        "notes": sum(len(p.tokens) - 1 for p in held.pieces),
+    }
+    if meta.get("objective") == "classes":
+        say("scoring the model")
+        result.update(_score_model(NumpyEngine.from_file(model_path), held.pieces))
+
+    say("fitting the baselines")
+    train_seqs = _transposed(train_pieces, cfg.transpose_min, cfg.transpose_max)
+    baselines: dict[str, Any] = {}
+    uni = UnigramModel().fit(train_seqs)
+    baselines["unigram"] = _score_pitch_model(uni, held.pieces, 0)
+    for order in NGRAM_ORDERS:
+        ngram = NgramModel(order).fit(train_seqs)
+        baselines[f"ngram{order}"] = _score_pitch_model(ngram, held.pieces, order)
+    reg = regression_model
+    if reg is None and meta.get("objective") == "regression":
+        reg = model_path
+    if reg is None and meta.get("baselines", {}).get("regression_model"):
+        reg = model_path.parent / meta["baselines"]["regression_model"]
+    if reg is not None:
+        say("scoring the notebook regression model")
+        baselines["regression"] = _score_regression(Path(reg), held.pieces)
+    result["baselines"] = baselines
+    ngrams = {k: v for k, v in baselines.items() if k.startswith("ngram")}
+    best = min(ngrams, key=lambda k: ngrams[k]["bits_per_note"])
+    result["best_ngram"] = best
+    if "bits_per_note" in result:
+        result["gain_over_best_ngram_bits"] = (
+            ngrams[best]["bits_per_note"] - result["bits_per_note"]
+        )
+    if meta.get("objective") == "regression":
+        result.update(
+            {k: v for k, v in baselines["regression"].items() if k in ("bits_per_note", "accuracy")}
+        )
+    return result
+
+
+def _score_model(engine: NumpyEngine, pieces: Sequence[Piece]) -> dict[str, float]:
+    pitch, ioi, dur, vel = Scores(), Scores(), Scores(), Scores()
+    for piece in pieces:
+        engine.reset()
+        t = piece.tokens
+        for i in range(len(t) - 1):
+            dist = engine.step(t[i])
+            nxt = t[i + 1]
+            pitch.add(dist.pitch, int(nxt[0]), top5=True)
+            ioi.add(dist.ioi, int(nxt[1]))
+            dur.add(dist.duration, int(nxt[2]))
+            vel.add(dist.velocity, int(nxt[3]))
+    p = pitch.summary()
+    return {
+        "bits_per_note": p["bits_per_note"],
+        "accuracy": p["accuracy"],
+        "top5": p.get("top5", 0.0),
+        "ioi_bits": ioi.summary()["bits_per_note"],
+        "ioi_accuracy": ioi.summary()["accuracy"],
+        "duration_bits": dur.summary()["bits_per_note"],
+        "duration_accuracy": dur.summary()["accuracy"],
+        "velocity_bits": vel.summary()["bits_per_note"],
+    }
+
+
+def _score_pitch_model(
+    model: UnigramModel | NgramModel, pieces: Sequence[Piece], order: int
+) -> dict[str, float]:
+    scores = Scores()
+    for piece in pieces:
+        seq = [int(v) for v in piece.tokens[:, 0]]
+        for i in range(1, len(seq)):
+            scores.add(model.distribution(seq[max(0, i - order) : i]), seq[i], top5=True)
+    return scores.summary()
+
+
+def _score_regression(path: Path, pieces: Sequence[Piece]) -> dict[str, float]:
+    from improviser.model import load_model  # noqa: PLC0415
+
+    model, meta = load_model(path)
+    if meta.get("objective") != "regression":
+        raise ModelError(f"{path}: not a regression-objective model")
+    window = int(meta["window"])
+    x, y = pitch_windows(pieces, window)
+    if len(x) == 0:
+        raise ModelError(f"no held-out piece is longer than the regression window ({window})")
+    scaler = meta["scaler"]
+    pred = regression_predict(model, x, scaler["min"], scaler["max"])
+    std = float(scaler.get("residual_std", 1.0))
+    scores = Scores()
+    for mean, target in zip(pred, y, strict=True):
+        probs = gaussian_pitch_probs(float(mean), std)
+        scores.bits -= math.log2(max(float(probs[target]), _EPS))
+        scores.hits += int(np.clip(np.rint(mean), 0, 127)) == int(target)
+        scores.count += 1
+    out = scores.summary()
+    out["notes"] = float(scores.count)
+    return out

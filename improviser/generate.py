@@ -1,0 +1,101 @@
+"""Offline continuation: a seed ``.mid`` in, the seed and its continuation out.
+
+The seed's melody is stepped through the model (its state carried, as in a live
+session), then notes are drawn one by one, each fed back before the next is drawn. The
+continuation keeps the seed's tempo and starts where the seed's last note started plus
+the first drawn IOI, so the two read as one performance. Every ``note_on`` written has a
+``note_off`` (see :func:`improviser.notes.write_midi`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from improviser.config import DataConfig, GenerateConfig
+from improviser.encoding import decode, encode
+from improviser.errors import MidiFileError, ModelError
+from improviser.inference import NumpyEngine, StepModel, read_metadata
+from improviser.notes import Note, extract_melody, read_midi, write_midi
+from improviser.sampling import SamplingParams, sample
+
+__all__ = ["GenerateResult", "continue_tokens", "generate"]
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """What ``generate`` wrote."""
+
+    path: Path
+    seed_notes: int
+    notes: list[Note]
+    bpm: float
+
+
+def sampling_params(cfg: GenerateConfig) -> SamplingParams:
+    """The sampling options of a ``[generate]`` config."""
+    return SamplingParams(
+        temperature=cfg.temperature,
+        top_k=cfg.top_k,
+        top_p=cfg.top_p,
+        min_pitch=cfg.min_pitch,
+        max_pitch=cfg.max_pitch,
+    )
+
+
+def continue_tokens(
+    engine: StepModel,
+    seed: np.ndarray,  # type: ignore[type-arg]
+    count: int,
+    params: SamplingParams,
+    rng: np.random.Generator,
+) -> np.ndarray:  # type: ignore[type-arg]
+    """Step through ``seed`` tokens, then draw ``count`` more, feeding each back."""
+    engine.reset()
+    dist = None
+    for row in seed:
+        dist = engine.step(row)
+    if dist is None:
+        raise MidiFileError("the seed has no melody notes")
+    out = np.zeros((count, 4), dtype=np.int32)
+    for i in range(count):
+        token = sample(dist, params, rng)
+        out[i] = token
+        if i + 1 < count:
+            dist = engine.step(token)
+    return out
+
+
+def generate(
+    model: str | Path,
+    seed: str | Path,
+    out: str | Path,
+    cfg: GenerateConfig,
+    data: DataConfig | None = None,
+) -> GenerateResult:
+    """Continue the melody of ``seed`` with ``cfg.notes`` notes and write ``out``."""
+    meta = read_metadata(model)
+    if meta.get("objective") != "classes":
+        raise ModelError(
+            f"{model}: generate needs a classes-objective model (this one is "
+            f"{meta.get('objective')!r}); the regression baseline has no rhythm to play"
+        )
+    data = data or DataConfig.model_validate(meta.get("config", {}).get("data", {}))
+    score = read_midi(seed)
+    melody = extract_melody(score.notes, channel=data.channel, track=data.track, mode=data.melody)
+    if not melody:
+        raise MidiFileError(f"{seed}: no melody notes to continue")
+    engine = NumpyEngine.from_file(model)
+    rng = np.random.default_rng(cfg.seed)
+    tokens = continue_tokens(engine, encode(melody), cfg.notes, sampling_params(cfg), rng)
+    notes = decode(tokens, bpm=score.bpm, start_beats=melody[-1].start_beats, track=1)
+    seed_part = [
+        Note(n.pitch, n.velocity, n.start, n.duration, 0, 0, n.start_beats, n.duration_beats)
+        for n in melody
+    ]
+    parts = [seed_part, notes] if cfg.include_seed else [notes]
+    names = ["seed", "improviser"] if cfg.include_seed else ["improviser"]
+    write_midi(out, parts, bpm=score.bpm, ticks_per_beat=score.ticks_per_beat, names=names)
+    return GenerateResult(Path(out), len(melody), notes, score.bpm)

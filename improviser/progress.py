@@ -1,0 +1,77 @@
+"""A rich progress display for training: reading, then epochs with loss and notes/s."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+__all__ = ["TrainingProgress"]
+
+
+class TrainingProgress:
+    """Turns the events of :func:`improviser.train.train` into progress bars."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self._read: TaskID | None = None
+        self._epoch: TaskID | None = None
+
+    def __enter__(self) -> TrainingProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.progress.__exit__(exc_type, exc, tb)
+
+    def report(self, event: dict[str, Any]) -> None:
+        """Show one event from the training run."""
+        kind = event["event"]
+        if kind == "read":
+            if self._read is None:
+                self._read = self.progress.add_task("reading", total=event["total"], info="files")
+            self.progress.update(self._read, completed=event["done"])
+        elif kind == "split":
+            self.console.print(
+                f"{event['notes']:,} notes; split by content: {event['train']} train, "
+                f"{event['val']} validation, {event['test']} test files "
+                f"({event['skipped']} skipped)"
+            )
+        elif kind == "batch":
+            info = f"loss {event['loss']:.3f}  {event['notes_per_second']:,.0f} notes/s"
+            desc = f"epoch {event['epoch'] + 1}/{event['epochs']}"
+            if self._epoch is None:
+                self._epoch = self.progress.add_task(desc, total=event["steps"], info=info)
+            self.progress.update(
+                self._epoch, completed=event["batch"], description=desc, info=info
+            )
+        elif kind == "epoch":
+            logs = event["logs"]
+            parts = [f"{k} {v:.4f}" for k, v in sorted(logs.items()) if "loss" in k or "acc" in k]
+            self.console.print(f"epoch {event['epoch'] + 1}: " + ", ".join(parts[:6]))
+            if self._epoch is not None:
+                self.progress.reset(self._epoch)

@@ -1,0 +1,36 @@
+"""Lazy, quiet import of TensorFlow and Keras.
+
+Only training, evaluation of the regression baseline and the TF engine need TensorFlow
+(~2.5 s and ~650 MB to import); everything else must not pay for it, so modules import it
+through :func:`tensorflow` / :func:`keras` at call time, never at module level.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+__all__ = ["keras", "tensorflow"]
+
+
+def _quiet() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def tensorflow() -> Any:
+    """The ``tensorflow`` module, imported on first use with its C++ logging quietened."""
+    _quiet()
+    import tensorflow as tf  # noqa: PLC0415
+
+    return tf
+
+
+def keras() -> ModuleType:
+    """The ``keras`` (3.x) module, on the TensorFlow backend."""
+    _quiet()
+    tensorflow()
+    import keras as k  # noqa: PLC0415
+
+    return k

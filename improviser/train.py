@@ -1,0 +1,357 @@
+"""Training: corpus → model file, with progress, checkpoints, early stopping and resume.
+
+``train(paths, out, config)`` reads the corpus, splits it by content, builds the model
+under a ``tf.distribute`` strategy (one device here; several GPUs or workers with no code
+change), trains with a progress bar that shows notes/s, keeps a checkpoint every N epochs
+and the best one, stops early on validation loss, and saves the model with its metadata,
+its training history and its held-out metrics.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from improviser import __version__
+from improviser.config import Config
+from improviser.dataset import (
+    Corpus,
+    Split,
+    load_corpus,
+    make_dataset,
+    pitch_windows,
+    split_pieces,
+    windows,
+)
+from improviser.errors import ConfigError, ModelError
+from improviser.model import (
+    build_model,
+    build_regression_model,
+    compile_model,
+    encoding_metadata,
+    load_model,
+    save_model,
+)
+from improviser.tfload import keras, tensorflow
+
+__all__ = ["TrainResult", "checkpoint_dir", "get_strategy", "train"]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced."""
+
+    model_path: Path
+    epochs: int
+    history: dict[str, list[float]]
+    seconds: float
+    notes_per_second: float
+
+
+def checkpoint_dir(out: Path) -> Path:
+    """Where the checkpoints of a model saved at ``out`` go."""
+    return out.with_name(out.stem + ".checkpoints")
+
+
+def get_strategy(name: str) -> Any:
+    """The ``tf.distribute`` strategy for ``name`` (``auto``: mirrored over several GPUs)."""
+    tf = tensorflow()
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_physical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+ProgressFn = Callable[[dict[str, Any]], None]
+
+
+def _progress_callback(report: ProgressFn, notes_per_batch: int, steps: int, epochs: int) -> Any:
+    k = keras()
+
+    class Progress(k.callbacks.Callback):  # type: ignore[misc,name-defined]
+        """Reports epoch, batch, loss and notes/s to ``report``."""
+
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.t0 = time.perf_counter()
+            self.notes = 0
+
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            self.notes += notes_per_batch
+            elapsed = time.perf_counter() - self.t0
+            report(
+                {
+                    "event": "batch",
+                    "epoch": self.epoch,
+                    "epochs": epochs,
+                    "batch": batch + 1,
+                    "steps": steps,
+                    "loss": float((logs or {}).get("loss", math.nan)),
+                    "notes_per_second": self.notes / elapsed if elapsed > 0 else 0.0,
+                }
+            )
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            report({"event": "epoch", "epoch": epoch, "logs": dict(logs or {})})
+
+    return Progress()
+
+
+def _time_limit_callback(minutes: float) -> Any:
+    k = keras()
+
+    class TimeLimit(k.callbacks.Callback):  # type: ignore[misc,name-defined]
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.t0 = time.monotonic()
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if minutes > 0 and time.monotonic() - self.t0 > minutes * 60:
+                self.model.stop_training = True
+
+    return TimeLimit()
+
+
+def _split_metadata(corpus: Corpus, split: Split) -> dict[str, Any]:
+    return {
+        "sha256": corpus.sha256(),
+        "files": len(corpus.pieces),
+        "notes": corpus.notes,
+        "skipped": [{"path": p, "reason": r} for p, r in corpus.skipped],
+        "train_files": [p.path for p in split.train],
+        "val_files": [p.path for p in split.val],
+        "test_files": [p.path for p in split.test],
+        "train_keys": sorted({p.key for p in split.train} | {p.key for p in split.val}),
+    }
+
+
+def _initial_epoch(resume: Path | None) -> int:
+    if resume is None:
+        return 0
+    state = resume.with_suffix(".state.json")
+    if state.exists():
+        return int(json.loads(state.read_text())["epoch"])
+    return 0
+
+
+def train(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    config: Config,
+    *,
+    resume: str | Path | None = None,
+    report: ProgressFn | None = None,
+) -> TrainResult:
+    """Train a model on the MIDI files under ``paths`` and save it at ``out``."""
+    out = Path(out)
+    if out.suffix != ".keras":
+        raise ConfigError(f"--out must end in .keras, got {out}")
+    report = report or (lambda _event: None)
+    k = keras()
+    tf = tensorflow()
+    k.utils.set_random_seed(config.data.seed)
+
+    corpus = load_corpus(
+        paths,
+        config.data,
+        lambda i, n: report({"event": "read", "done": i, "total": n}),
+    )
+    if not corpus.pieces:
+        raise ModelError("no usable melody in the training data")
+    split = split_pieces(
+        corpus.pieces, config.data.val_fraction, config.data.test_fraction, config.data.seed
+    )
+    if not split.train:
+        raise ModelError("the split left no training pieces; add more files")
+    report(
+        {
+            "event": "split",
+            "train": len(split.train),
+            "val": len(split.val),
+            "test": len(split.test),
+            "skipped": len(corpus.skipped),
+            "notes": corpus.notes,
+        }
+    )
+    ckpt = checkpoint_dir(out)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    resume_path = Path(resume) if resume is not None else None
+    initial_epoch = _initial_epoch(resume_path)
+    strategy = get_strategy(config.train.strategy)
+    replicas = strategy.num_replicas_in_sync
+    batch = config.train.batch_size * replicas
+    meta: dict[str, Any] = {
+        "objective": config.model.objective,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "improviser_version": __version__,
+        "window": config.data.window,
+        "seq_len": config.data.seq_len,
+        "encoding": encoding_metadata(),
+        "config": config.model_dump(include={"data", "model", "train"}),
+        "corpus": _split_metadata(corpus, split),
+        "strategy": type(strategy).__name__,
+        "replicas": replicas,
+    }
+
+    if config.model.objective == "regression":
+        fit_data, val_data, notes_per_batch, steps, extra = _regression_data(config, split, batch)
+        meta["scaler"] = extra
+    else:
+        train_w = windows(split.train, config.data.seq_len, config.data.stride)
+        val_w = windows(split.val, config.data.seq_len, config.data.seq_len)
+        fit_data = make_dataset(
+            train_w,
+            batch,
+            transpose=(config.data.transpose_min, config.data.transpose_max),
+            shuffle=True,
+            seed=config.data.seed,
+        )
+        val_data = make_dataset(val_w, batch) if len(val_w) else None
+        notes_per_batch = batch * config.data.seq_len
+        steps = max(1, math.ceil(len(train_w) / batch))
+
+    with strategy.scope():
+        if resume_path is not None:
+            model, _ = load_model(resume_path)
+            if config.model.objective == "classes":
+                compile_model(model, config.model)
+            else:
+                model.compile(optimizer=k.optimizers.Adam(config.model.learning_rate), loss="mse")
+        elif config.model.objective == "regression":
+            model = build_regression_model(config.data.window, config.model)
+        else:
+            model = build_model(config.model)
+            compile_model(model, config.model)
+
+    monitor = "val_loss" if val_data is not None else "loss"
+    callbacks = [
+        _progress_callback(report, notes_per_batch, steps, config.train.epochs),
+        _EpochCheckpoint(ckpt, config.train.checkpoint_every, meta, monitor),
+        k.callbacks.EarlyStopping(
+            monitor=monitor, patience=config.train.patience, restore_best_weights=True
+        )
+        if config.train.patience > 0
+        else k.callbacks.Callback(),
+        _time_limit_callback(config.train.max_minutes),
+    ]
+    t0 = time.perf_counter()
+    history = model.fit(
+        fit_data,
+        validation_data=val_data,
+        epochs=config.train.epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - t0
+    hist = {key: [float(v) for v in values] for key, values in history.history.items()}
+    epochs_run = len(next(iter(hist.values()), []))
+    trained_notes = notes_per_batch * steps * epochs_run
+    meta["history"] = hist
+    meta["training"] = {
+        "epochs": initial_epoch + epochs_run,
+        "seconds": round(seconds, 2),
+        "notes_per_second": round(trained_notes / seconds, 1) if seconds > 0 else None,
+        "batch_size": batch,
+        "tensorflow": tf.__version__,
+    }
+    if config.model.objective == "regression":
+        meta["scaler"]["residual_std"] = _regression_residual_std(model, config, split, meta)
+    save_model(model, out, meta)
+    _write_history(out, hist)
+    return TrainResult(out, epochs_run, hist, seconds, trained_notes / max(seconds, 1e-9))
+
+
+def _write_history(out: Path, hist: dict[str, list[float]]) -> None:
+    path = out.with_suffix(".history.csv")
+    keys = sorted(hist)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", *keys])
+        for i in range(len(hist[keys[0]]) if keys else 0):
+            writer.writerow([i + 1, *(f"{hist[key][i]:.6f}" for key in keys)])
+
+
+def _regression_data(
+    config: Config, split: Split, batch: int
+) -> tuple[Any, Any, int, int, dict[str, float]]:
+    from sklearn.preprocessing import MinMaxScaler  # noqa: PLC0415
+
+    tf = tensorflow()
+    window = config.data.window
+    x, y = pitch_windows(split.train, window)
+    xv, yv = pitch_windows(split.val, window)
+    if len(x) == 0:
+        raise ModelError(f"no training piece is longer than the window ({window} notes)")
+    scaler = MinMaxScaler()
+    scaler.fit(np.concatenate([x.reshape(-1), y]).reshape(-1, 1))
+    lo, hi = float(scaler.data_min_[0]), float(scaler.data_max_[0])
+
+    def scale(a: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        return ((a - lo) / max(hi - lo, 1.0)).astype(np.float32)
+
+    fit_data = (
+        tf.data.Dataset.from_tensor_slices((scale(x)[..., None], scale(y)))
+        .shuffle(min(len(x), 50_000), seed=config.data.seed)
+        .batch(batch)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    val_data = (
+        tf.data.Dataset.from_tensor_slices((scale(xv)[..., None], scale(yv))).batch(batch)
+        if len(xv)
+        else None
+    )
+    return fit_data, val_data, batch, max(1, math.ceil(len(x) / batch)), {"min": lo, "max": hi}
+
+
+def _regression_residual_std(
+    model: Any, config: Config, split: Split, meta: dict[str, Any]
+) -> float:
+    """RMS error on training windows: the spread of the Gaussian that scores its bits."""
+    from improviser.baselines import regression_predict  # noqa: PLC0415
+
+    x, y = pitch_windows(split.train, config.data.window)
+    idx = np.random.default_rng(0).permutation(len(x))[:5000]
+    pred = regression_predict(model, x[idx], meta["scaler"]["min"], meta["scaler"]["max"])
+    return float(max(np.sqrt(np.mean((pred - y[idx]) ** 2)), 0.5))
+
+
+class _EpochCheckpoint:
+    """Keras callback: a checkpoint every N epochs and one of the best, with resume state."""
+
+    def __new__(cls, directory: Path, every: int, meta: dict[str, Any], monitor: str) -> Any:
+        k = keras()
+
+        class EpochCheckpoint(k.callbacks.Callback):  # type: ignore[misc,name-defined]
+            def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+                self.best = math.inf
+
+            def _save(self, name: str, epoch: int) -> None:
+                path = directory / name
+                save_model(self.model, path, {**meta, "checkpoint_epoch": epoch})
+                path.with_suffix(".state.json").write_text(json.dumps({"epoch": epoch}))
+
+            def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+                done = epoch + 1
+                if done % every == 0:
+                    self._save(f"epoch-{done:04d}.keras", done)
+                value = float((logs or {}).get(monitor, math.inf))
+                if value < self.best:
+                    self.best = value
+                    self._save("best.keras", done)
+
+        return EpochCheckpoint()
