@@ -33,7 +33,7 @@ class UnigramModel:
     def __init__(self, vocab: int = PITCHES) -> None:
         self.counts = np.zeros(vocab, dtype=np.float64)
 
-    def fit(self, sequences: Iterable[Sequence[int]]) -> UnigramModel:
+    def fit(self, sequences: Iterable[Sequence[int] | npt.NDArray[np.int32]]) -> UnigramModel:
         """Count every pitch of every sequence."""
         for seq in sequences:
             self.counts += np.bincount(np.asarray(seq, dtype=np.int64), minlength=len(self.counts))
@@ -56,7 +56,7 @@ class NgramModel:
         self._raw: list[dict[tuple[int, ...], dict[int, int]]] = [{} for _ in range(order + 1)]
         self._table: list[dict[tuple[int, ...], tuple[Any, F64, float]]] = []
 
-    def fit(self, sequences: Iterable[Sequence[int]]) -> NgramModel:
+    def fit(self, sequences: Iterable[Sequence[int] | npt.NDArray[np.int32]]) -> NgramModel:
         """Count every context of length 0..order and what followed it."""
         for seq in sequences:
             s = [int(v) for v in seq]
@@ -90,9 +90,7 @@ class NgramModel:
         return p
 
 
-def regression_predict(
-    model: Any, windows: npt.NDArray[np.int32], lo: float, hi: float
-) -> F64:
+def regression_predict(model: Any, windows: npt.NDArray[np.int32], lo: float, hi: float) -> F64:
     """The notebook model's predicted pitch (unrounded) for each window of pitches."""
     span = max(hi - lo, 1.0)
     x = ((windows.astype(np.float32) - lo) / span)[..., None]

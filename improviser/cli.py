@@ -7,6 +7,7 @@ as one line on stderr with exit code 2, never as a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -214,10 +215,10 @@ def _register_extensions() -> None:
 
     register_bench(app)
     try:
-        from improviser.live.cli import register as register_live  # noqa: PLC0415
-    except ImportError:  # the live commands arrive in their own module
+        live_cli = importlib.import_module("improviser.live.cli")
+    except ModuleNotFoundError:  # the live commands arrive in their own module
         return
-    register_live(app)
+    live_cli.register(app)
 
 
 _register_extensions()

@@ -95,9 +95,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(
-                p for p in sorted(path.rglob("*")) if p.suffix.lower() in MIDI_SUFFIXES
-            )
+            found.extend(p for p in sorted(path.rglob("*")) if p.suffix.lower() in MIDI_SUFFIXES)
         elif path.exists():
             found.append(path)
         else:
@@ -226,7 +224,7 @@ def make_dataset(
         }
         # A target counts only if both it and its input are real notes, not padding.
         mask = tf.cast(w[1:, 4] * w[:-1, 4], tf.float32)
-        weights = {name: mask for name in targets}
+        weights = dict.fromkeys(targets, mask)
         return inputs, targets, weights
 
     ds = ds.map(to_example, num_parallel_calls=tf.data.AUTOTUNE)

@@ -15,7 +15,14 @@ The CLI prints such an error as one line and exits with code 2.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ImproviserError", "MidiFileError", "ModelError", "MqttError", "PortError"]
+__all__ = [
+    "ConfigError",
+    "ImproviserError",
+    "MidiFileError",
+    "ModelError",
+    "MqttError",
+    "PortError",
+]
 
 
 class ImproviserError(Exception):

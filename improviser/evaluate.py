@@ -91,7 +91,7 @@ def _transposed(pieces: Sequence[Piece], lo: int, hi: int) -> list[npt.NDArray[n
     for piece in pieces:
         pitch = piece.tokens[:, 0]
         for shift in range(lo, hi + 1):
-            if 0 <= pitch.min() + shift and pitch.max() + shift <= 127:
+            if pitch.min() + shift >= 0 and pitch.max() + shift <= 127:
                 seqs.append(pitch + shift)
     return seqs
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from improviser.config import DataConfig, GenerateConfig
 from improviser.encoding import decode, encode
@@ -47,11 +48,11 @@ def sampling_params(cfg: GenerateConfig) -> SamplingParams:
 
 def continue_tokens(
     engine: StepModel,
-    seed: np.ndarray,  # type: ignore[type-arg]
+    seed: npt.NDArray[np.int32],
     count: int,
     params: SamplingParams,
     rng: np.random.Generator,
-) -> np.ndarray:  # type: ignore[type-arg]
+) -> npt.NDArray[np.int32]:
     """Step through ``seed`` tokens, then draw ``count`` more, feeding each back."""
     engine.reset()
     dist = None

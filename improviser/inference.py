@@ -116,7 +116,11 @@ def _check_shapes(w: LstmWeights, where: Path | str) -> None:
         raise ModelError(f"{where}: no LSTM layer")
     for i, (k, r, b) in enumerate(zip(w.kernels, w.recurrents, w.biases, strict=True)):
         units = r.shape[0]
-        if k.shape != (width, 4 * units) or r.shape != (units, 4 * units) or b.shape != (4 * units,):
+        if (
+            k.shape != (width, 4 * units)
+            or r.shape != (units, 4 * units)
+            or b.shape != (4 * units,)
+        ):
             raise ModelError(f"{where}: LSTM layer {i} has inconsistent shapes")
         width = units
     for f in FIELDS:
@@ -200,9 +204,12 @@ class NumpyEngine:
 
     def restore(self, state: object) -> None:
         """Return to a state taken by :meth:`snapshot`."""
-        h, c = state  # type: ignore[misc]
-        self._h = [x.copy() for x in h]
-        self._c = [x.copy() for x in c]
+        if not isinstance(state, tuple) or len(state) != 2:
+            raise TypeError("restore() takes a state from snapshot()")
+        hs: list[F32] = state[0]
+        cs: list[F32] = state[1]
+        self._h = [x.copy() for x in hs]
+        self._c = [x.copy() for x in cs]
 
     def _cell(self, z: F32, layer: int) -> F32:
         u = self.units[layer]

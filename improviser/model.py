@@ -68,7 +68,7 @@ def build_model(cfg: ModelConfig) -> Any:
         if cfg.dropout > 0:
             x = k.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
     outputs = {
-        f: k.layers.Dense(VOCAB_SIZES[f], activation="softmax", name=f"next_{f}")(x)
+        f"next_{f}": k.layers.Dense(VOCAB_SIZES[f], activation="softmax", name=f"next_{f}")(x)
         for f in FIELDS
     }
     return k.Model(inputs=inputs, outputs=outputs, name="improviser")

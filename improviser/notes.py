@@ -240,12 +240,15 @@ def skyline(notes: Iterable[Note], onset_tolerance_beats: float = 1 / 32) -> lis
     for i, note in enumerate(kept):
         if i + 1 < len(kept) and kept[i + 1].start_beats < note.end_beats:
             nxt = kept[i + 1]
-            note = replace(
-                note,
-                duration=max(nxt.start - note.start, 0.0),
-                duration_beats=nxt.start_beats - note.start_beats,
+            result.append(
+                replace(
+                    note,
+                    duration=max(nxt.start - note.start, 0.0),
+                    duration_beats=nxt.start_beats - note.start_beats,
+                )
             )
-        result.append(note)
+        else:
+            result.append(note)
     return result
 
 
@@ -265,7 +268,7 @@ def extract_melody(
     chosen = [
         n
         for n in notes
-        if (channel is None and n.channel != DRUM_CHANNEL or n.channel == channel)
+        if ((channel is None and n.channel != DRUM_CHANNEL) or n.channel == channel)
         and (track is None or n.track == track)
     ]
     if mode == "skyline":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from improviser.errors import ModelError
 from improviser.notes import read_midi
@@ -13,7 +14,7 @@ __all__ = ["plot_pianoroll", "plot_training"]
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot() -> Any:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
@@ -47,7 +48,9 @@ def plot_pianoroll(midi: str | Path, out: str | Path, title: str | None = None) 
                     linewidth=0,
                 )
             )
-        ax.plot([], [], color=colour, linewidth=6, label=f"{names.get(track, track)} ({len(notes)})")
+        ax.plot(
+            [], [], color=colour, linewidth=6, label=f"{names.get(track, track)} ({len(notes)})"
+        )
     if score.notes:
         ax.set_xlim(0, max(n.end for n in score.notes) + 0.5)
         ax.set_ylim(min(n.pitch for n in score.notes) - 2, max(n.pitch for n in score.notes) + 2)

@@ -66,9 +66,7 @@ class TrainingProgress:
             desc = f"epoch {event['epoch'] + 1}/{event['epochs']}"
             if self._epoch is None:
                 self._epoch = self.progress.add_task(desc, total=event["steps"], info=info)
-            self.progress.update(
-                self._epoch, completed=event["batch"], description=desc, info=info
-            )
+            self.progress.update(self._epoch, completed=event["batch"], description=desc, info=info)
         elif kind == "epoch":
             logs = event["logs"]
             parts = [f"{k} {v:.4f}" for k, v in sorted(logs.items()) if "loss" in k or "acc" in k]

@@ -8,7 +8,6 @@ through :func:`tensorflow` / :func:`keras` at call time, never at module level.
 from __future__ import annotations
 
 import os
-from types import ModuleType
 from typing import Any
 
 __all__ = ["keras", "tensorflow"]
@@ -27,7 +26,7 @@ def tensorflow() -> Any:
     return tf
 
 
-def keras() -> ModuleType:
+def keras() -> Any:
     """The ``keras`` (3.x) module, on the TensorFlow backend."""
     _quiet()
     tensorflow()

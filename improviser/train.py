@@ -255,6 +255,7 @@ def train(
         epochs=config.train.epochs,
         initial_epoch=initial_epoch,
         callbacks=callbacks,
+        shuffle=False,  # the tf.data pipeline shuffles
         verbose=0,
     )
     seconds = time.perf_counter() - t0

@@ -34,7 +34,9 @@ def train_cmd(
     if as_json:
         print(json.dumps(result, indent=2))
         return
-    table = Table(title=f"training throughput, batch {result['batch_size']}, TF {result['tensorflow']}")
+    table = Table(
+        title=f"training throughput, batch {result['batch_size']}, TF {result['tensorflow']}"
+    )
     for col in ("model", "step p50 ms", "step p99 ms", "notes/s", "targets/s"):
         table.add_column(col, justify="right" if col != "model" else "left")
     for name in ("improviser", "notebook_regression"):

@@ -48,9 +48,7 @@ def bench_training(
     seq_len = config.data.seq_len
     w = windows(corpus.pieces, seq_len, config.data.stride)
     ds = make_dataset(w, batch, transpose=(-5, 6), shuffle=True).repeat()
-    batches = [
-        (x, y, sw) for x, y, sw in ds.take(steps + warmup).as_numpy_iterator()
-    ]
+    batches = [(x, y, sw) for x, y, sw in ds.take(steps + warmup).as_numpy_iterator()]
     model = build_model(config.model)
     compile_model(model, config.model)
     ours = _time_steps(model, batches, warmup)

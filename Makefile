@@ -1,0 +1,52 @@
+# One entry point for people and CI. Each target sets up what it needs on a fresh
+# Debian machine: apt packages (JACK with its dummy driver, Mosquitto), a .venv, the
+# package with its dev extras.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := jackd2 mosquitto
+
+.PHONY: demo test lint typecheck unit system-deps venv bench model clean
+
+demo: system-deps venv  ## a demo session on the bundled model, written to sessions/
+	$(VENV)/bin/improviser demo
+
+test: system-deps venv lint typecheck unit  ## everything CI checks
+
+system-deps:
+	@missing=""; for cmd in jackd mosquitto; do command -v $$cmd >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $(APT_PACKAGES) (apt)"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest
+
+bench: venv  ## every benchmark, as tables
+	$(VENV)/bin/improviser bench train
+
+model: venv  ## retrain the bundled default model (see README)
+	$(VENV)/bin/improviser train samples/corpus --out samples/model/improviser.keras --config config/default.toml
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
