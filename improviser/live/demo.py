@@ -266,10 +266,10 @@ async def _play(
             released = await player.play(phrase)
             phrase_end = released + cfg.phrase_gap
             deadline = time.perf_counter() + answer_timeout
-            while time.perf_counter() < deadline and not (
+            while time.perf_counter() < deadline and not (  # noqa: ASYNC110 - polls the engine
                 engine.stats.answers > index and engine.status != "answering"
             ):
-                await asyncio.sleep(0.02)  # noqa: ASYNC110 - polls another object's state
+                await asyncio.sleep(0.02)
             first = player.tracker.first_on_after(released)
             if first is not None:
                 heard.append(first - phrase_end)
