@@ -89,9 +89,11 @@ class VirtualPlayer:
 
     def __init__(self, api: int, keys: str = KEYS_CLIENT, synth: str = SYNTH_CLIENT) -> None:
         self.tracker = NoteTracker()
+        self._api = api
+        self._keys = keys
+        self._out: Any = None
         try:
-            self._out = rtmidi.MidiOut(api, keys)
-            self._out.open_virtual_port("keys")
+            self.plug_keys()
             self._in = rtmidi.MidiIn(api, synth)
             self._in.ignore_types(sysex=True, timing=True, active_sense=True)
             self._in.set_callback(self.tracker.callback)
@@ -100,9 +102,23 @@ class VirtualPlayer:
             raise PortError(f"cannot create the demo player's ports ({exc})") from exc
         self._down: set[tuple[int, int]] = set()
 
+    def plug_keys(self) -> None:
+        """Create the keyboard's port (again, after :meth:`unplug_keys`)."""
+        self._out = rtmidi.MidiOut(self._api, self._keys)
+        self._out.open_virtual_port("keys")
+
+    def unplug_keys(self) -> None:
+        """Make the keyboard's port vanish, as a USB keyboard pulled out does."""
+        out, self._out = self._out, None
+        if out is not None:
+            out.close_port()
+            out.delete()
+        self._down.clear()
+
     def send(self, data: Sequence[int]) -> None:
         """Send one raw message from the keyboard."""
-        self._out.send_message(list(data))
+        if self._out is not None:
+            self._out.send_message(list(data))
 
     async def play(self, notes: Sequence[Note], channel: int = 0) -> float:
         """Play notes (their ``start``/``duration`` in seconds); return the last release time."""
@@ -133,9 +149,9 @@ class VirtualPlayer:
             self.send(note_off(channel, pitch))
         self._down.clear()
         self._in.cancel_callback()
-        for port in (self._out, self._in):
-            port.close_port()
-            port.delete()
+        self.unplug_keys()
+        self._in.close_port()
+        self._in.delete()
 
 
 def split_phrases(notes: Sequence[Note], gap_beats: float = 1.0) -> list[list[Note]]:
