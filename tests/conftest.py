@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from jack import jack_server
 
 from improviser.encoding import (
     DURATION_BEATS,
@@ -13,7 +14,6 @@ from improviser.encoding import (
     Distribution,
     Token,
 )
-from jack import jack_server
 
 __all__ = ["FakeClock", "StepUpModel", "jack_server"]
 

@@ -53,8 +53,8 @@ def config(tmp_path: Path, **options: Any) -> LiveConfig:
     return LiveConfig(**base)
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> None:
+    deadline = time.monotonic() + limit
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached within the timeout")
@@ -140,7 +140,12 @@ async def test_follow_mode_answers_every_note(player: VirtualPlayer, tmp_path: P
         assert engine is not None
         await asyncio.sleep(0.1)
         await player.play(phrase([60, 62, 64, 65, 67]))
-        await wait_for(lambda: len(engine.stats.response_times) == 5)
+        try:
+            await wait_for(lambda: len(engine.stats.response_times) == 5)
+        except AssertionError:
+            raise AssertionError(
+                f"{engine.stats}, heard {player.tracker.ons}, sent {session.scheduler.notes_sent}"  # type: ignore[union-attr]
+            ) from None
         assert engine.stats.phrases == 0
     await asyncio.sleep(0.1)
     assert len(player.tracker.ons) == 5

@@ -160,7 +160,7 @@ def test_cancel_and_panic_release_everything(clock: FakeClock) -> None:
 
 # --- call and response ------------------------------------------------------------------------
 def test_phrase_gets_an_answer_and_every_note_is_released(clock: FakeClock) -> None:
-    engine, scheduler, wire, model = make(clock, answer_length="notes", answer_notes=4)
+    engine, scheduler, wire, _ = make(clock, answer_length="notes", answer_notes=4)
     play(engine, clock, [60, 62, 64])
     assert engine.next_deadline() == pytest.approx(clock() - 0.05 + 0.5)
     assert wire.ons() == []
@@ -199,9 +199,7 @@ def test_answer_enters_the_context_up_to_the_note_played(clock: FakeClock) -> No
 
 
 def test_interrupt_can_be_turned_off(clock: FakeClock) -> None:
-    engine, scheduler, wire, _ = make(
-        clock, answer_length="notes", answer_notes=4, interrupt=False
-    )
+    engine, scheduler, wire, _ = make(clock, answer_length="notes", answer_notes=4, interrupt=False)
     play(engine, clock, [60, 62])
     run_until(engine, scheduler, clock, clock() + 0.8)
     engine.handle(on(50, clock()))
@@ -210,7 +208,7 @@ def test_interrupt_can_be_turned_off(clock: FakeClock) -> None:
 
 
 def test_sustain_pedal_holds_the_phrase(clock: FakeClock) -> None:
-    engine, scheduler, wire, _ = make(clock)
+    engine, scheduler, _, _ = make(clock)
     engine.handle(cc(64, 127, clock()))
     play(engine, clock, [60, 62])
     run_until(engine, scheduler, clock, clock() + 2.0)
@@ -238,7 +236,7 @@ def test_note_length_is_capped(clock: FakeClock) -> None:
 
 
 def test_feedback_guard_ignores_our_own_echoes(clock: FakeClock) -> None:
-    engine, scheduler, wire, model = make(clock, answer_length="notes", answer_notes=2)
+    engine, scheduler, wire, _ = make(clock, answer_length="notes", answer_notes=2)
     play(engine, clock, [60])
     run_until(engine, scheduler, clock, clock() + 0.52)
     (sent_at, pitch), *_ = wire.ons()

@@ -148,6 +148,7 @@ class VirtualPlayer:
         for channel, pitch in list(self._down):
             self.send(note_off(channel, pitch))
         self._down.clear()
+        time.sleep(0.05)  # let JACK deliver them before the port goes
         self._in.cancel_callback()
         self.unplug_keys()
         self._in.close_port()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ __all__ = [
 
 VIRTUAL_IN = "improviser in"
 VIRTUAL_OUT = "improviser out"
+JACK_DRAIN_SECONDS = 0.05
+"""How long a JACK output is given to deliver its last messages before it closes."""
 
 _APIS: dict[str, int] = {
     "alsa": rtmidi.API_LINUX_ALSA,
@@ -61,11 +64,7 @@ def api_label(api: int) -> str:
 @contextlib.contextmanager
 def _quiet_native_stderr() -> Iterator[None]:
     """Silence what libjack/libasound print on fd 2 while an API is probed."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
+    fd = 2  # the C libraries write to the process's fd 2, whatever sys.stderr is
     saved = os.dup(fd)
     try:
         with Path(os.devnull).open("wb") as null:
@@ -222,6 +221,10 @@ class _Port:
             client.delete()
             raise
         self._client = client
+        if not self.virtual and self._lister is None:
+            # Made now, not at the first check: a JACK client joining the graph mid-phrase
+            # can cost a cycle or two of MIDI.
+            self._names()
 
     def present(self) -> bool:
         """Whether the port we are connected to still exists (a virtual port always does)."""
@@ -311,6 +314,7 @@ class MidiOutput(_Port):
     """An output port. :meth:`send` is called from the loop's thread only."""
 
     kind = "output"
+    _last_send = 0.0
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiOut  # type: ignore[no-any-return]
@@ -319,3 +323,12 @@ class MidiOutput(_Port):
         """Send one message; dropped while no port is open (see :meth:`present`)."""
         if self._client is not None:
             self._client.send_message(data)
+            self._last_send = time.monotonic()
+
+    def _before_close(self, client: Any) -> None:
+        # JACK sends from a ring buffer in its process cycle: closing the port at once
+        # would drop the last note-offs. Give it a few cycles to drain.
+        if self.api == rtmidi.API_UNIX_JACK:
+            wait = self._last_send + JACK_DRAIN_SECONDS - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)

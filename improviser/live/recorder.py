@@ -53,6 +53,8 @@ class Recorder:
         self._dirty = True
         self._lock = asyncio.Lock()
         self.flushes = 0
+        self.armed = False
+        """Set once the session is running: a session that never started writes no file."""
 
     # --- collecting ------------------------------------------------------------------------
     def note_on(self, part: str, channel: int, pitch: int, velocity: int, at: float) -> None:
@@ -151,6 +153,8 @@ class Recorder:
 
     async def finish(self) -> None:
         """End what sounds and write the file one last time."""
+        if not self.armed:
+            return
         now = self._now()
         for name in PARTS:
             self.end_part(name, now)

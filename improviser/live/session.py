@@ -161,6 +161,7 @@ class LiveSession:
                 self._tasks.append(
                     group.create_task(self.recorder.run(), name="improviser.recorder")
                 )
+                self.recorder.armed = True
         except BaseException:
             await stack.aclose()
             raise
