@@ -7,7 +7,6 @@ as one line on stderr with exit code 2, never as a traceback.
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -214,11 +213,9 @@ def _register_extensions() -> None:
     from improviser.bench.cli import register as register_bench  # noqa: PLC0415
 
     register_bench(app)
-    try:
-        live_cli = importlib.import_module("improviser.live.cli")
-    except ModuleNotFoundError:  # the live commands arrive in their own module
-        return
-    live_cli.register(app)
+    from improviser.live.cli import register as register_live  # noqa: PLC0415
+
+    register_live(app)
 
 
 _register_extensions()

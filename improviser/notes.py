@@ -378,6 +378,7 @@ def save_atomic(mid: mido.MidiFile, path: str | os.PathLike[str]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a take must be readable by the DAW user
         with os.fdopen(fd, "wb") as fh:
             mid.save(file=fh)
             fh.flush()

@@ -1,3 +1,15 @@
-"""Shared fixtures."""
+"""Shared fixtures: a fake clock, the JACK server, a tiny trained model."""
 
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes import FakeClock
+from tests.jack import jack_server  # noqa: F401  (module-scoped real JACK server)
 from tests.model_fixtures import trained  # noqa: F401  (session-scoped, trained once)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when the test says so."""
+    return FakeClock()

@@ -61,7 +61,7 @@ def test_save_load_equal_then_change_one_field(tmp_path: Path) -> None:
 
     cfg = with_overrides(Config(), model={"lstm_units": [64, 32]})
     path = tmp_path / "c.toml"
-    path.write_bytes(tomli_w.dumps(cfg.model_dump(exclude_none=True)).encode())
+    path.write_bytes(tomli_w.dumps(cfg.model_dump(mode="json", exclude_none=True)).encode())
     back = load_config(path)
     assert back == cfg
     back.model.dropout = 0.1

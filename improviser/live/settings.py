@@ -1,12 +1,29 @@
-"""Options of ``improviser live`` (the ``[live]`` section of the config)."""
+"""Options of ``improviser live`` (the ``[live]`` section of the config).
+
+Channels and programs are numbered as musicians and DAWs show them: channels 1..16,
+programs 1..128 (General MIDI numbering). Every option has a default and is validated
+up front, so a wrong value is one line naming the key.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["LiveConfig"]
+from improviser import paths
+
+__all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "LiveConfig"]
+
+DEFAULT_MODEL = paths.DEFAULT_MODEL
+"""The bundled default model (weights in ``.npz`` beside it)."""
+CONTROL_ACTIONS = ("end_call", "panic", "temperature", "mute", "regenerate", "loop")
+"""Hands-on controls that a CC of the keyboard can drive (``cc_<action>``)."""
+
+Api = Literal["auto", "jack", "alsa", "coremidi", "winmm"]
+Channel = int
+Cc = int | None
 
 
 class LiveConfig(BaseModel):
@@ -14,6 +31,129 @@ class LiveConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    api: Literal["auto", "jack", "alsa", "coremidi", "winmm"] = "auto"
+    # --- ports -----------------------------------------------------------------------
+    api: Api = "auto"
+    """MIDI API: ``auto`` tries ALSA then JACK on Linux, CoreMIDI on macOS, WinMM on Windows."""
+    in_port: str | None = None
+    """Open the first input port whose name contains this (case-blind)."""
+    out_port: str | None = None
+    """Open the first output port whose name contains this (case-blind)."""
+    virtual: bool = False
+    """Create ports ``improviser in`` / ``improviser out`` instead of opening others' ports."""
+    client_name: str = Field("improviser", min_length=1, max_length=64)
+    port_poll_seconds: float = Field(0.5, ge=0.05, le=10.0)
+    """How often a vanished port is looked for (and a present one checked)."""
+    queue_size: int = Field(1024, ge=16, le=1_000_000)
+    """Incoming messages waiting for the engine; when full the oldest is dropped."""
+
+    # --- model and sampling --------------------------------------------------------------
+    model: Path = DEFAULT_MODEL
     mode: Literal["call-response", "follow"] = "call-response"
     window: int = Field(30, ge=2, le=1024)
+    """Notes of context kept; the model is re-primed from them now and then."""
+    temperature: float = Field(1.0, gt=0.0, le=10.0)
+    top_k: int = Field(0, ge=0, le=128)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    min_pitch: int = Field(36, ge=0, le=127)
+    max_pitch: int = Field(96, ge=0, le=127)
+    seed: int | None = None
+    """Seed of the sampler (``None``: a fresh one per session)."""
+    context_includes_answer: bool = True
+    """The answer's notes that actually sounded enter the model's context (a dialogue)."""
+
+    # --- call and response -------------------------------------------------------------
+    phrase_gap: float = Field(0.7, ge=0.05, le=30.0)
+    """Seconds of silence (no key held) that end the player's phrase."""
+    pedal_holds_phrase: bool = True
+    """While the sustain pedal is down the phrase is not over."""
+    end_on_pedal_up: bool = False
+    """Lifting the sustain pedal ends the phrase at once."""
+    min_call_notes: int = Field(1, ge=1, le=1024)
+    answer_length: Literal["notes", "beats", "call"] = "call"
+    """How long an answer is: ``answer_notes`` notes, ``answer_beats`` beats, or as the call."""
+    answer_notes: int = Field(16, ge=1, le=1024)
+    answer_beats: float = Field(8.0, gt=0.0, le=256.0)
+    max_answer_notes: int = Field(64, ge=1, le=1024)
+    answer_delay: float = Field(0.0, ge=0.0, le=10.0)
+    """Seconds from the end of the call to the first answer note."""
+    interrupt: bool = True
+    """The answer stops (its notes released) when the player starts again."""
+
+    # --- follow ------------------------------------------------------------------------
+    follow_delay: float = Field(0.0, ge=0.0, le=10.0)
+    """Seconds from a player's note to the predicted next note (0 = at once)."""
+
+    # --- time --------------------------------------------------------------------------
+    bpm: float | None = Field(None, gt=0.0, le=400.0)
+    """A fixed tempo; ``None`` follows the player (estimated from each call)."""
+    initial_bpm: float = Field(100.0, ge=20.0, le=400.0)
+    min_bpm: float = Field(60.0, ge=20.0, le=400.0)
+    max_bpm: float = Field(180.0, ge=20.0, le=400.0)
+    max_note_seconds: float = Field(4.0, gt=0.0, le=60.0)
+    """No improviser note sounds longer than this."""
+    spin_ms: float = Field(1.5, ge=0.0, le=20.0)
+    """The scheduler sleeps until this long before a note is due, then waits precisely."""
+
+    # --- output ------------------------------------------------------------------------
+    in_channel: Channel | None = Field(None, ge=1, le=16)
+    """Listen to this channel only (``None``: all)."""
+    out_channel: Channel = Field(1, ge=1, le=16)
+    program: int | None = Field(None, ge=1, le=128)
+    """Program change sent on the output channel at start (``None``: none)."""
+    velocity_scale: float = Field(1.0, ge=0.0, le=4.0)
+    thru: bool = False
+    """Echo the player's notes to the output (on the player's channel)."""
+    state_cc: Cc = Field(None, ge=0, le=127)
+    """Send the engine's state on this CC of the output channel: 127 answering, 0 listening."""
+    feedback_window: float = Field(0.05, ge=0.0, le=1.0)
+    """Incoming notes that repeat one we sent within this many seconds are echoes (0 = off)."""
+
+    # --- hands-on controls (CC numbers on the input; None = off) ----------------------------
+    cc_end_call: Cc = Field(None, ge=0, le=127)
+    cc_panic: Cc = Field(None, ge=0, le=127)
+    cc_temperature: Cc = Field(None, ge=0, le=127)
+    cc_mute: Cc = Field(None, ge=0, le=127)
+    cc_regenerate: Cc = Field(None, ge=0, le=127)
+    cc_loop: Cc = Field(None, ge=0, le=127)
+    temperature_min: float = Field(0.3, gt=0.0, le=10.0)
+    temperature_max: float = Field(2.0, gt=0.0, le=10.0)
+
+    # --- recording -----------------------------------------------------------------------
+    record: bool = True
+    record_path: Path | None = None
+    """Where the session is recorded (``None``: a timestamped file in ``sessions_dir``)."""
+    sessions_dir: Path = Path("sessions")
+    recording_bpm: float = Field(120.0, ge=20.0, le=400.0)
+    """The tempo of the recording's tick grid (real timestamps are kept)."""
+    flush_seconds: float = Field(1.0, ge=0.1, le=60.0)
+    """The recording is rewritten this often, so a crash loses at most this much."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LiveConfig:
+        if self.min_pitch > self.max_pitch:
+            raise ValueError(
+                f"min_pitch must not exceed max_pitch, got {self.min_pitch} > {self.max_pitch}"
+            )
+        if self.max_bpm < 2 * self.min_bpm:
+            raise ValueError(
+                f"max_bpm must be at least twice min_bpm, got {self.min_bpm}..{self.max_bpm}"
+            )
+        if self.temperature_min > self.temperature_max:
+            raise ValueError(
+                f"temperature_min must not exceed temperature_max, got "
+                f"{self.temperature_min} > {self.temperature_max}"
+            )
+        ccs = [(a, getattr(self, f"cc_{a}")) for a in CONTROL_ACTIONS]
+        used = [c for _, c in ccs if c is not None]
+        if len(used) != len(set(used)):
+            raise ValueError(f"each control needs its own CC, got {dict(ccs)}")
+        return self
+
+    def control_map(self) -> dict[int, str]:
+        """CC number -> action, for the controls that are bound."""
+        out: dict[int, str] = {}
+        for action in CONTROL_ACTIONS:
+            cc = getattr(self, f"cc_{action}")
+            if cc is not None:
+                out[cc] = action
+        return out

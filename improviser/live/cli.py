@@ -1,0 +1,254 @@
+"""The ``live``, ``ports`` and ``demo`` commands; :func:`register` adds them to the main app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from improviser.config import load_config
+from improviser.errors import ConfigError, ImproviserError
+from improviser.inference import NumpyEngine, random_weights
+from improviser.live.demo import DEMO_CALL, DemoResult, percentile, run_demo
+from improviser.live.learn import learn_control
+from improviser.live.ports import api_label, list_ports, resolve_api
+from improviser.live.session import LiveSession
+from improviser.live.settings import CONTROL_ACTIONS, LiveConfig
+
+__all__ = ["build_config", "register"]
+
+_err = Console(stderr=True)
+_out = Console()
+
+ApiOpt = Annotated[str | None, typer.Option("--api", help="MIDI API: auto, jack, alsa...")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]
+
+
+def build_config(path: Path | None, **overrides: Any) -> LiveConfig:
+    """The ``[live]`` section of ``path`` (or the defaults) with the given options set."""
+    base = load_config(path).live
+    data = base.model_dump()
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return LiveConfig.model_validate(data)
+    except ValueError as exc:
+        first = str(exc).splitlines()
+        raise ConfigError(f"live option: {first[-1].strip() if first else exc}") from exc
+
+
+def _leaf(group: BaseException) -> BaseException:
+    """The first :class:`ImproviserError` inside nested exception groups (else the group)."""
+    if isinstance(group, BaseExceptionGroup):
+        for inner in group.exceptions:
+            found = _leaf(inner)
+            if isinstance(found, ImproviserError):
+                return found
+    return group
+
+
+def _run(coro: Any) -> Any:
+    """``asyncio.run`` that surfaces a user's error as itself, not as an exception group."""
+    try:
+        return asyncio.run(coro)
+    except BaseExceptionGroup as group:
+        leaf = _leaf(group)
+        if leaf is group:
+            raise
+        raise leaf from None
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+async def _live(config: LiveConfig, record: Path | None) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with LiveSession(config, record_path=record) as session:
+            where = session.recorder.path if session.recorder is not None else "not recording"
+            assert session.input is not None and session.output is not None
+            _err.print(
+                f"improviser: listening on {session.input.name!r}, answering on "
+                f"{session.output.name!r} ({config.mode}); recording: {where}; Ctrl-C stops",
+                highlight=False,
+            )
+            await stop.wait()
+            engine = session.engine
+            assert engine is not None
+        _err.print(
+            f"improviser: stopped; {engine.stats.notes_in} notes in, "
+            f"{session.scheduler.notes_sent if session.scheduler else 0} out, "
+            f"{engine.stats.phrases} phrases; recording: {where}",
+            highlight=False,
+        )
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def live(
+    in_port: Annotated[
+        str | None, typer.Option("--in", help="Input port name (substring).")
+    ] = None,
+    out_port: Annotated[
+        str | None, typer.Option("--out", help="Output port name (substring).")
+    ] = None,
+    virtual: Annotated[
+        bool | None, typer.Option("--virtual", help="Create 'improviser in'/'improviser out'.")
+    ] = None,
+    api: ApiOpt = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="call-response or follow.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model (.keras + .npz).")] = None,
+    record: Annotated[Path | None, typer.Option("--record", help="Recording file (.mid).")] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Do not record.")] = False,
+    bpm: Annotated[float | None, typer.Option("--bpm", help="Fixed tempo (else follow).")] = None,
+    channel: Annotated[
+        int | None, typer.Option("--channel", help="Listen to this channel only (1-16).")
+    ] = None,
+    out_channel: Annotated[
+        int | None, typer.Option("--out-channel", help="Answer on this channel (1-16).")
+    ] = None,
+    thru: Annotated[bool | None, typer.Option("--thru", help="Echo the player's notes.")] = None,
+    device: Annotated[
+        str, typer.Option("--device", help="auto or cpu (the live engine is NumPy).")
+    ] = "auto",
+    learn: Annotated[
+        str | None,
+        typer.Option(
+            "--learn", help=f"Bind the next CC moved to one of {', '.join(CONTROL_ACTIONS)}."
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampler seed.")] = None,
+    config: ConfigOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Listen on a MIDI input and answer on a MIDI output; record the session."""
+    if device not in ("auto", "cpu"):
+        raise ConfigError(
+            f"--device must be auto or cpu for live play (the NumPy step engine), got {device!r}"
+        )
+    cfg = build_config(
+        config,
+        in_port=in_port,
+        out_port=out_port,
+        virtual=virtual,
+        api=api,
+        mode=mode,
+        model=model,
+        record=False if no_record else None,
+        bpm=bpm,
+        in_channel=channel,
+        out_channel=out_channel,
+        thru=thru,
+        seed=seed,
+    )
+    _setup_logging(verbose)
+    if learn is not None:
+        _err.print(f"improviser: move the control for {learn!r} now...", highlight=False)
+        number = _run(learn_control(cfg, learn))
+        _err.print(
+            f"improviser: {learn} bound to CC {number}; to keep it, put "
+            f"'cc_{learn} = {number}' in the [live] section of your config",
+            highlight=False,
+        )
+        cfg = cfg.model_copy(update={f"cc_{learn}": number})
+        cfg = LiveConfig.model_validate(cfg.model_dump())
+    _run(_live(cfg, record))
+
+
+def ports(
+    api: ApiOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List the MIDI input and output ports."""
+    cfg = build_config(config, api=api)
+    chosen = resolve_api(cfg.api)
+    lists = list_ports(chosen)
+    table = Table(title=f"MIDI ports ({api_label(chosen)})")
+    table.add_column("direction")
+    table.add_column("#", justify="right")
+    table.add_column("name")
+    for direction, names in (("input", lists.inputs), ("output", lists.outputs)):
+        if not names:
+            table.add_row(direction, "", "(none)")
+        for index, name in enumerate(names):
+            table.add_row(direction, str(index), name)
+    _out.print(table)
+
+
+def _fmt_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.1f} ms"
+
+
+def summary_table(result: DemoResult) -> Table:
+    """The demo's summary as a table."""
+    table = Table(title="improviser demo")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("MIDI API", result.api + (" (private server)" if result.started_jack else "")),
+        ("notes in", str(result.notes_in)),
+        ("notes out", str(result.notes_out)),
+        ("phrases", str(result.phrases)),
+        ("answers", str(result.answers)),
+        (
+            "response p50 (phrase end -> first note sent)",
+            _fmt_ms(percentile(result.response_engine, 50)),
+        ),
+        (
+            "response p99 (phrase end -> first note sent)",
+            _fmt_ms(percentile(result.response_engine, 99)),
+        ),
+        ("response p50 (heard at the synth)", _fmt_ms(percentile(result.response_heard, 50))),
+        ("response p99 (heard at the synth)", _fmt_ms(percentile(result.response_heard, 99))),
+        ("stuck notes found", str(result.stuck_notes)),
+        (
+            "recorded notes (player / improviser)",
+            " / ".join(str(v) for v in result.recorded.values()),
+        ),
+        ("recording", str(result.record_path)),
+        ("duration", f"{result.seconds:.1f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def demo(
+    record: Annotated[Path | None, typer.Option("--record", help="Recording file (.mid).")] = None,
+    call: Annotated[Path, typer.Option("--call", help="The melody the player plays.")] = DEMO_CALL,
+    api: ApiOpt = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Model (.keras + .npz).")] = None,
+    untrained: Annotated[
+        bool, typer.Option("--untrained", help="Answer with random weights (no model needed).")
+    ] = False,
+    phrases: Annotated[int | None, typer.Option("--phrases", help="Play only this many.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Play a melody into the improviser through virtual ports and report how it answered."""
+    cfg = build_config(config, api=api, model=model)
+    step_model = NumpyEngine(random_weights()) if untrained else None
+    result = _run(run_demo(cfg, call=call, record=record, model=step_model, max_phrases=phrases))
+    _out.print(summary_table(result))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``live``, ``ports`` and ``demo`` to ``app``."""
+    app.command("live")(live)
+    app.command("ports")(ports)
+    app.command("demo")(demo)

@@ -1,0 +1,174 @@
+"""The session recording: both parts, real timestamps, safe against ``kill -9``.
+
+The file is a type-1 MIDI file: track 0 the tempo, track 1 the player, track 2 the
+improviser. Times are the real arrival and send times (seconds from the session's
+start) placed on the tick grid of a fixed recording tempo. The whole file is rewritten
+every ``flush_seconds`` (write to a temporary file, then rename), in a worker thread so
+file writes never stall the loop; notes still sounding at a flush are written as ending
+there. A killed process therefore loses at most the last flush interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from improviser.errors import MidiFileError
+from improviser.notes import Note, save_atomic, to_midifile
+
+__all__ = ["PARTS", "Recorder"]
+
+PARTS = ("player", "improviser")
+_log = logging.getLogger("improviser.live")
+
+
+@dataclass(slots=True)
+class _Part:
+    finished: list[Note]
+    sounding: dict[tuple[int, int], tuple[float, int]]
+    """(channel, pitch) -> (start seconds, velocity)."""
+
+
+class Recorder:
+    """Collects the notes of a session and keeps its file up to date."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        start: float,
+        now: Callable[[], float],
+        bpm: float = 120.0,
+        flush_seconds: float = 1.0,
+    ) -> None:
+        self.path = path
+        self.start = start
+        self.bpm = bpm
+        self.flush_seconds = flush_seconds
+        self._now = now
+        self._parts = {name: _Part([], {}) for name in PARTS}
+        self._dirty = True
+        self._lock = asyncio.Lock()
+        self.flushes = 0
+        self.armed = False
+        """Set once the session is running: a session that never started writes no file."""
+
+    # --- collecting ------------------------------------------------------------------------
+    def note_on(self, part: str, channel: int, pitch: int, velocity: int, at: float) -> None:
+        """A note of ``part`` started at ``at`` (clock time)."""
+        p = self._parts[part]
+        if (channel, pitch) in p.sounding:
+            self.note_off(part, channel, pitch, at)
+        p.sounding[(channel, pitch)] = (at - self.start, velocity)
+        self._dirty = True
+
+    def note_off(self, part: str, channel: int, pitch: int, at: float) -> None:
+        """A note of ``part`` ended at ``at``; a release with no note is ignored."""
+        p = self._parts[part]
+        begun = p.sounding.pop((channel, pitch), None)
+        if begun is None:
+            return
+        start, velocity = begun
+        p.finished.append(
+            _note(
+                pitch=pitch,
+                velocity=velocity,
+                start=start,
+                end=at - self.start,
+                channel=channel,
+                part=part,
+            )
+        )
+        self._dirty = True
+
+    def end_part(self, part: str, at: float) -> None:
+        """End every sounding note of ``part`` (its port vanished)."""
+        for channel, pitch in list(self._parts[part].sounding):
+            self.note_off(part, channel, pitch, at)
+
+    # scheduler.NoteListener: the improviser's notes as they actually left.
+    def note_sent(self, channel: int, pitch: int, velocity: int, tag: str, at: float) -> None:
+        """Record one of the improviser's notes (not the player's thru)."""
+        if tag != "thru":
+            self.note_on("improviser", channel, pitch, velocity, at)
+
+    def note_released(self, channel: int, pitch: int, tag: str, at: float) -> None:
+        """Record the end of one of the improviser's notes."""
+        if tag != "thru":
+            self.note_off("improviser", channel, pitch, at)
+
+    def counts(self) -> dict[str, int]:
+        """Notes recorded per part so far (sounding ones included)."""
+        return {name: len(p.finished) + len(p.sounding) for name, p in self._parts.items()}
+
+    def parts(self, at: float) -> list[list[Note]]:
+        """Every note so far, the sounding ones ending at ``at``."""
+        out = []
+        for name, p in self._parts.items():
+            notes = list(p.finished)
+            for (channel, pitch), (start, velocity) in p.sounding.items():
+                end = at - self.start
+                notes.append(
+                    _note(
+                        pitch=pitch,
+                        velocity=velocity,
+                        start=start,
+                        end=end,
+                        channel=channel,
+                        part=name,
+                    )
+                )
+            out.append(notes)
+        return out
+
+    # --- writing -----------------------------------------------------------------------------
+    def _write(self, parts: list[list[Note]]) -> None:
+        mid = to_midifile(parts, bpm=self.bpm, time_unit="seconds", names=PARTS)
+        try:
+            save_atomic(mid, self.path)
+        except OSError as exc:
+            raise MidiFileError(f"{self.path}: cannot write recording ({exc})") from exc
+
+    async def flush(self) -> None:
+        """Rewrite the file now (in a worker thread) if anything changed."""
+        async with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+            parts = self.parts(self._now())
+            await asyncio.to_thread(self._write, parts)
+            self.flushes += 1
+
+    async def run(self) -> None:
+        """Flush every ``flush_seconds`` until cancelled."""
+        while True:
+            await asyncio.sleep(self.flush_seconds)
+            try:
+                await self.flush()
+            except MidiFileError as exc:
+                _log.error("%s", exc)  # keep playing; the next flush tries again
+
+    async def finish(self) -> None:
+        """End what sounds and write the file one last time."""
+        if not self.armed:
+            return
+        now = self._now()
+        for name in PARTS:
+            self.end_part(name, now)
+        self._dirty = True
+        await self.flush()
+
+
+def _note(*, pitch: int, velocity: int, start: float, end: float, channel: int, part: str) -> Note:
+    start = max(start, 0.0)
+    return Note(
+        pitch=pitch,
+        velocity=velocity,
+        start=start,
+        duration=max(end - start, 0.0),
+        channel=channel,
+        track=PARTS.index(part) + 1,
+    )

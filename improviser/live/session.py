@@ -1,0 +1,236 @@
+"""A live session: one ``async with`` object that owns every lifetime.
+
+Entering :class:`LiveSession` loads the model, opens the output, starts the recording,
+opens the input and starts the tasks (``improviser.engine``, ``improviser.scheduler``,
+``improviser.recorder``, ``improviser.ports``) in a :class:`asyncio.TaskGroup`. Leaving
+it — normally, on a signal or on an exception — stops the tasks, closes the input,
+releases every sounding note (note-offs, then CC 123/120), writes the recording a last
+time and closes the output: the reverse order.
+
+The input callback (RtMidi's thread) only hands each parsed message to the loop with
+``call_soon_threadsafe``; a bounded queue takes it, dropping the oldest (and counting)
+when full, so the callback never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from improviser.errors import ModelError
+from improviser.inference import NumpyEngine, StepModel, read_metadata
+from improviser.live.engine import Improviser
+from improviser.live.midi import InMessage
+from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
+from improviser.live.recorder import Recorder
+from improviser.live.scheduler import Scheduler
+from improviser.live.settings import LiveConfig
+
+__all__ = ["LiveSession", "default_recording_path", "load_step_model"]
+
+_log = logging.getLogger("improviser.live")
+
+
+def load_step_model(path: Path) -> StepModel:
+    """The NumPy step engine of a model (no TensorFlow); :class:`ModelError` if unusable."""
+    weights = path.with_suffix(".npz")
+    if not weights.exists():
+        raise ModelError(
+            f"{path}: model not found (no {weights.name}); train one with 'improviser train' "
+            "or choose one with --model"
+        )
+    if path.with_suffix(".json").exists():
+        objective = read_metadata(path).get("objective")
+        if objective not in (None, "classes"):
+            raise ModelError(f"{path}: a {objective!r} model cannot play live; use 'classes'")
+    return NumpyEngine.from_file(path)
+
+
+def default_recording_path(sessions_dir: Path, prefix: str = "session") -> Path:
+    """A fresh timestamped file name in ``sessions_dir``."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return sessions_dir / f"{prefix}-{stamp}.mid"
+
+
+class LiveSession:
+    """Ports, model, scheduler, engine and recorder of one live session."""
+
+    def __init__(
+        self,
+        config: LiveConfig,
+        *,
+        model: StepModel | None = None,
+        now: Callable[[], float] = time.perf_counter,
+        rng: np.random.Generator | None = None,
+        record_path: Path | None = None,
+    ) -> None:
+        self.config = config
+        self._model = model
+        self.now = now
+        self._rng = rng
+        self.record_path = record_path
+        self.engine: Improviser | None = None
+        self.scheduler: Scheduler | None = None
+        self.recorder: Recorder | None = None
+        self.input: MidiInput | None = None
+        self.output: MidiOutput | None = None
+        self.api: int | None = None
+        self._queue: asyncio.Queue[InMessage] = asyncio.Queue(config.queue_size)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.dropped = 0
+
+    # --- the input hand-off ------------------------------------------------------------------
+    def _from_callback(self, message: InMessage) -> None:
+        """Called on RtMidi's thread: hand over and return."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                loop.call_soon_threadsafe(self._enqueue, message)
+
+    def _enqueue(self, message: InMessage) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait(message)
+
+    # --- lifetime --------------------------------------------------------------------------------
+    async def __aenter__(self) -> LiveSession:
+        cfg = self.config
+        self._loop = asyncio.get_running_loop()
+        stack = contextlib.AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            model = self._model if self._model is not None else load_step_model(cfg.model)
+            self.api = resolve_api(cfg.api)
+            self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
+            self.output.open()
+            stack.callback(self.output.close)
+            self.scheduler = Scheduler(
+                self.output.send,
+                self.now,
+                max_note_seconds=cfg.max_note_seconds,
+                spin_seconds=cfg.spin_ms / 1000,
+            )
+            if cfg.record:
+                path = self.record_path or cfg.record_path
+                if path is None:
+                    path = default_recording_path(cfg.sessions_dir)
+                self.recorder = Recorder(
+                    path,
+                    start=self.now(),
+                    now=self.now,
+                    bpm=cfg.recording_bpm,
+                    flush_seconds=cfg.flush_seconds,
+                )
+                self.scheduler.listeners.append(self.recorder)
+                stack.push_async_callback(self.recorder.finish)
+            self.engine = Improviser(
+                cfg, model, self.scheduler, now=self.now, rng=self._rng, recorder=self.recorder
+            )
+            stack.callback(self.scheduler.panic)
+            stack.callback(self.engine.close)
+            self.input = MidiInput(
+                self.api,
+                cfg.client_name,
+                cfg.in_port,
+                cfg.virtual,
+                on_message=self._from_callback,
+                clock=self.now,
+            )
+            self.input.open()
+            stack.callback(self.input.close)
+            self.engine.start()
+            group = await stack.enter_async_context(asyncio.TaskGroup())
+            stack.callback(self._cancel_tasks)
+            self._tasks = [
+                group.create_task(self._engine_loop(), name="improviser.engine"),
+                group.create_task(self.scheduler.run(), name="improviser.scheduler"),
+                group.create_task(self._watch_ports(), name="improviser.ports"),
+            ]
+            if self.recorder is not None:
+                self._tasks.append(
+                    group.create_task(self.recorder.run(), name="improviser.recorder")
+                )
+                self.recorder.armed = True
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        _log.info(
+            "live (%s): in %r, out %r, mode %s",
+            api_label(self.api),
+            self.input.name,
+            self.output.name,
+            cfg.mode,
+        )
+        return self
+
+    def _cancel_tasks(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        stack, self._stack = self._stack, None
+        self._loop = None
+        if stack is None:
+            return None
+        return await stack.__aexit__(exc_type, exc, tb)
+
+    # --- tasks -----------------------------------------------------------------------------------
+    async def _engine_loop(self) -> None:
+        engine = self.engine
+        assert engine is not None
+        while True:
+            deadline = engine.next_deadline()
+            message: InMessage | None = None
+            if deadline is None:
+                message = await self._queue.get()
+            else:
+                try:
+                    async with asyncio.timeout(max(deadline - self.now(), 0.0)):
+                        message = await self._queue.get()
+                except TimeoutError:
+                    pass
+            if message is not None:
+                engine.handle(message)
+                engine.stats.dropped = self.dropped
+            engine.tick(self.now())
+
+    async def _watch_ports(self) -> None:
+        engine, inp, out = self.engine, self.input, self.output
+        assert engine is not None and inp is not None and out is not None
+        ports = {"input": inp, "output": out}
+        while True:
+            await asyncio.sleep(self.config.port_poll_seconds)
+            for which, port in ports.items():
+                if which not in engine.ports_missing:
+                    if not port.present():
+                        _log.warning(
+                            "%s port %r vanished: notes released, waiting for %r to come back",
+                            which,
+                            port.name,
+                            port.pattern,
+                        )
+                        engine.port_lost(which, self.now())
+                elif port.reconnect():
+                    _log.warning("%s port back: reconnected to %r", which, port.name)
+                    engine.port_back(which)
+
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Play until ``stop`` is set."""
+        await stop.wait()

@@ -1,0 +1,37 @@
+"""A real JACK server (dummy driver) for the live tests.
+
+Each test module that asks for ``jack_server`` gets its own server under a unique
+``JACK_DEFAULT_SERVER`` name, stopped by its PID afterwards. Where ``jackd`` is not
+installed the tests are skipped — except in CI (``CI`` set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from improviser.live.jackserver import JackServer
+
+
+def require_jackd() -> None:
+    """Skip (or, in CI, fail) when jackd is not installed."""
+    if shutil.which("jackd") is None:
+        if os.environ.get("CI"):
+            pytest.fail("jackd is not installed, and CI must run the JACK tests")
+        pytest.skip("jackd is not installed")
+
+
+@pytest.fixture(scope="module")
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
+    """A private JACK server for one test module; ``JACK_DEFAULT_SERVER`` names it."""
+    require_jackd()
+    log = tmp_path_factory.mktemp("jack") / "jackd.log"
+    server = JackServer(log=log)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
