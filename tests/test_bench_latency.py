@@ -74,7 +74,7 @@ def test_profile_names_every_phase() -> None:
 def test_compare_windows_agrees_within_the_window(trained: Trained) -> None:
     result = compare_windows(trained.model, [trained.corpus], window=8, every=[1, 4])
     modes = result["modes"]
-    assert list(modes) == ["carried", "window 8", "window 8, re-primed every 4"]
+    assert list(modes) == ["carried", "window 8", "window 8 every 4"]
     assert result["files"] > 0 and result["trained_seq_len"] == 24
     carried, fresh = modes["carried"], modes["window 8"]
     assert carried["notes"] == fresh["notes"] > 0

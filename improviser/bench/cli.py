@@ -165,10 +165,9 @@ def window_cmd(
         title=f"carried state vs {window}-note window, {result['files']} held-out files "
         f"(model trained on {result['trained_seq_len']}-note sequences)"
     )
-    for col in ("mode", "notes", "bits/note", "Δ bits", "accuracy", "beyond-window bits/note"):
-        table.add_column(col, justify="left" if col == "mode" else "right")
-    table.add_column("p50 ms", justify="right")
-    table.add_column("p99 ms", justify="right")
+    table.add_column("mode", no_wrap=True)
+    for col in ("notes", "bits", "Δ bits", "acc", f"bits > {window} (n)", "p50 ms", "p99 ms"):
+        table.add_column(col, justify="right")
     for name, m in result["modes"].items():
         beyond = m.get("beyond_window")
         table.add_row(

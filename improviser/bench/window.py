@@ -76,7 +76,7 @@ def compare_windows(
         )
     modes: dict[str, StepModel] = {"carried": NumpyEngine.from_file(model_path)}
     for k in every:
-        label = f"window {window}" + (f", re-primed every {k}" if k > 1 else "")
+        label = f"window {window}" + (f" every {k}" if k > 1 else "")
         modes[label] = WindowEngine(NumpyEngine.from_file(model_path), window=window, every=k)
     result: dict[str, Any] = {
         "model": str(model_path),
