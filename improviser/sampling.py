@@ -4,19 +4,25 @@ Temperature reshapes every field; top-k and top-p (nucleus) cut the tail of each
 pitch is kept inside a range and, optionally, inside a set of pitch classes (a key).
 A constraint that would exclude every pitch is relaxed to the range alone, so sampling
 always returns a note.
+
+:func:`sample` is the reference, one field at a time. :class:`Sampler` is the live path:
+the same rule vectorized over the four fields at once (about 15 NumPy calls instead of
+about 60), with the parameters' masks computed once; it draws the same notes from the
+same generator (see its docstring).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import FIELDS, Distribution, Token
+from improviser.encoding import FIELDS, VOCAB_SIZES, Distribution, Token
 
-__all__ = ["SamplingParams", "sample", "sample_field"]
+__all__ = ["Sampler", "SamplingParams", "sample", "sample_field"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +89,7 @@ def sample_field(
         return int(np.argmax(probs))
     p = p / total
     if top_k > 0 or top_p < 1.0:
-        order = np.argsort(p)[::-1]
+        order = np.argsort(p, kind="stable")[::-1]  # ties in index order, as in Sampler
         keep = len(order) if top_k <= 0 else min(top_k, len(order))
         if top_p < 1.0:
             cumulative = np.cumsum(p[order])
@@ -112,3 +118,96 @@ def sample(dist: Distribution, params: SamplingParams, rng: np.random.Generator)
             )
         )
     return Token(*values)
+
+
+class Sampler:
+    """:func:`sample` for a stream of notes: one set of parameters, four fields at once.
+
+    ``Sampler(params).sample(dist, rng)`` returns the note ``sample(dist, params, rng)``
+    would, and consumes the generator the same way (one ``random()`` per field), so
+    either may replace the other in a seeded run. Both sort stably, so equal
+    probabilities are ordered alike; the results can differ only where floating-point
+    rounding of the two summation orders moves a draw across a boundary (of the order of
+    1e-15 of draws). When a
+    field needs one of the rule's fallbacks (a constraint that excludes every pitch, an
+    all-zero or non-finite distribution) that draw goes through :func:`sample_field`.
+    """
+
+    def __init__(self, params: SamplingParams) -> None:
+        self.params = params
+        self._sizes = np.asarray([VOCAB_SIZES[f] for f in FIELDS])
+        width = int(self._sizes.max())
+        self._cols = np.arange(width)
+        self._rows = np.arange(len(FIELDS))
+        self._valid = self._cols[None, :] < self._sizes[:, None]
+        self._pitch_mask = _pitch_mask(params, VOCAB_SIZES["pitch"])
+        self._allowed = self._valid.copy()
+        if self._pitch_mask is not None:
+            self._allowed[0, : VOCAB_SIZES["pitch"]] &= self._pitch_mask
+        n = self._sizes
+        self._keep_k = n.copy()
+        if params.top_k > 0:
+            self._keep_k[0] = min(params.top_k, int(n[0]))
+        cut = params.top_p < 1.0
+        self._cut_rows = np.asarray([cut or params.top_k > 0, cut, cut, cut])
+        self._buf = np.zeros((len(FIELDS), width), dtype=np.float64)
+
+    def sample(self, dist: Distribution, rng: np.random.Generator) -> Token:
+        """Draw the next note from ``dist``."""
+        buf = self._buf
+        for i, name in enumerate(FIELDS):
+            buf[i, : self._sizes[i]] = dist.field(name)
+        return self.sample_padded(buf, rng)
+
+    def sample_padded(self, probs: npt.NDArray[np.float64], rng: np.random.Generator) -> Token:
+        """Draw from a ``(4, width)`` array of the four fields' probabilities, zero-padded.
+
+        :meth:`improviser.inference.NumpyEngine.step_probs` returns this layout, which
+        saves :meth:`sample` its four copies.
+        """
+        params = self.params
+        p = probs
+        if params.temperature != 1.0:
+            p = np.exp(np.log(np.maximum(p, 1e-30)) / params.temperature)
+        p = p * self._allowed  # also clears the pads that temperature made non-zero
+        totals = p.sum(axis=1)
+        listed = totals.tolist()
+        if not 0.0 < min(listed) <= max(listed) < math.inf:
+            return self._fallback(probs, rng)
+        u = rng.random(len(FIELDS))
+        cut = self._cut_rows
+        if cut.any():
+            p /= totals[:, None]
+            order = np.argsort(p, axis=1, kind="stable")[:, ::-1]
+            cum = np.cumsum(np.sort(p, axis=1)[:, ::-1], axis=1)
+            keep = self._keep_k
+            if params.top_p < 1.0:
+                keep = np.minimum(keep, (cum < params.top_p).sum(axis=1) + 1)
+            # cum[keep - 1] > u·cum[keep - 1] (u < 1), so the count stays below keep.
+            below = (cum < (u * cum[self._rows, keep - 1])[:, None]).sum(axis=1)
+            picked = order[self._rows, below]
+            if cut.all():
+                return Token(*picked.tolist())
+        # Unnormalized: u·total on the running sum draws as u on the normalized one. The
+        # pads repeat the total, which is never below u·total, so they are never counted.
+        cdf = np.cumsum(p, axis=1)
+        index = (cdf < (u * cdf[self._rows, self._sizes - 1])[:, None]).sum(axis=1)
+        if cut.any():
+            index = np.where(cut, picked, index)
+        return Token(*index.tolist())
+
+    def _fallback(self, probs: npt.NDArray[np.float64], rng: np.random.Generator) -> Token:
+        params = self.params
+        return Token(
+            *(
+                sample_field(
+                    probs[i, : self._sizes[i]],
+                    rng,
+                    temperature=params.temperature,
+                    top_k=params.top_k if i == 0 else 0,
+                    top_p=params.top_p,
+                    allowed=self._pitch_mask if i == 0 else None,
+                )
+                for i in range(len(FIELDS))
+            )
+        )

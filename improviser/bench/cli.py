@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from improviser.config import load_config, with_overrides
-from improviser.paths import CORPUS_DIR
+from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
 
 __all__ = ["bench_app", "register"]
 
@@ -50,6 +50,137 @@ def train_cmd(
         )
     Console().print(table)
     Console().print(f"targets/s ratio improviser / notebook: {result['ratio_targets_per_s']:.1f}×")
+
+
+ModelOpt = Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")]
+
+
+def _ms(value: float) -> str:
+    return f"{value:.4f}" if value < 1 else f"{value:.2f}"
+
+
+@bench_app.command("latency")
+def latency_cmd(
+    model: ModelOpt = DEFAULT_MODEL,
+    notes: Annotated[int, typer.Option(help="Notes timed per fast row (>= 2000 for p99).")] = 2000,
+    slow_notes: Annotated[
+        int, typer.Option(help="Notes timed per slow row (Keras, window).")
+    ] = 200,
+    window: Annotated[int, typer.Option(help="Notes in the notebook's window.")] = 30,
+    tensorflow: Annotated[
+        bool, typer.Option("--tensorflow/--no-tensorflow", help="Include the Keras/TF rows.")
+    ] = True,
+    startup: Annotated[
+        bool, typer.Option("--startup/--no-startup", help="Measure start-up in subprocesses.")
+    ] = True,
+    profile: Annotated[bool, typer.Option(help="Also time each phase of the NumPy step.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Per-note latency of every engine against the notebook's model.predict, start-up, FLOPs."""
+    from improviser.bench.latency import run_latency_bench  # noqa: PLC0415
+
+    result = run_latency_bench(
+        model,
+        notes=notes,
+        slow_notes=slow_notes,
+        window=window,
+        tensorflow=tensorflow,
+        startup=startup,
+        profile=profile,
+    )
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    console = Console()
+    lat = result["latency"]
+    flops = lat["flops_per_note"]
+    table = Table(
+        title=f"per-note latency, LSTM {lat['units']}, {lat['cpu_count']} CPUs, "
+        f"load {lat['loadavg_1min']:.2f}"
+    )
+    table.add_column("path", no_wrap=True)
+    for col in ("notes", "p50 ms", "p99 ms", "max ms", "× predict p50", "GFLOP/s"):
+        table.add_column(col, justify="right")
+    for name, r in lat["rows"].items():
+        ratio = r.get("speedup_vs_predict_p50")
+        table.add_row(
+            name,
+            str(r["n"]),
+            _ms(r["p50_ms"]),
+            _ms(r["p99_ms"]),
+            _ms(r["max_ms"]),
+            f"{ratio:,.1f}" if ratio else "-",
+            f"{r['gflops']:.2f}",
+        )
+    console.print(table)
+    console.print(
+        f"FLOPs per note: model {flops['model']:,}, NumPy engine {flops['engine']:,}; "
+        f"weights read per note {flops['weight_bytes'] / 2**20:.2f} MiB "
+        f"({lat['weight_bandwidth_gb_s']:.0f} GB/s at the NumPy step's p50)"
+    )
+    if result.get("startup"):
+        st = Table(title="start-up to ready (fresh process: import improviser, make the engine)")
+        for col in ("engine", "wall s", "import→ready s", "first step ms", "RSS MB", "peak MB"):
+            st.add_column(col, justify="left" if col == "engine" else "right")
+        st.add_column("tensorflow imported")
+        for r in result["startup"]:
+            st.add_row(
+                r["engine_name"],
+                f"{r['wall_s']:.2f}",
+                f"{r['import_to_ready_s']:.2f}",
+                f"{r['first_step_ms']:.2f}",
+                f"{r['rss_mb']:.0f}",
+                f"{r['hwm_mb']:.0f}",
+                "yes" if r["tensorflow_imported"] else "no",
+            )
+        console.print(st)
+    if result.get("profile"):
+        pt = Table(title="NumPy step + sampling, by phase (median µs)")
+        pt.add_column("phase")
+        pt.add_column("µs", justify="right")
+        for name, us in result["profile"].items():
+            pt.add_row(name, f"{us:.1f}")
+        pt.add_row("total", f"{sum(result['profile'].values()):.1f}")
+        console.print(pt)
+
+
+@bench_app.command("window")
+def window_cmd(
+    data: Annotated[list[Path], typer.Argument(help="MIDI files or directories (held-out).")],
+    model: ModelOpt = DEFAULT_MODEL,
+    window: Annotated[int, typer.Option(help="Notes in the window.")] = 30,
+    every: Annotated[
+        list[int] | None, typer.Option(help="Re-prime every k notes (repeatable; 1 = fresh).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Bits/note and latency: carried LSTM state against a fresh N-note window."""
+    from improviser.bench.window import compare_windows  # noqa: PLC0415
+
+    result = compare_windows(model, data, window=window, every=every or [1])
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    table = Table(
+        title=f"carried state vs {window}-note window, {result['files']} held-out files "
+        f"(model trained on {result['trained_seq_len']}-note sequences)"
+    )
+    table.add_column("mode", no_wrap=True)
+    for col in ("notes", "bits", "Δ bits", "acc", f"bits > {window} (n)", "p50 ms", "p99 ms"):
+        table.add_column(col, justify="right")
+    for name, m in result["modes"].items():
+        beyond = m.get("beyond_window")
+        table.add_row(
+            name,
+            str(m["notes"]),
+            f"{m['bits_per_note']:.3f}",
+            f"{m['bits_vs_carried']:+.3f}",
+            f"{m['accuracy']:.3f}",
+            f"{beyond['bits_per_note']:.3f} ({beyond['notes']})" if beyond else "-",
+            _ms(m["latency"]["p50_ms"]),
+            _ms(m["latency"]["p99_ms"]),
+        )
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

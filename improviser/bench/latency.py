@@ -1,0 +1,335 @@
+"""Per-note latency of every way to get the next-note distribution, start-up cost, FLOPs.
+
+Rows (each timed per note over the same random note stream; p50/p99/max in ms, and the
+speed-up over ``model.predict``'s p50):
+
+- ``keras predict (window)``: the notebook: ``model.predict`` on the last 30 notes;
+- ``keras eager (window)``: ``model(x)`` on the same window;
+- ``tf step graph`` / ``tf step xla``: :class:`~improviser.inference.TfEngine`, one
+  compiled step with carried state (``jit_compile`` off / on);
+- ``numpy window (N)``: :class:`~improviser.inference.WindowEngine` on the NumPy engine,
+  the notebook's semantics without Keras;
+- ``numpy step``: the streaming engine, distribution only;
+- ``numpy step + sample``: plus :class:`~improviser.sampling.Sampler` (top-p 0.95 and a
+  pitch range, the live defaults): what the live engine pays per answer note;
+- ``numpy step + sample, spaced``: the same with a pause between notes, as in play, so
+  the weights are no longer hot in the caches.
+
+The slow rows (Keras, window) use fewer notes; each row says how many. The end-to-end
+latency through MIDI ports is not measured here (that is the live engine's benchmark);
+:func:`time_steps` is the boundary it can reuse with any ``step`` callable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from improviser.bench.stats import summarize
+from improviser.encoding import FIELDS, VOCAB_SIZES, Token
+from improviser.inference import NumpyEngine, WindowEngine, load_weights
+from improviser.inference.select import probe_tokens
+from improviser.inference.weights import LstmWeights
+from improviser.paths import ROOT
+from improviser.sampling import Sampler, SamplingParams
+
+__all__ = [
+    "LIVE_SAMPLING",
+    "bench_latency",
+    "flops_per_note",
+    "measure_startup",
+    "profile_numpy_step",
+    "run_latency_bench",
+    "time_steps",
+]
+
+LIVE_SAMPLING = SamplingParams(top_p=0.95, min_pitch=21, max_pitch=108)
+"""The live defaults (config ``[generate]``) the sampling rows draw with."""
+
+
+def time_steps(
+    step: Callable[[Token], object],
+    tokens: Sequence[Token],
+    warmup: int = 20,
+    gap_s: float = 0.0,
+) -> list[float]:
+    """Milliseconds of each ``step(token)`` after ``warmup`` untimed ones.
+
+    ``gap_s`` sleeps between notes (not timed), as a player's notes are spaced.
+    """
+    times = []
+    clock = time.perf_counter_ns
+    for i, token in enumerate(tokens):
+        if gap_s:
+            time.sleep(gap_s)
+        t0 = clock()
+        step(token)
+        t1 = clock()
+        if i >= warmup:
+            times.append((t1 - t0) / 1e6)
+    return times
+
+
+def flops_per_note(weights: LstmWeights) -> dict[str, int]:
+    """Floating-point operations of one note, counted from the weight shapes.
+
+    ``model``: what the Keras graph computes per time step (matrix products as 2 FLOPs per
+    multiply-add, bias additions, the LSTM's element-wise gate arithmetic, the heads);
+    ``engine``: the same less layer 0's input product, which the NumPy engine tabulates
+    (it adds four table rows instead). ``weight_bytes``: the float32 weights the engine
+    reads per note, which bound its speed more than the arithmetic does.
+    """
+    width = sum(weights.embeddings[f].shape[1] for f in FIELDS)
+    flops = 0
+    engine_bytes = 0
+    for i, (k, r) in enumerate(zip(weights.kernels, weights.recurrents, strict=True)):
+        units = r.shape[0]
+        inputs = k.shape[0]
+        gates = 4 * units
+        elementwise = 4 * gates + 5 * units  # activations, c = f·c + i·g, h = o·tanh(c)
+        flops += 2 * inputs * gates + 2 * units * gates + gates + elementwise
+        engine_bytes += 4 * (units * gates + (0 if i == 0 else inputs * gates + gates))
+    vocab = sum(VOCAB_SIZES[f] for f in FIELDS)
+    last = weights.recurrents[-1].shape[0]
+    flops += 2 * last * vocab + vocab
+    units0 = weights.recurrents[0].shape[0]
+    engine = flops - 2 * width * 4 * units0 + 3 * 4 * units0
+    engine_bytes += 4 * ((last + 1) * len(FIELDS) * max(VOCAB_SIZES.values()) + 4 * 4 * units0)
+    return {"model": flops, "engine": engine, "weight_bytes": engine_bytes}
+
+
+def _keras_rows(model_path: Path, tokens: Sequence[Token], window: int) -> dict[str, Any]:
+    from improviser.model import load_model  # noqa: PLC0415  (imports TensorFlow)
+
+    model, _meta = load_model(model_path)
+    arr = np.asarray(tokens, dtype=np.int32)
+
+    def inputs(i: int) -> dict[str, Any]:
+        w = arr[max(0, i - window + 1) : i + 1]
+        if len(w) < window:  # the notebook only starts once a window is full
+            w = np.concatenate([np.repeat(arr[:1], window - len(w), axis=0), w])
+        return {f: w[None, :, j] for j, f in enumerate(FIELDS)}
+
+    idx = iter(range(len(arr)))
+
+    def predict(_tok: Token) -> object:
+        out = model.predict(inputs(next(idx)), verbose=0)
+        return out["next_pitch"][0, -1]
+
+    rows = {"keras predict (window)": time_steps(predict, tokens, warmup=5)}
+    idx = iter(range(len(arr)))
+
+    def eager(_tok: Token) -> object:
+        out = model(inputs(next(idx)), training=False)
+        return np.asarray(out["next_pitch"])[0, -1]
+
+    rows["keras eager (window)"] = time_steps(eager, tokens, warmup=5)
+    return rows
+
+
+def _tf_rows(model_path: Path, tokens: Sequence[Token]) -> dict[str, list[float]]:
+    from improviser.inference import TfEngine  # noqa: PLC0415
+
+    graph = TfEngine(model_path, device="cpu")
+    xla = TfEngine(model_path, device="cpu", jit_compile=True, model=graph.model)
+    return {
+        "tf step graph": time_steps(graph.step, tokens),
+        "tf step xla": time_steps(xla.step, tokens),
+    }
+
+
+def bench_latency(
+    model_path: str | Path,
+    notes: int = 2000,
+    slow_notes: int = 200,
+    window: int = 30,
+    spaced_notes: int = 200,
+    gap_ms: float = 5.0,
+    tensorflow: bool = True,
+) -> dict[str, Any]:
+    """Time every row of the module docstring; return a JSON-ready dict.
+
+    ``tensorflow=False`` leaves out the Keras and TF rows (and the ratio to
+    ``model.predict``), for a quick run with no TensorFlow.
+    """
+    model_path = Path(model_path)
+    weights = load_weights(model_path)
+    tokens = probe_tokens(notes + 20, seed=1)
+    slow = tokens[: slow_notes + 5]
+    engine = NumpyEngine(weights)
+    sampler = Sampler(LIVE_SAMPLING)
+    rng = np.random.default_rng(0)
+
+    def step_and_sample(tok: Token) -> Token:
+        return sampler.sample_padded(engine.step_probs(tok), rng)
+
+    rows: dict[str, list[float]] = {}
+    if tensorflow:
+        rows.update(_keras_rows(model_path, slow, window))
+        rows.update(_tf_rows(model_path, tokens))
+    windowed = WindowEngine(NumpyEngine(weights), window=window)
+    rows[f"numpy window ({window})"] = time_steps(windowed.step, slow, warmup=5)
+    engine.reset()
+    rows["numpy step"] = time_steps(engine.step, tokens)
+    engine.reset()
+    rows["numpy step + sample"] = time_steps(step_and_sample, tokens)
+    engine.reset()
+    rows[f"numpy step + sample, {gap_ms:g} ms apart"] = time_steps(
+        step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
+    )
+    flops = flops_per_note(weights)
+    summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}
+    base = summary.get("keras predict (window)", {}).get("p50_ms")
+    for name, s in summary.items():
+        if base:
+            s["speedup_vs_predict_p50"] = base / s["p50_ms"]
+        per_note = flops["engine"] if name.startswith("numpy") else flops["model"]
+        if name.startswith(("keras", "numpy window")):
+            per_note *= window  # a fresh window costs ``window`` steps per note
+        s["gflops"] = per_note / (s["p50_ms"] / 1000) / 1e9
+    return {
+        "model": str(model_path),
+        "units": [int(r.shape[0]) for r in weights.recurrents],
+        "window": window,
+        "cpu_count": os.cpu_count(),
+        "loadavg_1min": os.getloadavg()[0],
+        "numpy": np.__version__,
+        "flops_per_note": flops,
+        "weight_bandwidth_gb_s": flops["weight_bytes"]
+        / (summary["numpy step"]["p50_ms"] / 1000)
+        / 1e9,
+        "rows": summary,
+    }
+
+
+_STARTUP_CODE = """
+import json, sys, time
+t0 = time.perf_counter()
+from improviser.inference import make_engine
+engine = make_engine(sys.argv[1], engine=sys.argv[2], device="cpu")
+t1 = time.perf_counter()
+engine.step((60, 1, 2, 3))
+t2 = time.perf_counter()
+status = dict(
+    line.split(":", 1) for line in open("/proc/self/status") if line.startswith("Vm")
+)
+print(json.dumps({
+    "engine_name": getattr(engine, "name", type(engine).__name__),
+    "import_to_ready_s": t1 - t0,
+    "first_step_ms": (t2 - t1) * 1000,
+    "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
+    "hwm_mb": int(status["VmHWM"].split()[0]) / 1024,
+    "tensorflow_imported": "tensorflow" in sys.modules,
+}))
+"""
+
+
+def measure_startup(model_path: str | Path, engine: str = "numpy") -> dict[str, Any]:
+    """Start a fresh Python that imports improviser and makes ``engine``; time and size it.
+
+    ``wall_s`` is from spawning the interpreter to its exit (interpreter start-up
+    included); ``import_to_ready_s`` from its first line to the engine made; RSS and its
+    high-water mark are read from ``/proc/self/status`` once the first note is stepped.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", _STARTUP_CODE, str(model_path), engine],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=300,
+    )
+    wall = time.perf_counter() - t0
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    result["engine"] = engine
+    return result
+
+
+def profile_numpy_step(engine: NumpyEngine, notes: int = 2000) -> dict[str, float]:
+    """Median microseconds of each phase of :meth:`NumpyEngine.step_probs`, plus sampling.
+
+    Re-runs the engine's step phase by phase with a clock read between phases (which adds
+    ~0.1 µs each); the phases add up to about one step.
+    """
+    clock = time.perf_counter_ns
+    sampler = Sampler(LIVE_SAMPLING)
+    rng = np.random.default_rng(0)
+    e = engine
+    phases: dict[str, list[int]] = {}
+
+    def mark(name: str, t: int) -> int:
+        now = clock()
+        phases.setdefault(name, []).append(now - t)
+        return now
+
+    engine.reset()
+    for token in probe_tokens(notes, seed=2):
+        t = clock()
+        z = e._z[0]
+        np.dot(e._h[0], e._recurrent0, out=z)
+        t = mark("layer 0 recurrent product", t)
+        for i in range(len(FIELDS)):
+            z += e._tables[i][token[i]]
+        t = mark("layer 0 input (4 table rows)", t)
+        e._cell(0, z)
+        t = mark("layer 0 gates", t)
+        for i, w in enumerate(e._stacked, start=1):
+            z = e._z[i]
+            np.dot(e._inputs[i - 1], w, out=z)
+            t = mark(f"layer {i} stacked product", t)
+            e._cell(i, z)
+            if i < len(e.units) - 1:
+                e._inputs[i][: e.units[i]] = e._h[i]
+            t = mark(f"layer {i} gates", t)
+        np.dot(e._top, e._head_kernel, out=e._logits)
+        t = mark("heads product", t)
+        ex = e._exp
+        np.maximum.reduce(e._logits2d, axis=1, keepdims=True, out=e._rowmax)
+        np.subtract(e._logits2d, e._rowmax, out=ex)
+        np.exp(ex, out=ex)
+        probs = np.divide(ex, np.add.reduce(ex, axis=1, keepdims=True), dtype=np.float64)
+        t = mark("softmax", t)
+        sampler.sample_padded(probs, rng)
+        mark("sample (top-p, pitch range)", t)
+    return {name: float(np.median(v)) / 1000 for name, v in phases.items()}
+
+
+def run_latency_bench(
+    model_path: str | Path,
+    notes: int = 2000,
+    slow_notes: int = 200,
+    window: int = 30,
+    tensorflow: bool = True,
+    startup: bool = True,
+    profile: bool = False,
+) -> dict[str, Any]:
+    """Everything ``improviser bench latency`` reports, as one JSON-ready dict.
+
+    Start-up is measured first, in fresh processes, before this one imports TensorFlow.
+    """
+    from improviser.inference import read_metadata  # noqa: PLC0415
+
+    model_path = Path(model_path)
+    read_metadata(model_path)  # a one-line ModelError for a wrong path, before any work
+    result: dict[str, Any] = {}
+    if startup:
+        engines = ["numpy", "tf"] if tensorflow else ["numpy"]
+        result["startup"] = [measure_startup(model_path, e) for e in engines]
+    result["latency"] = bench_latency(
+        model_path, notes=notes, slow_notes=slow_notes, window=window, tensorflow=tensorflow
+    )
+    if profile:
+        result["profile"] = profile_numpy_step(NumpyEngine.from_file(model_path), notes)
+    return result

@@ -1,0 +1,37 @@
+"""Per-note prediction: the step engines and how one is chosen.
+
+A live session needs the next-note distribution after every note, at once. The package
+is split by concept::
+
+    protocol      StepModel: reset / step / snapshot / restore
+    weights       the model's arrays (MODEL.npz) and metadata (MODEL.json)
+    numpy_engine  NumpyEngine: the streaming engine, NumPy only (the live default)
+    tf_engine     TfEngine: a compiled TensorFlow step pinned to a device (cpu/gpu)
+    window        WindowEngine: re-runs the last N notes from a zero state (notebook semantics)
+    select        make_engine: engine and device by name, or "auto" by a timed probe
+
+Only ``tf_engine`` touches TensorFlow, and only when a :class:`TfEngine` is built.
+"""
+
+from improviser.inference.numpy_engine import NumpyEngine
+from improviser.inference.protocol import StepModel
+from improviser.inference.select import ENGINES, make_engine, probe
+from improviser.inference.tf_engine import DeviceFallbackWarning, TfEngine, resolve_device
+from improviser.inference.weights import LstmWeights, load_weights, random_weights, read_metadata
+from improviser.inference.window import WindowEngine
+
+__all__ = [
+    "ENGINES",
+    "DeviceFallbackWarning",
+    "LstmWeights",
+    "NumpyEngine",
+    "StepModel",
+    "TfEngine",
+    "WindowEngine",
+    "load_weights",
+    "make_engine",
+    "probe",
+    "random_weights",
+    "read_metadata",
+    "resolve_device",
+]

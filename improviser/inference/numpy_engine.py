@@ -1,0 +1,205 @@
+"""The streaming step engine on NumPy: one LSTM step per note, state carried between notes.
+
+Running the Keras model over a 30-note window for each note repeats 29 steps of work;
+this engine keeps each layer's state from note to note, so a note costs one recurrent
+step (about 1 MFLOP for the default 256→128→64 model). It needs only NumPy and
+``MODEL.npz``, so a live session does not import TensorFlow.
+
+Where the time goes, measured on the 2-core build machine (``improviser bench latency
+--profile``): the two large matrix-vector products (layer 0's recurrent kernel, 1 MiB, and
+layer 1's stacked kernel, 0.75 MiB) are about half of a step and are bound by the memory
+bandwidth of streaming ~2 MiB of float32 weights; the rest is the fixed cost (~0.5-1 µs)
+of each NumPy call, so the step is arranged to make as few calls as possible:
+
+- layer 0's input projection of every embedding row is tabulated (``embedding @
+  kernel``, bias folded in), so its input side is four row additions, no product;
+- deeper layers read ``[h_below; h_own; 1]`` from one preallocated buffer against a
+  stacked ``[kernel; recurrent; bias]`` matrix: one product, no concatenation, no bias
+  addition; each layer writes its new ``h`` straight into that buffer (``out=``);
+- the sigmoid gates (i, f, o) have their weights pre-scaled by 1/2 (exact in floating
+  point), so ``sigmoid(x) = 0.5·tanh(x/2) + 0.5`` and one ``tanh`` over all four gates
+  serves both the sigmoids and the cell candidate;
+- the four heads are one padded ``(units, 4 × 128)`` matrix whose pad columns have a
+  huge negative bias, so their softmax is one vectorized pass over a ``(4, 128)`` array
+  and the pads come out as exact zeros.
+
+Everything is float32, as in Keras; the softmax's last division writes the float64
+:class:`~improviser.encoding.Distribution`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from improviser.encoding import FIELDS, VOCAB_SIZES, Distribution
+from improviser.inference.weights import F32, LstmWeights, check_shapes, load_weights
+
+__all__ = ["NumpyEngine"]
+
+F64 = npt.NDArray[np.float64]
+WIDTH = max(VOCAB_SIZES.values())
+"""Columns per head in the padded logits."""
+_PAD_LOGIT = np.float32(-1e30)
+
+
+def _halve_sigmoid_gates(m: F32, units: int) -> F32:
+    """Scale the i, f and o gate columns by 1/2 (Keras gate order i, f, c, o)."""
+    out = np.array(m, dtype=np.float32, copy=True)
+    out[..., : 2 * units] *= 0.5
+    out[..., 3 * units :] *= 0.5
+    return out
+
+
+class NumpyEngine:
+    """The streaming step engine: one LSTM step per note, state carried between notes."""
+
+    name = "numpy"
+
+    def __init__(self, weights: LstmWeights) -> None:
+        check_shapes(weights, "weights")
+        units = [int(r.shape[0]) for r in weights.recurrents]
+        self.units = units
+        layers = len(units)
+        offsets = np.cumsum([0] + [weights.embeddings[f].shape[1] for f in FIELDS])
+        k0 = weights.kernels[0]
+        tables = [
+            weights.embeddings[f] @ k0[offsets[i] : offsets[i + 1]] for i, f in enumerate(FIELDS)
+        ]
+        tables[0] = tables[0] + weights.biases[0]
+        self._tables = [_halve_sigmoid_gates(t, units[0]) for t in tables]
+        self._recurrent0 = _halve_sigmoid_gates(weights.recurrents[0], units[0])
+        self._stacked = [
+            _halve_sigmoid_gates(np.vstack([k, r, b[None, :]]), u)
+            for k, r, b, u in zip(
+                weights.kernels[1:], weights.recurrents[1:], weights.biases[1:], units[1:],
+                strict=True,
+            )
+        ]  # fmt: skip
+        head_kernel = np.zeros((units[-1] + 1, len(FIELDS) * WIDTH), dtype=np.float32)
+        head_kernel[-1] = _PAD_LOGIT
+        for i, f in enumerate(FIELDS):
+            k, b = weights.heads[f]
+            head_kernel[:-1, i * WIDTH : i * WIDTH + k.shape[1]] = k
+            head_kernel[-1, i * WIDTH : i * WIDTH + k.shape[1]] = b
+        self._head_kernel = head_kernel
+        self._sizes = [VOCAB_SIZES[f] for f in FIELDS]
+        compact = [i * WIDTH + j for i, n in enumerate(self._sizes) for j in range(n)]
+        self._compact = np.asarray(compact, dtype=np.intp)
+
+        # Buffers. inputs[l] (l >= 1) is [h_{l-1}; h_l; 1]; layer 0's h lives in inputs[1].
+        self._inputs = [
+            np.zeros(units[i - 1] + units[i] + 1, dtype=np.float32) for i in range(1, layers)
+        ]
+        for buf in self._inputs:
+            buf[-1] = 1.0
+        if layers == 1:
+            top = np.zeros(units[0] + 1, dtype=np.float32)
+            top[-1] = 1.0
+            self._h = [top[:-1]]
+            self._top = top
+        else:
+            self._h = [self._inputs[0][: units[0]]] + [
+                self._inputs[i - 1][units[i - 1] : -1] for i in range(1, layers)
+            ]
+            self._top = self._inputs[-1][units[-2] :]
+        self._c = [np.zeros(u, dtype=np.float32) for u in units]
+        self._z = [np.zeros(4 * u, dtype=np.float32) for u in units]
+        self._s = [np.zeros(4 * u, dtype=np.float32) for u in units]
+        self._tmp = [np.zeros(u, dtype=np.float32) for u in units]
+        self._logits = np.zeros(len(FIELDS) * WIDTH, dtype=np.float32)
+        self._logits2d = self._logits.reshape(len(FIELDS), WIDTH)
+        self._exp = np.zeros_like(self._logits2d)
+        self._rowmax = np.zeros((len(FIELDS), 1), dtype=np.float32)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> NumpyEngine:
+        """Load the engine for a model saved by :func:`improviser.model.save_model`."""
+        return cls(load_weights(path))
+
+    def reset(self) -> None:
+        """Zero every layer's state, as at the start of a sequence."""
+        for h, c in zip(self._h, self._c, strict=True):
+            h.fill(0.0)
+            c.fill(0.0)
+
+    def snapshot(self) -> tuple[list[F32], list[F32]]:
+        """A copy of the recurrent state."""
+        return [h.copy() for h in self._h], [c.copy() for c in self._c]
+
+    def restore(self, state: object) -> None:
+        """Return to a state taken by :meth:`snapshot`."""
+        if not isinstance(state, tuple) or len(state) != 2:
+            raise TypeError("restore() takes a state from snapshot()")
+        hs: list[F32] = state[0]
+        cs: list[F32] = state[1]
+        if len(hs) != len(self._h) or len(cs) != len(self._c):
+            raise TypeError("restore() takes a state from snapshot() of the same model")
+        # The h arrays are views into the step buffers: copy into them, never rebind.
+        for dst, src in zip(self._h + self._c, list(hs) + list(cs), strict=True):
+            np.copyto(dst, src)
+
+    def _advance(self, token: Sequence[int]) -> F32:
+        """One step of every layer; returns the padded head logits (a reused buffer)."""
+        units = self.units
+        t = self._tables
+        z = self._z[0]
+        np.dot(self._h[0], self._recurrent0, out=z)
+        z += t[0][token[0]]
+        z += t[1][token[1]]
+        z += t[2][token[2]]
+        z += t[3][token[3]]
+        self._cell(0, z)
+        for i, w in enumerate(self._stacked, start=1):
+            z = self._z[i]
+            np.dot(self._inputs[i - 1], w, out=z)
+            self._cell(i, z)
+            if i < len(units) - 1:
+                self._inputs[i][: units[i]] = self._h[i]
+        np.dot(self._top, self._head_kernel, out=self._logits)
+        return self._logits
+
+    def _cell(self, layer: int, z: F32) -> None:
+        u = self.units[layer]
+        s, c, tmp, h = self._s[layer], self._c[layer], self._tmp[layer], self._h[layer]
+        np.tanh(z, out=z)  # i, f, o columns were halved: these are 2·sigmoid - 1
+        np.multiply(z, 0.5, out=s)
+        s += 0.5
+        c *= s[u : 2 * u]
+        np.multiply(s[:u], z[2 * u : 3 * u], out=tmp)
+        c += tmp
+        np.tanh(c, out=h)
+        h *= s[3 * u :]
+
+    def step_probs(self, token: Sequence[int]) -> F64:
+        """Take one note; return a new ``(4, 128)`` array, one softmax per row (zero-padded)."""
+        self._advance(token)
+        # float32 like Keras's own softmax (and ~2× faster than float64 here); the final
+        # division writes the float64 result.
+        e = self._exp
+        np.maximum.reduce(self._logits2d, axis=1, keepdims=True, out=self._rowmax)
+        np.subtract(self._logits2d, self._rowmax, out=e)
+        np.exp(e, out=e)
+        p: F64 = np.divide(e, np.add.reduce(e, axis=1, keepdims=True), dtype=np.float64)
+        return p
+
+    def step_logits(self, token: Sequence[int]) -> F32:
+        """Take one note; return the concatenated logits of the four heads (a new array)."""
+        out: F32 = self._advance(token)[self._compact]
+        return out
+
+    def step(self, token: Sequence[int]) -> Distribution:
+        """Take one note; return the distribution of the next."""
+        p = self.step_probs(token)
+        n = self._sizes
+        return Distribution(p[0, : n[0]], p[1, : n[1]], p[2, : n[2]], p[3, : n[3]])
+
+    def run(self, tokens: npt.NDArray[np.int32] | Sequence[Sequence[int]]) -> Distribution | None:
+        """Step through ``tokens``; return the last distribution (``None`` if empty)."""
+        dist = None
+        for row in tokens:
+            dist = self.step(row)
+        return dist
