@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from pydantic import ValidationError
 
+from improviser.encoding import Distribution, Token
+from improviser.inference import NumpyEngine, random_weights
 from improviser.live.engine import Improviser
 from improviser.live.midi import InMessage, Kind, parse
 from improviser.live.recorder import Recorder
@@ -108,6 +112,10 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
     with pytest.raises(ValidationError):
         LiveConfig(out_channel=0)
     assert LiveConfig(cc_panic=20).control_map() == {20: "panic"}
+    with pytest.raises(ValidationError, match="needs engine 'tf' or 'auto'"):
+        LiveConfig(engine="numpy", device="gpu")
+    with pytest.raises(ValidationError):
+        LiveConfig(engine="onnx")  # type: ignore[arg-type]
 
 
 # --- tempo ----------------------------------------------------------------------------------
@@ -261,6 +269,57 @@ def test_follow_mode_answers_each_note(clock: FakeClock) -> None:
     run_until(delayed, s2, clock, clock() + 1.0)
     assert wire.sounding == set() and wire2.sounding == set()
     assert delayed.stats.phrases == 0
+
+
+class StepOnly:
+    """A NumPy engine seen only through :class:`StepModel` (no ``step_probs``)."""
+
+    def __init__(self, engine: NumpyEngine) -> None:
+        self.engine = engine
+
+    def reset(self) -> None:
+        self.engine.reset()
+
+    def step(self, token: Token) -> Distribution:
+        return self.engine.step(token)
+
+    def snapshot(self) -> object:
+        return self.engine.snapshot()
+
+    def restore(self, state: object) -> None:
+        self.engine.restore(state)
+
+
+class CountingEngine(NumpyEngine):
+    """A NumPy engine that counts which of its step methods the live engine calls."""
+
+    probs_calls = 0
+    step_calls = 0
+
+    def step_probs(self, token: Sequence[int]) -> npt.NDArray[np.float64]:
+        self.probs_calls += 1
+        return super().step_probs(token)
+
+    def step(self, token: Sequence[int]) -> Distribution:
+        self.step_calls += 1
+        return super().step(token)
+
+
+@pytest.mark.parametrize("mode", ["follow", "call-response"])
+def test_fast_path_plays_the_same_notes_as_the_step_protocol(clock: FakeClock, mode: str) -> None:
+    played = []
+    fast = CountingEngine(random_weights((16, 8), seed=2))
+    for model in (fast, StepOnly(NumpyEngine(random_weights((16, 8), seed=2)))):
+        config = LiveConfig(bpm=120.0, phrase_gap=0.5, seed=1, mode=mode)  # type: ignore[arg-type]
+        wire = Wire(clock)
+        scheduler = Scheduler(wire, clock)
+        engine = Improviser(config, model, scheduler, now=clock)
+        play(engine, clock, [60, 62, 64, 65, 67])
+        run_until(engine, scheduler, clock, clock() + 6.0)
+        played.append([p for _, p in wire.ons()])
+        assert wire.sounding == set()
+    assert played[0] == played[1] and len(played[0]) >= 2
+    assert fast.probs_calls > 0 and fast.step_calls == 0  # the padded array, no Distribution
 
 
 def test_controls_panic_mute_temperature_and_end_call(clock: FakeClock) -> None:

@@ -12,6 +12,14 @@ ready. The note's duration is not known yet then: the step uses the player's pre
 duration, and is redone with the real one at the ``note_off`` if no other note was
 stepped in between (the usual case in a melody).
 
+A model that offers the padded ``step_probs`` (a
+:class:`~improviser.inference.ProbsStepModel`: the NumPy and TensorFlow engines) is
+stepped through it, and notes are drawn from that array by
+:meth:`~improviser.sampling.Sampler.sample_padded`, with no
+:class:`~improviser.encoding.Distribution` built in between; anything with ``step`` (the
+tests' fakes) goes through :meth:`~improviser.sampling.Sampler.sample`. Both draw the
+same notes from the same generator.
+
 Modes:
 
 - ``call-response``: a phrase ends after ``phrase_gap`` seconds with no key held (and the
@@ -37,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from improviser.encoding import (
     DURATION_BEATS,
@@ -48,20 +57,23 @@ from improviser.encoding import (
     velocity_class,
     velocity_value,
 )
-from improviser.inference import StepModel
+from improviser.inference import ProbsStepModel, StepModel
 from improviser.live.guard import FeedbackGuard
 from improviser.live.midi import SUSTAIN, InMessage, Kind, program_change
 from improviser.live.recorder import Recorder
 from improviser.live.scheduler import THRU, Scheduler
 from improviser.live.settings import LiveConfig
 from improviser.live.tempo import TempoEstimator
-from improviser.sampling import SamplingParams, sample
+from improviser.sampling import Sampler, SamplingParams
 
 __all__ = ["EngineStats", "Improviser", "Status"]
 
 _log = logging.getLogger("improviser.live")
 _FOLLOW = "follow"
 _QUARTER = DURATION_BEATS.index(1.0)
+
+Prediction = Distribution | npt.NDArray[np.float64]
+"""What a step returns: a :class:`Distribution`, or a model's padded ``step_probs`` array."""
 
 
 class Status:
@@ -95,7 +107,7 @@ class _Context:
     """Everything that defines what the model has heard."""
 
     state: object
-    dist: Distribution | None
+    dist: Prediction | None
     window: tuple[Token, ...]
     last_onset: float | None
     last_duration: int
@@ -116,7 +128,7 @@ class _Answer:
     phrase_end: float
     before: _Context
     planned: list[_Planned]
-    after: list[tuple[object, Distribution]]
+    after: list[tuple[object, Prediction]]
     """Model state and prediction after each planned note."""
     end: float
     first_sent: bool = False
@@ -150,6 +162,8 @@ class Improviser:
         self.tempo = TempoEstimator(
             config.initial_bpm, config.min_bpm, config.max_bpm, fixed_bpm=config.bpm
         )
+        self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
+        """The model, when it offers the padded ``step_probs`` the sampler draws from directly."""
         self.params = SamplingParams(
             temperature=config.temperature,
             top_k=config.top_k,
@@ -165,7 +179,7 @@ class Improviser:
         self.ports_missing: set[str] = set()
         # What the model has heard.
         self.model.reset()
-        self._dist: Distribution | None = None
+        self._dist: Prediction | None = None
         self.window: deque[Token] = deque(maxlen=config.window)
         self._last_onset: float | None = None
         self._last_duration = _QUARTER
@@ -183,6 +197,27 @@ class Improviser:
         self._answer_count = 0
         self._follow_triggers: deque[float] = deque()
         self._state_sent: str | None = None
+
+    @property
+    def params(self) -> SamplingParams:
+        """How answers are drawn (the temperature control changes it)."""
+        return self._sampler.params
+
+    @params.setter
+    def params(self, params: SamplingParams) -> None:
+        self._sampler = Sampler(params)
+
+    def _predict(self, token: Token) -> Prediction:
+        """Step the model; the padded array if it offers one (no Distribution copy)."""
+        if self._fast is not None:
+            return self._fast.step_probs(token)
+        return self.model.step(token)
+
+    def _draw(self, prediction: Prediction) -> Token:
+        """Draw a note from a prediction of :meth:`_predict`."""
+        if isinstance(prediction, Distribution):
+            return self._sampler.sample(prediction, self.rng)
+        return self._sampler.sample_padded(prediction, self.rng)
 
     # --- status ------------------------------------------------------------------------------
     @property
@@ -304,7 +339,7 @@ class Improviser:
 
     # --- the model's context -----------------------------------------------------------------
     def _step(self, token: Token) -> None:
-        self._dist = self.model.step(token)
+        self._dist = self._predict(token)
         self.window.append(token)
         self._steps += 1
         self._steps_since_reset += 1
@@ -327,7 +362,7 @@ class Improviser:
         if p != pitch or step + 1 != self._steps or token.duration == actual:
             return
         self.model.restore(state)
-        self._dist = self.model.step(token._replace(duration=actual))
+        self._dist = self._predict(token._replace(duration=actual))
         self.window[-1] = token._replace(duration=actual)
 
     def _save(self) -> _Context:
@@ -358,7 +393,7 @@ class Improviser:
             return
         self.model.reset()
         for token in self.window:
-            self._dist = self.model.step(token)
+            self._dist = self._predict(token)
         self._steps_since_reset = len(self.window)
 
     # --- call and response ---------------------------------------------------------------------
@@ -428,16 +463,16 @@ class Improviser:
 
     def _generate(
         self, before: _Context, start: float, max_notes: int, max_beats: float
-    ) -> tuple[list[_Planned], list[tuple[object, Distribution]]]:
+    ) -> tuple[list[_Planned], list[tuple[object, Prediction]]]:
         assert before.dist is not None
         spb = self.tempo.seconds_per_beat
         cap = self.scheduler.max_note_seconds
         dist, at, beats = before.dist, start, 0.0
         planned: list[_Planned] = []
-        after: list[tuple[object, Distribution]] = []
+        after: list[tuple[object, Prediction]] = []
         try:
             for i in range(max_notes):
-                token = sample(dist, self.params, self.rng)
+                token = self._draw(dist)
                 if i == 0:
                     gap = 0.0 if before.last_onset is None else (at - before.last_onset) / spb
                     token = token._replace(ioi=ioi_class(gap))
@@ -450,7 +485,7 @@ class Improviser:
                 velocity = round(velocity_value(token.velocity) * self.config.velocity_scale)
                 duration = min(DURATION_BEATS[token.duration] * spb, cap)
                 planned.append(_Planned(token, at, duration, min(max(velocity, 1), 127)))
-                dist = self.model.step(token)
+                dist = self._predict(token)
                 after.append((self.model.snapshot(), dist))
         finally:
             self.model.restore(before.state)
@@ -531,7 +566,7 @@ class Improviser:
     def _follow(self, t: float) -> None:
         if self.muted or self._dist is None or self.ports_missing:
             return
-        token = sample(self._dist, self.params, self.rng)
+        token = self._draw(self._dist)
         spb = self.tempo.seconds_per_beat
         velocity = round(velocity_value(token.velocity) * self.config.velocity_scale)
         at = t + self.config.follow_delay

@@ -26,7 +26,8 @@ from types import TracebackType
 import numpy as np
 
 from improviser.errors import ModelError
-from improviser.inference import NumpyEngine, StepModel, read_metadata
+from improviser.inference import StepModel, make_engine, probe, read_metadata
+from improviser.inference.select import PROBE_STEPS
 from improviser.live.engine import Improviser
 from improviser.live.midi import InMessage
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
@@ -34,24 +35,41 @@ from improviser.live.recorder import Recorder
 from improviser.live.scheduler import Scheduler
 from improviser.live.settings import LiveConfig
 
-__all__ = ["LiveSession", "default_recording_path", "load_step_model"]
+__all__ = ["LiveSession", "default_recording_path", "describe_engine", "load_step_model"]
 
 _log = logging.getLogger("improviser.live")
 
 
-def load_step_model(path: Path) -> StepModel:
-    """The NumPy step engine of a model (no TensorFlow); :class:`ModelError` if unusable."""
-    weights = path.with_suffix(".npz")
-    if not weights.exists():
+def load_step_model(
+    path: Path,
+    engine: str = "numpy",
+    device: str = "auto",
+    *,
+    report: Callable[[str], None] | None = None,
+) -> StepModel:
+    """The step engine of a model (see :func:`~improviser.inference.make_engine`).
+
+    :class:`ModelError` if the model is missing or cannot play live. The NumPy engine, the
+    default, never imports TensorFlow; ``report`` receives the start-up probe's lines.
+    """
+    needed = path if engine == "tf" else path.with_suffix(".npz")
+    if not needed.exists():
         raise ModelError(
-            f"{path}: model not found (no {weights.name}); train one with 'improviser train' "
+            f"{path}: model not found (no {needed.name}); train one with 'improviser train' "
             "or choose one with --model"
         )
     if path.with_suffix(".json").exists():
         objective = read_metadata(path).get("objective")
         if objective not in (None, "classes"):
             raise ModelError(f"{path}: a {objective!r} model cannot play live; use 'classes'")
-    return NumpyEngine.from_file(path)
+    return make_engine(path, engine, device, report=report)
+
+
+def describe_engine(model: StepModel) -> str:
+    """``name on device`` of a step engine, for the log (``numpy on cpu``)."""
+    name = getattr(model, "name", type(model).__name__)
+    device = str(getattr(model, "device", "cpu")).strip("/").lower()
+    return f"{name} on {device}"
 
 
 def default_recording_path(sessions_dir: Path, prefix: str = "session") -> Path:
@@ -74,6 +92,8 @@ class LiveSession:
     ) -> None:
         self.config = config
         self._model = model
+        self.model: StepModel | None = model
+        """The step engine playing (loaded on entering unless one was given)."""
         self.now = now
         self._rng = rng
         self.record_path = record_path
@@ -110,7 +130,24 @@ class LiveSession:
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            model = self._model if self._model is not None else load_step_model(cfg.model)
+            model = self._model
+            if model is None:
+                model = load_step_model(
+                    cfg.model,
+                    cfg.engine,
+                    cfg.device,
+                    report=lambda line: _log.info("engine probe: %s", line),
+                )
+                (per_step,) = probe([model])
+                _log.info(
+                    "engine: %s, %.0f µs/note (median of %d; asked: engine %s, device %s)",
+                    describe_engine(model),
+                    per_step * 1e6,
+                    PROBE_STEPS,
+                    cfg.engine,
+                    cfg.device,
+                )
+            self.model = model
             self.api = resolve_api(cfg.api)
             self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
             self.output.open()

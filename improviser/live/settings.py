@@ -48,6 +48,11 @@ class LiveConfig(BaseModel):
 
     # --- model and sampling --------------------------------------------------------------
     model: Path = DEFAULT_MODEL
+    engine: Literal["auto", "numpy", "tf"] = "auto"
+    """Step engine: ``numpy`` (no TensorFlow), ``tf``, or ``auto``: the fastest in a
+    start-up probe of NumPy and, only if device is ``gpu``, TensorFlow's engines."""
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    """Where the engine runs; ``gpu`` takes TensorFlow (engine ``tf`` or ``auto``)."""
     mode: Literal["call-response", "follow"] = "call-response"
     window: int = Field(30, ge=2, le=1024)
     """Notes of context kept; the model is re-primed from them now and then."""
@@ -143,6 +148,8 @@ class LiveConfig(BaseModel):
                 f"temperature_min must not exceed temperature_max, got "
                 f"{self.temperature_min} > {self.temperature_max}"
             )
+        if self.engine == "numpy" and self.device == "gpu":
+            raise ValueError("device 'gpu' needs engine 'tf' or 'auto' (numpy runs on the CPU)")
         ccs = [(a, getattr(self, f"cc_{a}")) for a in CONTROL_ACTIONS]
         used = [c for _, c in ccs if c is not None]
         if len(used) != len(set(used)):
