@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from improviser.config import load_config, with_overrides
+from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
 
 __all__ = ["bench_app", "register"]
@@ -181,6 +182,131 @@ def window_cmd(
             _ms(m["latency"]["p99_ms"]),
         )
     Console().print(table)
+
+
+@bench_app.command("e2e")
+def e2e_cmd(
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", "-m", help="Model (.keras); default: the bundled one if present."),
+    ] = None,
+    untrained: Annotated[
+        bool, typer.Option("--untrained", help="Random weights of the default model's size.")
+    ] = False,
+    engine: Annotated[str, typer.Option(help="Step engine: auto, numpy or tf.")] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or gpu.")] = "auto",
+    notes: Annotated[int, typer.Option(help="Notes played in follow mode (>= 500 for p99).")] = 500,
+    min_gap: Annotated[float, typer.Option(help="Shortest time between notes, s.")] = 0.1,
+    max_gap: Annotated[float, typer.Option(help="Longest time between notes, s.")] = 0.25,
+    phrases: Annotated[
+        int, typer.Option(help="Phrases of the call-and-response run (0: none).")
+    ] = 20,
+    answer_notes: Annotated[int, typer.Option(help="Notes per call-and-response answer.")] = 8,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the sessions (as live does).")
+    ] = True,
+    jack_period: Annotated[
+        int, typer.Option(help="Frames per period of a private JACK server (48 kHz).")
+    ] = 64,
+    seed: Annotated[int, typer.Option(help="Seed of the notes played and of the sampler.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
+    from improviser.bench.e2e import E2eOptions, bench_e2e  # noqa: PLC0415
+
+    if notes < 1 or not 0 < min_gap <= max_gap:
+        raise ConfigError(
+            f"need notes >= 1 and 0 < min_gap <= max_gap, got {notes}, {min_gap}..{max_gap}"
+        )
+    result = bench_e2e(
+        E2eOptions(
+            model=model,
+            untrained=untrained,
+            engine=engine,
+            device=device,
+            notes=notes,
+            min_gap=min_gap,
+            max_gap=max_gap,
+            phrases=phrases,
+            answer_notes=answer_notes,
+            record=record,
+            jack_period=jack_period,
+            seed=seed,
+        )
+    )
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print_e2e(result)
+
+
+def _row(table: Table, name: str, s: dict[str, float], note: str = "") -> None:
+    table.add_row(
+        name,
+        str(s.get("n", "")),
+        f"{s['p50_ms']:.3f}",
+        f"{s['p99_ms']:.3f}",
+        f"{s['max_ms']:.3f}",
+        note,
+    )
+
+
+def _table(title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("measure", no_wrap=True)
+    for col in ("n", "p50 ms", "p99 ms", "max ms"):
+        table.add_column(col, justify="right")
+    table.add_column("")
+    return table
+
+
+def print_e2e(result: dict[str, Any]) -> None:
+    """The ``bench e2e`` result as tables."""
+    console = Console()
+    jack = result["jack"]
+    server = (
+        f"private JACK server, dummy driver, {jack['period_frames']} frames at {jack['rate']} Hz "
+        f"({jack['period_ms']:.2f} ms period)"
+        if jack["private_server"]
+        else "running JACK server"
+    )
+    load = result["loadavg_before"][0], result["loadavg_after"][0]
+    console.print(
+        f"engine {result['engine']}, model {result['model']}; {server}; "
+        f"{result['cpu_count']} CPUs, load {load[0]:.2f} -> {load[1]:.2f}",
+        highlight=False,
+    )
+    target = result["targets"]["added_p99_ms"]
+    lat = _table(f"end-to-end latency, follow mode, {result['notes']} notes")
+    _row(lat, "JACK floor (direct loopback, 1 hop)", result["floor"])
+    _row(lat, "relay floor (callback relay, 2 hops)", result["relay_floor"])
+    _row(lat, "end to end (note_on -> answer note_on)", result["e2e"])
+    for label, key in (("floor", "added"), ("relay", "added_vs_relay")):
+        for kind, text in (("vs_p50", f"{label} p50"), ("per_percentile", f"{label} same %ile")):
+            a = result[key][kind]
+            ok = "meets" if a["p99_ms"] <= target else "misses"
+            _row(lat, f"added (e2e - {text})", a, f"p99 {ok} {target:g} ms")
+    console.print(lat)
+    stages = _table("where the time goes (per answered note)")
+    for name, s in result["stages"].items():
+        _row(stages, name, s)
+    console.print(stages)
+    jitter = _table("jitter: actual - intended send time (Scheduler.timing)")
+    target = result["targets"]["jitter_p99_ms"]
+    for name, s in result["jitter"].items():
+        note = ""
+        if s.get("n") and "timed" in name:
+            note = f"p99 {'meets' if s['p99_ms'] <= target else 'misses'} {target:g} ms"
+        _row(jitter, name, s, note)
+    console.print(jitter)
+    cr = result["call_response"]
+    console.print(
+        f"answered {result['answered']}/{result['notes']} notes"
+        + (f", {cr['answers']}/{cr['phrases']} phrases" if cr else "")
+        + f"; stuck notes at the synth: {result['stuck_notes']}; "
+        f"dropped: {result['dropped']}; {result['seconds']:.0f} s",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

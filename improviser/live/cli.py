@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from improviser.config import load_config
-from improviser.errors import ConfigError, ImproviserError
+from improviser.config import load_config, with_overrides
+from improviser.errors import ImproviserError
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.demo import DEMO_CALL, DemoResult, percentile, run_demo
 from improviser.live.learn import learn_control
@@ -43,15 +43,11 @@ DeviceOpt = Annotated[
 
 
 def build_config(path: Path | None, **overrides: Any) -> LiveConfig:
-    """The ``[live]`` section of ``path`` (or the defaults) with the given options set."""
-    base = load_config(path).live
-    data = base.model_dump()
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return LiveConfig.model_validate(data)
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        raise ConfigError(f"live option: {first[-1].strip() if first else exc}") from exc
+    """The ``[live]`` section of ``path`` (or the defaults) with the given options set.
+
+    A wrong value is a one-line :class:`ConfigError` naming the key (``live.engine``).
+    """
+    return with_overrides(load_config(path), live=overrides).live
 
 
 def _leaf(group: BaseException) -> BaseException:

@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from improviser.live.midi import (
     ALL_NOTES_OFF,
@@ -36,12 +36,23 @@ from improviser.live.midi import (
     note_on,
 )
 
-__all__ = ["THRU", "NoteListener", "Scheduler", "Sounding"]
+__all__ = ["THRU", "NoteListener", "Scheduler", "SentTiming", "Sounding"]
 
 THRU = "thru"
 """Tag of the player's notes echoed to the output: not capped, not recorded as ours."""
 _OFF, _ON = 0, 1
 _TIMING_KEPT = 100_000
+
+
+class SentTiming(NamedTuple):
+    """When a scheduled message was meant to leave, and when it did."""
+
+    intended: float
+    actual: float
+    on: bool
+    """A ``note_on`` (else its ``note_off``)."""
+    tag: str
+    """Whose note: ``follow``, ``answer-3``..."""
 
 
 class NoteListener(Protocol):
@@ -101,8 +112,8 @@ class Scheduler:
         self.sounding: dict[tuple[int, int], Sounding] = {}
         self.channels_used: set[int] = set()
         self.sent_by_tag: dict[str, int] = {}
-        self.timing: deque[tuple[float, float]] = deque(maxlen=_TIMING_KEPT)
-        """(intended, actual) send time of every scheduled message that left."""
+        self.timing: deque[SentTiming] = deque(maxlen=_TIMING_KEPT)
+        """Intended and actual send time of every scheduled message that left."""
         self.notes_sent = 0
         self._wake = asyncio.Event()
 
@@ -213,7 +224,7 @@ class Scheduler:
                 current = self.sounding.get(key)
                 if current is not None and current.note_id == event.note_id:
                     self._stop(event.channel, event.pitch, actual)
-                    self.timing.append((event.at, actual))
+                    self.timing.append(SentTiming(event.at, actual, False, event.tag))
                     sent += 1
         return sent
 
@@ -237,7 +248,7 @@ class Scheduler:
         self.sent_by_tag[tag] = self.sent_by_tag.get(tag, 0) + 1
         self.notes_sent += 1
         if record:
-            self.timing.append((intended, actual))
+            self.timing.append(SentTiming(intended, actual, True, tag))
         for listener in self.listeners:
             listener.note_sent(channel, pitch, velocity, tag, actual)
 

@@ -89,6 +89,7 @@ class LiveSession:
         now: Callable[[], float] = time.perf_counter,
         rng: np.random.Generator | None = None,
         record_path: Path | None = None,
+        trace: bool = False,
     ) -> None:
         self.config = config
         self._model = model
@@ -108,6 +109,11 @@ class LiveSession:
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.dropped = 0
+        self.trace: list[tuple[str, float, float]] | None = [] if trace else None
+        """With ``trace=True``: ``(stage, message time, clock)`` as each incoming message
+        is ``enqueued`` (on the loop), ``dequeued`` (by the engine task) and ``handled``
+        (the engine done with it, its answer sent if one was due at once). The message
+        time is the input callback's clock, so it names the message."""
 
     # --- the input hand-off ------------------------------------------------------------------
     def _from_callback(self, message: InMessage) -> None:
@@ -118,6 +124,8 @@ class LiveSession:
                 loop.call_soon_threadsafe(self._enqueue, message)
 
     def _enqueue(self, message: InMessage) -> None:
+        if self.trace is not None:
+            self.trace.append(("enqueued", message.time, self.now()))
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped += 1
@@ -244,8 +252,13 @@ class LiveSession:
                 except TimeoutError:
                     pass
             if message is not None:
+                trace = self.trace
+                if trace is not None:
+                    trace.append(("dequeued", message.time, self.now()))
                 engine.handle(message)
                 engine.stats.dropped = self.dropped
+                if trace is not None:
+                    trace.append(("handled", message.time, self.now()))
             engine.tick(self.now())
 
     async def _watch_ports(self) -> None:
