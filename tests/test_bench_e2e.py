@@ -38,14 +38,19 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     # No server answers to this name, so the benchmark starts (and stops) its own.
     monkeypatch.setenv(ENV, f"improviser-absent-{uuid.uuid4().hex[:8]}")
     notes, phrases = 12, 2
-    out = CliRunner().invoke(
-        bench_app,
-        ["e2e", "--untrained", "--notes", str(notes), "--min-gap", "0.08", "--max-gap", "0.12",
-         "--phrases", str(phrases), "--answer-notes", "3", "--json"],
-    )  # fmt: skip
-    assert out.exit_code == 0, out.output
-    result = json.loads(out.stdout)
-    assert result["jack"]["private_server"] is True
+    for _attempt in range(3):
+        out = CliRunner().invoke(
+            bench_app,
+            ["e2e", "--untrained", "--notes", str(notes), "--min-gap", "0.08", "--max-gap",
+             "0.12", "--phrases", str(phrases), "--answer-notes", "3", "--json"],
+        )  # fmt: skip
+        assert out.exit_code == 0, out.output
+        result = json.loads(out.stdout)
+        assert result["jack"]["private_server"] is True
+        # A JACK client that overran a cycle (a busy, non-realtime machine) may have had
+        # that cycle's MIDI dropped by JACK itself: only a clean run proves our promise.
+        if result["jack"]["client_overruns"] == 0:
+            break
     assert result["engine"] == "numpy on cpu" and "random weights" in result["model"]
     assert result["answered"] == notes and result["unanswered"] == 0
     assert result["stuck_notes"] == 0 and result["dropped"] == 0
@@ -62,12 +67,13 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     stage_p50 = sum(s["p50_ms"] for s in result["stages"].values())
     assert stage_p50 > 0
     jitter = result["jitter"]
-    _summary_ok(jitter["follow note_on (input callback -> sent)"], notes)
-    _summary_ok(jitter["answer first note (phrase end -> sent)"], phrases)
-    _summary_ok(jitter["answer note_on (timed, inside an answer)"])
+    _summary_ok(jitter["follow on: callback -> sent"], notes)
+    _summary_ok(jitter["answer 1st on: phrase end"], phrases)
+    _summary_ok(jitter["answer on (timed)"])
     # The table renders from the same result.
-    console = Console(record=True, width=120)
+    console = Console(record=True, width=80)
     monkeypatch.setattr(bench_cli, "Console", lambda: console)
     bench_cli.print_e2e(result)
     text = console.export_text()
     assert "JACK floor" in text and "where the time goes" in text and "jitter" in text
+    assert max(len(line) for line in text.splitlines()) <= 80

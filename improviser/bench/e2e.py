@@ -74,7 +74,7 @@ class E2eOptions:
     notes: int = 500
     min_gap: float = 0.1
     max_gap: float = 0.25
-    phrases: int = 20
+    phrases: int = 10
     """Call-and-response phrases (0: no call-and-response run)."""
     answer_notes: int = 8
     record: bool = True
@@ -217,11 +217,11 @@ def _stages(
     callbacks = [c for c, _ in follow]
     sends = dict(follow)
     rows: dict[str, list[float]] = {
-        "jack in (player -> our input callback)": [],
-        "callback -> loop (call_soon_threadsafe)": [],
+        "jack in: player -> our callback": [],
+        "callback -> loop (threadsafe)": [],
         "queue -> engine task": [],
-        "engine (step, sample, schedule, send)": [],
-        "jack out (our send -> synth)": [],
+        "engine: step, sample, send": [],
+        "jack out: our send -> synth": [],
     }
     for s, c, r in zip(sent, _answers(sent, callbacks), heard, strict=True):
         if c is None or r is None:
@@ -247,15 +247,13 @@ def _jitter(timing: Sequence[SentTiming]) -> dict[str, dict[str, float]]:
     first_set = set(map(id, firsts.values()))
     inside = [(x.intended, x.actual) for x in answers if x.on and id(x) not in first_set]
     return {
-        "follow note_on (input callback -> sent)": summarize(_ms(follow_on)),
-        "follow note_off (timed)": summarize(_ms(follow_off)),
-        "answer note_on (timed, inside an answer)": summarize(_ms(inside)),
-        "answer first note (phrase end -> sent)": summarize(
+        "follow on: callback -> sent": summarize(_ms(follow_on)),
+        "follow off (timed)": summarize(_ms(follow_off)),
+        "answer on (timed)": summarize(_ms(inside)),
+        "answer 1st on: phrase end": summarize(
             _ms([(x.intended, x.actual) for x in firsts.values()])
         ),
-        "answer note_off (timed)": summarize(
-            _ms([(x.intended, x.actual) for x in answers if not x.on])
-        ),
+        "answer off (timed)": summarize(_ms([(x.intended, x.actual) for x in answers if not x.on])),
     }
 
 
@@ -321,6 +319,19 @@ async def _call_response_run(
     return {"timing": timing, "answers": answers, "unanswered": unanswered}
 
 
+def _xruns(log: Path) -> dict[str, int]:
+    """What a private server's log says went wrong: cycles that started late, and clients
+    that had not finished a cycle (JACK may drop that cycle's MIDI for them)."""
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return {"late_cycles": 0, "client_overruns": 0}
+    return {
+        "late_cycles": text.count("JackTimedDriver::Process XRun"),
+        "client_overruns": text.count("was not finished"),
+    }
+
+
 def _added(e2e: dict[str, float], floor: dict[str, float]) -> dict[str, dict[str, float]]:
     keys = ("p50_ms", "p99_ms", "max_ms")
     return {
@@ -333,16 +344,16 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     """Run the benchmark (see the module docstring); a JSON-ready dict."""
     model, path, model_label = _model(options)
     server: JackServer | None = None
-    if not jack_running():
-        server = JackServer(period=options.jack_period)
-        server.start()
     load_before = os.getloadavg()
     began = time.perf_counter()
-    try:
-        child = await _Child.start()
-        heard: list[list[float]] = []
+    with tempfile.TemporaryDirectory(prefix="improviser-e2e-") as tmp:
+        jack_log = Path(tmp) / "jackd.log"
+        if not jack_running():
+            server = JackServer(period=options.jack_period, log=jack_log)
+            server.start()
         try:
-            with tempfile.TemporaryDirectory(prefix="improviser-e2e-") as tmp:
+            child = await _Child.start()
+            try:
                 follow = await _follow_run(child, options, model, path, Path(tmp))
                 heard_follow = (await child.ask(cmd="heard"))["heard"]
                 cr: dict[str, Any] | None = None
@@ -350,11 +361,12 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
                     cr = await _call_response_run(child, options, model, path, Path(tmp))
                 await asyncio.sleep(0.1)  # the last note-offs reach the synth
                 heard = heard_follow + (await child.ask(cmd="heard"))["heard"]
+            finally:
+                await child.close()
         finally:
-            await child.close()
-    finally:
-        if server is not None:
-            server.stop()
+            if server is not None:
+                server.stop()
+        xruns = _xruns(jack_log) if server is not None else None
     played = follow["played"]
     sent: list[float] = played["sent"]
     follow_heard = _answers(sent, _note_ons(heard_follow))
@@ -369,6 +381,7 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
             "rate": server.rate if server else None,
             "period_frames": server.period if server else None,
             "period_ms": 1000 * server.period / server.rate if server else None,
+            **(xruns or {"late_cycles": None, "client_overruns": None}),
         },
         "engine": follow["engine"],
         "model": model_label,
