@@ -72,6 +72,7 @@ _log = logging.getLogger("improviser.live")
 _FOLLOW = "follow"
 _QUARTER = DURATION_BEATS.index(1.0)
 
+_REHEARSAL = Token(60, 0, _QUARTER, 4)
 Prediction = Distribution | npt.NDArray[np.float64]
 """What a step returns: a :class:`Distribution`, or a model's padded ``step_probs`` array."""
 
@@ -162,6 +163,7 @@ class Improviser:
         self.tempo = TempoEstimator(
             config.initial_bpm, config.min_bpm, config.max_bpm, fixed_bpm=config.bpm
         )
+        self._rehearsal_rng = np.random.default_rng(0)
         self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
         """The model, when it offers the padded ``step_probs`` the sampler draws from directly."""
         self.params = SamplingParams(
@@ -213,11 +215,25 @@ class Improviser:
             return self._fast.step_probs(token)
         return self.model.step(token)
 
-    def _draw(self, prediction: Prediction) -> Token:
+    def _draw(self, prediction: Prediction, rng: np.random.Generator | None = None) -> Token:
         """Draw a note from a prediction of :meth:`_predict`."""
+        rng = rng or self.rng
         if isinstance(prediction, Distribution):
-            return self._sampler.sample(prediction, self.rng)
-        return self._sampler.sample_padded(prediction, self.rng)
+            return self._sampler.sample(prediction, rng)
+        return self._sampler.sample_padded(prediction, rng)
+
+    def rehearse(self) -> None:
+        """Step and draw as a note would, then put the model back: keeps the caches warm.
+
+        Nothing the session has heard or will play changes: the state is restored and
+        the draw uses its own generator, so a seeded session plays the same notes.
+        """
+        state = self.model.snapshot()
+        token = self.window[-1] if self.window else _REHEARSAL
+        try:
+            self._draw(self._predict(token), self._rehearsal_rng)
+        finally:
+            self.model.restore(state)
 
     # --- status ------------------------------------------------------------------------------
     @property

@@ -2,14 +2,20 @@
 
 Entering :class:`LiveSession` loads the model, opens the output, starts the recording,
 opens the input and starts the tasks (``improviser.engine``, ``improviser.scheduler``,
-``improviser.recorder``, ``improviser.ports``) in a :class:`asyncio.TaskGroup`. Leaving
-it — normally, on a signal or on an exception — stops the tasks, closes the input,
-releases every sounding note (note-offs, then CC 123/120), writes the recording a last
-time and closes the output: the reverse order.
+``improviser.recorder``, ``improviser.ports``, ``improviser.warm``) in a
+:class:`asyncio.TaskGroup`. Leaving it — normally, on a signal or on an exception — stops
+the tasks, closes the input, releases every sounding note (note-offs, then CC 123/120),
+writes the recording a last time and closes the output: the reverse order.
 
 The input callback (RtMidi's thread) only hands each parsed message to the loop with
 ``call_soon_threadsafe``; a bounded queue takes it, dropping the oldest (and counting)
 when full, so the callback never waits.
+
+Two things keep a note's answer quick after a rest: ``improviser.warm`` rehearses a model
+step every ``keep_warm_ms`` without notes (a step on cold caches costs several times a
+warm one), and the interpreter's switch interval is cut to 0.2 ms for the session, so a
+thread that needs the GIL (the input callback's; the loop's while the recording is
+written in a worker thread) gets it within that instead of within 5 ms.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +45,8 @@ from improviser.live.settings import LiveConfig
 __all__ = ["LiveSession", "default_recording_path", "describe_engine", "load_step_model"]
 
 _log = logging.getLogger("improviser.live")
+GIL_SWITCH_SECONDS = 0.0002
+"""The interpreter's switch interval during a session (the default is 5 ms)."""
 
 
 def load_step_model(
@@ -109,6 +118,7 @@ class LiveSession:
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.dropped = 0
+        self._last_handled = 0.0
         self.trace: list[tuple[str, float, float]] | None = [] if trace else None
         """With ``trace=True``: ``(stage, message time, clock)`` as each incoming message
         is ``enqueued`` (on the loop), ``dequeued`` (by the engine task) and ``handled``
@@ -156,6 +166,11 @@ class LiveSession:
                     cfg.device,
                 )
             self.model = model
+            # A thread that wants the GIL (the input callback's, the loop's while the
+            # recorder's writer runs in a worker) gets it within this, not within 5 ms.
+            switch = sys.getswitchinterval()
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
+            stack.callback(sys.setswitchinterval, switch)
             self.api = resolve_api(cfg.api)
             self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
             self.output.open()
@@ -202,6 +217,8 @@ class LiveSession:
                 group.create_task(self.scheduler.run(), name="improviser.scheduler"),
                 group.create_task(self._watch_ports(), name="improviser.ports"),
             ]
+            if cfg.keep_warm_ms > 0:
+                self._tasks.append(group.create_task(self._keep_warm(), name="improviser.warm"))
             if self.recorder is not None:
                 self._tasks.append(
                     group.create_task(self.recorder.run(), name="improviser.recorder")
@@ -256,10 +273,20 @@ class LiveSession:
                 if trace is not None:
                     trace.append(("dequeued", message.time, self.now()))
                 engine.handle(message)
+                self._last_handled = self.now()
                 engine.stats.dropped = self.dropped
                 if trace is not None:
                     trace.append(("handled", message.time, self.now()))
             engine.tick(self.now())
+
+    async def _keep_warm(self) -> None:
+        engine = self.engine
+        assert engine is not None
+        period = self.config.keep_warm_ms / 1000
+        while True:
+            await asyncio.sleep(period)
+            if self.now() - self._last_handled >= period:
+                engine.rehearse()
 
     async def _watch_ports(self) -> None:
         engine, inp, out = self.engine, self.input, self.output

@@ -98,6 +98,10 @@ class LiveConfig(BaseModel):
     """No improviser note sounds longer than this."""
     spin_ms: float = Field(1.5, ge=0.0, le=20.0)
     """The scheduler sleeps until this long before a note is due, then waits precisely."""
+    keep_warm_ms: float = Field(5.0, ge=0.0, le=1000.0)
+    """With no note for this long, the engine rehearses a step (and puts its state back)
+    so the model stays in the CPU's caches: a note after a rest is answered as fast as
+    one in a run (0 = off)."""
 
     # --- output ------------------------------------------------------------------------
     in_channel: Channel | None = Field(None, ge=1, le=16)
