@@ -52,6 +52,7 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
         if result["jack"]["client_overruns"] == 0:
             break
     assert result["engine"] == "numpy on cpu" and "random weights" in result["model"]
+    assert result["notes_in"] == notes and result["echoes_ignored"] == 0
     assert result["answered"] == notes and result["unanswered"] == 0
     assert result["stuck_notes"] == 0 and result["dropped"] == 0
     assert result["call_response"] == {"phrases": phrases, "answers": phrases, "unanswered": 0}

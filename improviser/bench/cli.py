@@ -304,7 +304,8 @@ def print_e2e(result: dict[str, Any]) -> None:
         lines.append(f"timed jitter p99 (worst): {_verdict(max(timed), targets['jitter_p99_ms'])}")
     cr = result["call_response"]
     lines.append(
-        f"answered {result['answered']}/{result['notes']} notes"
+        f"answered {result['answered']}/{result['notes']} notes "
+        f"({result['notes_in']} reached the engine)"
         + (f", {cr['answers']}/{cr['phrases']} phrases" if cr else "")
         + f"; stuck at the synth: {result['stuck_notes']}; dropped: {result['dropped']}; "
         f"{result['seconds']:.0f} s"

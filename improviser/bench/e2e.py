@@ -277,7 +277,11 @@ async def _follow_run(
         timing = list(session.scheduler.timing)
         trace = list(session.trace or [])
         dropped = session.dropped
+        heard_in = session.engine.stats.notes_in
+        echoes = session.engine.guard.echoes
     return {
+        "heard_in": heard_in,
+        "echoes": echoes,
         "played": played,
         "timing": timing,
         "trace": trace,
@@ -390,6 +394,8 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
         "answered": sum(1 for r in follow_heard if r is not None),
         "unanswered": sum(1 for r in follow_heard if r is None),
         "dropped": follow["dropped"],
+        "notes_in": follow["heard_in"],
+        "echoes_ignored": follow["echoes"],
         "stuck_notes": len(_stuck(heard)),
         "floor": floor,
         "relay_floor": relay,
