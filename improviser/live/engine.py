@@ -465,27 +465,30 @@ class Improviser:
             max_notes = cfg.max_answer_notes
             max_beats = cfg.answer_beats if cfg.answer_length == "beats" else call_beats
         start = max(self.now(), phrase_end) + cfg.answer_delay
-        planned, after = self._generate(before, start, max_notes, max_beats)
         self._answer_count += 1
         answer = _Answer(
             tag=f"answer-{self._answer_count}",
             phrase_end=phrase_end,
             before=before,
-            planned=planned,
-            after=after,
-            end=max((p.at + p.duration for p in planned), default=start),
+            planned=[],
+            after=[],
+            end=start,
         )
-        self._play(answer)
+        self._begin(answer)
+        self._generate(answer, start, max_notes, max_beats)
+        self.scheduler.process_due(self.now())
 
-    def _generate(
-        self, before: _Context, start: float, max_notes: int, max_beats: float
-    ) -> tuple[list[_Planned], list[tuple[object, Prediction]]]:
+    def _generate(self, answer: _Answer, start: float, max_notes: int, max_beats: float) -> None:
+        """Draw the answer note by note, scheduling each as it is drawn.
+
+        The first note is due at once (at the end of the phrase, unless ``answer_delay``):
+        it leaves as soon as it is drawn, before the rest of the answer is generated.
+        """
+        before = answer.before
         assert before.dist is not None
         spb = self.tempo.seconds_per_beat
         cap = self.scheduler.max_note_seconds
         dist, at, beats = before.dist, start, 0.0
-        planned: list[_Planned] = []
-        after: list[tuple[object, Prediction]] = []
         try:
             for i in range(max_notes):
                 token = self._draw(dist)
@@ -500,26 +503,33 @@ class Improviser:
                     at += step * spb
                 velocity = round(velocity_value(token.velocity) * self.config.velocity_scale)
                 duration = min(DURATION_BEATS[token.duration] * spb, cap)
-                planned.append(_Planned(token, at, duration, min(max(velocity, 1), 127)))
+                planned = _Planned(token, at, duration, min(max(velocity, 1), 127))
+                answer.planned.append(planned)
+                answer.end = max(answer.end, at + duration)
+                self._schedule(answer.tag, planned)
+                if i == 0:
+                    self.scheduler.process_due(self.now())
                 dist = self._predict(token)
-                after.append((self.model.snapshot(), dist))
+                answer.after.append((self.model.snapshot(), dist))
         finally:
             self.model.restore(before.state)
-        return planned, after
 
-    def _play(self, answer: _Answer) -> None:
-        for p in answer.planned:
-            self.scheduler.note(
-                self.out_channel,
-                p.token.pitch,
-                p.velocity,
-                at=p.at,
-                duration=p.duration,
-                tag=answer.tag,
-            )
+    def _schedule(self, tag: str, p: _Planned) -> None:
+        self.scheduler.note(
+            self.out_channel, p.token.pitch, p.velocity, at=p.at, duration=p.duration, tag=tag
+        )
+
+    def _begin(self, answer: _Answer) -> None:
+        """``answer`` is the one playing now."""
         self._answer = answer
         self.stats.answers += 1
         self._send_state()
+
+    def _play(self, answer: _Answer) -> None:
+        """Play an answer planned before (a repeat)."""
+        self._begin(answer)
+        for p in answer.planned:
+            self._schedule(answer.tag, p)
         # A note due now leaves at once rather than when the scheduler task wakes.
         self.scheduler.process_due(self.now())
 
