@@ -296,7 +296,9 @@ class LiveSession:
             await asyncio.sleep(self.config.port_poll_seconds)
             for which, port in ports.items():
                 if which not in engine.ports_missing:
-                    if not port.present():
+                    # Listing ports is a round trip to the MIDI server (0.3 ms, at times
+                    # over 1 ms, on JACK): a worker thread waits for it, not the loop.
+                    if not await asyncio.to_thread(port.present):
                         _log.warning(
                             "%s port %r vanished: notes released, waiting for %r to come back",
                             which,
