@@ -47,9 +47,15 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
         assert out.exit_code == 0, out.output
         result = json.loads(out.stdout)
         assert result["jack"]["private_server"] is True
+        complete = (
+            result["answered"] == notes
+            and result["stuck_notes"] == 0
+            and min(result["floor"]["n"], result["relay_floor"]["n"]) == notes
+        )
         # A JACK client that overran a cycle (a busy, non-realtime machine) may have had
-        # that cycle's MIDI dropped by JACK itself: only a clean run proves our promise.
-        if result["jack"]["client_overruns"] == 0:
+        # that cycle's MIDI dropped by JACK itself: a run with a loss and an overrun is
+        # tried again; a loss with no overrun is ours (the assertions below fail).
+        if complete or result["jack"]["client_overruns"] == 0:
             break
     assert result["engine"] == "numpy on cpu" and "random weights" in result["model"]
     assert result["notes_in"] == notes and result["echoes_ignored"] == 0
