@@ -29,7 +29,7 @@ from improviser.dataset import Piece, load_corpus, pitch_windows
 from improviser.errors import ModelError
 from improviser.inference import NumpyEngine, read_metadata
 
-__all__ = ["NGRAM_ORDERS", "Scores", "evaluate"]
+__all__ = ["NGRAM_ORDERS", "HeldOut", "Scores", "evaluate", "held_out"]
 
 NGRAM_ORDERS = (1, 2, 3, 4, 5, 6)
 _EPS = 1e-12
@@ -63,13 +63,20 @@ class Scores:
 
 
 @dataclass
-class _Held:
+class HeldOut:
+    """The pieces of ``data`` that the model never saw in training or validation."""
+
     pieces: list[Piece]
     excluded: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _held_out(data: Sequence[str | Path], meta: dict[str, Any], cfg: DataConfig) -> _Held:
+def held_out(data: Sequence[str | Path], meta: dict[str, Any], cfg: DataConfig) -> HeldOut:
+    """The pieces of ``data`` outside the training and validation split in ``meta``.
+
+    A file listed in the model's training or validation files, or a tune whose content key
+    is one of its training keys (a copy under another id), is excluded and counted.
+    """
     corpus = load_corpus(data, cfg)
     seen = {
         str(Path(p).resolve())
@@ -77,7 +84,7 @@ def _held_out(data: Sequence[str | Path], meta: dict[str, Any], cfg: DataConfig)
         + meta.get("corpus", {}).get("val_files", [])
     }
     keys = set(meta.get("corpus", {}).get("train_keys", []))
-    held = _Held([], skipped=corpus.skipped)
+    held = HeldOut([], skipped=corpus.skipped)
     for piece in corpus.pieces:
         if str(Path(piece.path).resolve()) in seen or piece.key in keys:
             held.excluded += 1
@@ -115,7 +122,7 @@ def evaluate(
     meta = read_metadata(model_path)
     cfg = DataConfig.model_validate(meta.get("config", {}).get("data", {}))
     say("reading held-out files")
-    held = _held_out(data, meta, cfg)
+    held = held_out(data, meta, cfg)
     if not held.pieces:
         raise ModelError(
             f"no held-out piece to evaluate ({held.excluded} files were in the model's training "

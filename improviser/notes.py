@@ -17,6 +17,7 @@ part gets its own track, every ``note_on`` has its ``note_off``.
 from __future__ import annotations
 
 import bisect
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -374,13 +375,20 @@ def _part_messages(
 
 def save_atomic(mid: mido.MidiFile, path: str | os.PathLike[str]) -> None:
     """Save ``mid`` to a temporary file beside ``path`` and rename it into place."""
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    write_atomic(buffer.getvalue(), path)
+
+
+def write_atomic(data: bytes, path: str | os.PathLike[str]) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; a take must be readable by the DAW user
         with os.fdopen(fd, "wb") as fh:
-            mid.save(file=fh)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         Path(tmp).replace(target)

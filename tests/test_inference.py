@@ -17,6 +17,7 @@ from improviser.errors import ConfigError, ModelError
 from improviser.inference import (
     DeviceFallbackWarning,
     NumpyEngine,
+    ProbsStepModel,
     StepModel,
     TfEngine,
     WindowEngine,
@@ -173,6 +174,25 @@ def test_reset_snapshot_restore_give_identical_distributions(
         assert np.array_equal(first[0].pitch, kept)
         with pytest.raises(TypeError, match="snapshot"):
             engine.restore("not a state")
+
+
+@pytest.mark.parametrize("name", list(ENGINE_BUILDERS))
+def test_step_probs_is_the_padded_layout_of_step(
+    name: str, trained: Trained, tf_engines: dict[str, TfEngine]
+) -> None:
+    engine = ENGINE_BUILDERS[name](trained, tf_engines)
+    assert isinstance(engine, ProbsStepModel)  # the live engine's fast path
+    tokens = [Token(*row) for row in _tokens(5, seed=3)]
+    engine.reset()
+    dists = [engine.step(t) for t in tokens]
+    engine.reset()
+    padded = [engine.step_probs(t) for t in tokens]
+    for dist, probs in zip(dists, padded, strict=True):
+        assert probs.shape == (4, 128) and probs.dtype == np.float64
+        for i, f in enumerate(FIELDS):
+            n = len(dist.field(f))
+            assert np.allclose(probs[i, :n], dist.field(f), atol=1e-7)
+            assert (probs[i, n:] == 0).all()
 
 
 def test_numpy_engine_distributions_are_normalized_and_logits_compact() -> None:

@@ -65,11 +65,14 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.stderr.close()
 
 
-def wait_ready(proc: subprocess.Popen[str]) -> None:
+def wait_ready(proc: subprocess.Popen[str]) -> list[str]:
+    """The lines of stderr up to the one that says the session listens."""
     assert proc.stderr is not None
+    lines = []
     for line in proc.stderr:
+        lines.append(line)
         if "listening on" in line:
-            return
+            return lines
     raise AssertionError(f"live exited ({proc.wait()}) before listening")
 
 
@@ -90,7 +93,8 @@ def test_sigterm_mid_answer_releases_all_and_exits_0(
 ) -> None:
     proc = start_live(tmp_path, model_path)
     try:
-        wait_ready(proc)
+        log = "".join(wait_ready(proc))
+        assert "engine: numpy on cpu" in log and "µs/note" in log  # the default: no TF
         time.sleep(0.2)
         play(player, [60, 62, 64, 65])
         wait_until(lambda: len(player.tracker.ons) >= 2)  # the answer is under way
@@ -159,13 +163,14 @@ def test_missing_model_is_one_line_and_exit_2(jack_server: JackServer, tmp_path:
 
 NO_TF = """
 import asyncio, sys
-from improviser.inference import NumpyEngine, random_weights
 from improviser.live.session import LiveSession
 from improviser.live.settings import LiveConfig
 
 async def main():
-    cfg = LiveConfig(api="jack", virtual=True, record=False)
-    async with LiveSession(cfg, model=NumpyEngine(random_weights())):
+    # The default engine and device ("auto"), loaded from the model file.
+    cfg = LiveConfig(api="jack", virtual=True, record=False, model=sys.argv[1])
+    async with LiveSession(cfg) as session:
+        assert session.model is not None and session.model.name == "numpy"
         await asyncio.sleep(0.2)
 
 asyncio.run(main())
@@ -173,10 +178,12 @@ print("tensorflow" in sys.modules, "keras" in sys.modules)
 """
 
 
-def test_a_live_session_does_not_import_tensorflow(jack_server: JackServer) -> None:
+def test_a_live_session_does_not_import_tensorflow(
+    jack_server: JackServer, model_path: Path
+) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [sys.executable, "-c", NO_TF],
+        [sys.executable, "-c", NO_TF, str(model_path)],
         capture_output=True,
         text=True,
         env=env,

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
+import mido
+import numpy as np
+import numpy.typing as npt
 import pytest
 from pydantic import ValidationError
 
+from improviser.encoding import Distribution, Token
+from improviser.inference import NumpyEngine, random_weights
 from improviser.live.engine import Improviser
 from improviser.live.midi import InMessage, Kind, parse
-from improviser.live.recorder import Recorder
+from improviser.live.recorder import PARTS, Recorder
 from improviser.live.scheduler import Scheduler
 from improviser.live.settings import LiveConfig
 from improviser.live.tempo import TempoEstimator
-from improviser.notes import read_midi
+from improviser.notes import read_midi, to_midifile
 from tests.fakes import FakeClock, StepUpModel
 
 
@@ -108,6 +114,10 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
     with pytest.raises(ValidationError):
         LiveConfig(out_channel=0)
     assert LiveConfig(cc_panic=20).control_map() == {20: "panic"}
+    with pytest.raises(ValidationError, match="needs engine 'tf' or 'auto'"):
+        LiveConfig(engine="numpy", device="gpu")
+    with pytest.raises(ValidationError):
+        LiveConfig(engine="onnx")  # type: ignore[arg-type]
 
 
 # --- tempo ----------------------------------------------------------------------------------
@@ -263,6 +273,57 @@ def test_follow_mode_answers_each_note(clock: FakeClock) -> None:
     assert delayed.stats.phrases == 0
 
 
+class StepOnly:
+    """A NumPy engine seen only through :class:`StepModel` (no ``step_probs``)."""
+
+    def __init__(self, engine: NumpyEngine) -> None:
+        self.engine = engine
+
+    def reset(self) -> None:
+        self.engine.reset()
+
+    def step(self, token: Token) -> Distribution:
+        return self.engine.step(token)
+
+    def snapshot(self) -> object:
+        return self.engine.snapshot()
+
+    def restore(self, state: object) -> None:
+        self.engine.restore(state)
+
+
+class CountingEngine(NumpyEngine):
+    """A NumPy engine that counts which of its step methods the live engine calls."""
+
+    probs_calls = 0
+    step_calls = 0
+
+    def step_probs(self, token: Sequence[int]) -> npt.NDArray[np.float64]:
+        self.probs_calls += 1
+        return super().step_probs(token)
+
+    def step(self, token: Sequence[int]) -> Distribution:
+        self.step_calls += 1
+        return super().step(token)
+
+
+@pytest.mark.parametrize("mode", ["follow", "call-response"])
+def test_fast_path_plays_the_same_notes_as_the_step_protocol(clock: FakeClock, mode: str) -> None:
+    played = []
+    fast = CountingEngine(random_weights((16, 8), seed=2))
+    for model in (fast, StepOnly(NumpyEngine(random_weights((16, 8), seed=2)))):
+        config = LiveConfig(bpm=120.0, phrase_gap=0.5, seed=1, mode=mode)  # type: ignore[arg-type]
+        wire = Wire(clock)
+        scheduler = Scheduler(wire, clock)
+        engine = Improviser(config, model, scheduler, now=clock)
+        play(engine, clock, [60, 62, 64, 65, 67])
+        run_until(engine, scheduler, clock, clock() + 6.0)
+        played.append([p for _, p in wire.ons()])
+        assert wire.sounding == set()
+    assert played[0] == played[1] and len(played[0]) >= 2
+    assert fast.probs_calls > 0 and fast.step_calls == 0  # the padded array, no Distribution
+
+
 def test_controls_panic_mute_temperature_and_end_call(clock: FakeClock) -> None:
     engine, scheduler, wire, _ = make(
         clock, cc_panic=20, cc_mute=21, cc_temperature=22, cc_end_call=23, thru=True,
@@ -324,3 +385,48 @@ async def test_recorder_writes_both_parts_and_ends_sounding_notes(
     assert by_track[1].start == pytest.approx(0.5, abs=0.01)
     assert by_track[1].duration == pytest.approx(0.5, abs=0.01)
     assert by_track[2].pitch == 67 and by_track[2].duration == pytest.approx(1.0, abs=0.01)
+
+
+def _messages(data: bytes) -> list[list[tuple[int, str, int, int, int]]]:
+    """(absolute tick, type, note, velocity, channel) of each track's notes, in order."""
+    mid = mido.MidiFile(file=io.BytesIO(data))
+    tracks = []
+    for track in mid.tracks:
+        tick, out = 0, []
+        for msg in track:
+            tick += msg.time
+            if msg.type in ("note_on", "note_off"):
+                out.append((tick, msg.type, msg.note, msg.velocity, msg.channel))
+        # File order is (tick, releases first, pitch); the channel breaks no tie there.
+        assert out == sorted(out, key=lambda m: (m[0], m[1] == "note_on", m[2]))
+        tracks.append(sorted(out, key=lambda m: (m[0], m[1] == "note_on", m[2], m[4])))
+    return tracks
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_recorder_bytes_are_to_midifile_s_however_often_it_flushes(
+    clock: FakeClock, tmp_path: Path, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    rec = Recorder(tmp_path / "take.mid", start=clock(), now=clock, bpm=100.0)
+    for _ in range(400):
+        clock.advance(float(rng.choice([0.0, 0.0004, 0.01, 0.05, 0.2, 1.5])))
+        part = "player" if rng.random() < 0.5 else "improviser"
+        pitch, channel = int(rng.integers(60, 66)), int(rng.integers(0, 2))
+        if rng.random() < 0.55:  # a strike (a re-strike ends the sounding note first)
+            rec.note_on(part, channel, pitch, int(rng.integers(0, 128)), clock())
+        else:
+            rec.note_off(part, channel, pitch, clock())
+        if rng.random() < 0.1:
+            rec.encode(clock())  # a flush freezes what is behind its horizon
+            expected = to_midifile(rec.parts(clock()), bpm=100.0, time_unit="seconds")
+            buffer = io.BytesIO()
+            expected.save(file=buffer)
+            assert _messages(rec.encode(clock())) == _messages(buffer.getvalue())
+    data = rec.encode(clock())
+    expected = to_midifile(rec.parts(clock()), bpm=100.0, time_unit="seconds", names=PARTS)
+    buffer = io.BytesIO()
+    expected.save(file=buffer)
+    assert _messages(data) == _messages(buffer.getvalue())
+    assert mido.MidiFile(file=io.BytesIO(data)).tracks[1].name == "player"
+    assert sum(len(t) for t in _messages(data)) > 200

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from improviser.config import load_config, with_overrides
+from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
 
 __all__ = ["bench_app", "register"]
@@ -181,6 +182,136 @@ def window_cmd(
             _ms(m["latency"]["p99_ms"]),
         )
     Console().print(table)
+
+
+@bench_app.command("e2e")
+def e2e_cmd(
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", "-m", help="Model (.keras); default: the bundled one if present."),
+    ] = None,
+    untrained: Annotated[
+        bool, typer.Option("--untrained", help="Random weights of the default model's size.")
+    ] = False,
+    engine: Annotated[str, typer.Option(help="Step engine: auto, numpy or tf.")] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or gpu.")] = "auto",
+    notes: Annotated[int, typer.Option(help="Notes played in follow mode (>= 500 for p99).")] = 500,
+    min_gap: Annotated[float, typer.Option(help="Shortest time between notes, s.")] = 0.1,
+    max_gap: Annotated[float, typer.Option(help="Longest time between notes, s.")] = 0.25,
+    phrases: Annotated[
+        int, typer.Option(help="Phrases of the call-and-response run (0: none).")
+    ] = 10,
+    answer_notes: Annotated[int, typer.Option(help="Notes per call-and-response answer.")] = 8,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the sessions (as live does).")
+    ] = True,
+    jack_period: Annotated[
+        int, typer.Option(help="Frames per period of a private JACK server (48 kHz).")
+    ] = 64,
+    seed: Annotated[int, typer.Option(help="Seed of the notes played and of the sampler.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
+    from improviser.bench.e2e import E2eOptions, bench_e2e  # noqa: PLC0415
+
+    if notes < 1 or not 0 < min_gap <= max_gap:
+        raise ConfigError(
+            f"need notes >= 1 and 0 < min_gap <= max_gap, got {notes}, {min_gap}..{max_gap}"
+        )
+    result = bench_e2e(
+        E2eOptions(
+            model=model,
+            untrained=untrained,
+            engine=engine,
+            device=device,
+            notes=notes,
+            min_gap=min_gap,
+            max_gap=max_gap,
+            phrases=phrases,
+            answer_notes=answer_notes,
+            record=record,
+            jack_period=jack_period,
+            seed=seed,
+        )
+    )
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print_e2e(result)
+
+
+def _row(table: Table, name: str, s: dict[str, float]) -> None:
+    table.add_row(
+        name, str(s.get("n", "")), f"{s['p50_ms']:.3f}", f"{s['p99_ms']:.3f}", f"{s['max_ms']:.2f}"
+    )
+
+
+def _table(title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("ms", no_wrap=True)
+    for col in ("n", "p50", "p99", "max"):
+        table.add_column(col, justify="right")
+    return table
+
+
+def _verdict(value: float, target: float) -> str:
+    return f"{value:.3f} ms {'meets' if value <= target else 'misses'} the {target:g} ms target"
+
+
+def print_e2e(result: dict[str, Any]) -> None:
+    """The ``bench e2e`` result as tables (80 columns)."""
+    console = Console()
+    jack = result["jack"]
+    server = (
+        f"private JACK server (dummy, {jack['period_frames']} frames at {jack['rate']} Hz = "
+        f"{jack['period_ms']:.2f} ms; {jack['late_cycles']} late cycles, "
+        f"{jack['client_overruns']} client overruns)"
+        if jack["private_server"]
+        else "the running JACK server"
+    )
+    load = result["loadavg_before"][0], result["loadavg_after"][0]
+    console.print(
+        f"engine {result['engine']}; model {result['model']}; {server}; "
+        f"{result['cpu_count']} CPUs, load {load[0]:.2f} -> {load[1]:.2f}",
+        highlight=False,
+    )
+    lat = _table(f"end to end, follow mode, {result['notes']} notes")
+    _row(lat, "JACK floor: loopback, 1 hop", result["floor"])
+    _row(lat, "relay floor: 2 hops", result["relay_floor"])
+    _row(lat, "note_on -> answer note_on", result["e2e"])
+    _row(lat, "added: e2e - floor p50", result["added"]["vs_p50"])
+    _row(lat, "added: e2e - floor, same %ile", result["added"]["per_percentile"])
+    _row(lat, "added: e2e - relay p50", result["added_vs_relay"]["vs_p50"])
+    _row(lat, "added: e2e - relay, same %ile", result["added_vs_relay"]["per_percentile"])
+    console.print(lat)
+    stages = _table("where the time goes")
+    for name, s in result["stages"].items():
+        _row(stages, name, s)
+    console.print(stages)
+    jitter = _table("jitter: sent - intended (Scheduler.timing)")
+    for name, s in result["jitter"].items():
+        _row(jitter, name, s)
+    console.print(jitter)
+    targets = result["targets"]
+    added = result["added"]["vs_p50"]["p99_ms"]
+    relay = result["added_vs_relay"]["vs_p50"]["p99_ms"]
+    timed = [s["p99_ms"] for name, s in result["jitter"].items() if "timed" in name and s.get("n")]
+    lines = [
+        f"added p99 over the floor's p50: {_verdict(added, targets['added_p99_ms'])}",
+        f"added p99 over the relay's p50: {_verdict(relay, targets['added_p99_ms'])}",
+    ]
+    if timed:
+        lines.append(f"timed jitter p99 (worst): {_verdict(max(timed), targets['jitter_p99_ms'])}")
+    cr = result["call_response"]
+    lines.append(
+        f"answered {result['answered']}/{result['notes']} notes "
+        f"({result['notes_in']} reached the engine)"
+        + (f", {cr['answers']}/{cr['phrases']} phrases" if cr else "")
+        + f"; stuck at the synth: {result['stuck_notes']}; dropped: {result['dropped']}; "
+        f"{result['seconds']:.0f} s"
+    )
+    for line in lines:
+        console.print(line, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

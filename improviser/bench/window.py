@@ -23,7 +23,7 @@ from improviser.bench.stats import summarize
 from improviser.config import DataConfig
 from improviser.encoding import Token
 from improviser.errors import ModelError
-from improviser.evaluate import Scores, _held_out
+from improviser.evaluate import Scores, held_out
 from improviser.inference import NumpyEngine, StepModel, WindowEngine, read_metadata
 
 __all__ = ["compare_windows"]
@@ -68,7 +68,7 @@ def compare_windows(
     model_path = Path(model_path)
     meta = read_metadata(model_path)
     cfg = DataConfig.model_validate(meta.get("config", {}).get("data", {}))
-    held = _held_out(data, meta, cfg)
+    held = held_out(data, meta, cfg)
     if not held.pieces:
         raise ModelError(
             f"no held-out piece to compare on ({held.excluded} files were in the model's "

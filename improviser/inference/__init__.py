@@ -3,7 +3,7 @@
 A live session needs the next-note distribution after every note, at once. The package
 is split by concept::
 
-    protocol      StepModel: reset / step / snapshot / restore
+    protocol      StepModel: reset / step / snapshot / restore (ProbsStepModel: + step_probs)
     weights       the model's arrays (MODEL.npz) and metadata (MODEL.json)
     numpy_engine  NumpyEngine: the streaming engine, NumPy only (the live default)
     tf_engine     TfEngine: a compiled TensorFlow step pinned to a device (cpu/gpu)
@@ -14,7 +14,7 @@ Only ``tf_engine`` touches TensorFlow, and only when a :class:`TfEngine` is buil
 """
 
 from improviser.inference.numpy_engine import NumpyEngine
-from improviser.inference.protocol import StepModel
+from improviser.inference.protocol import ProbsStepModel, StepModel
 from improviser.inference.select import ENGINES, make_engine, probe
 from improviser.inference.tf_engine import DeviceFallbackWarning, TfEngine, resolve_device
 from improviser.inference.weights import LstmWeights, load_weights, random_weights, read_metadata
@@ -25,6 +25,7 @@ __all__ = [
     "DeviceFallbackWarning",
     "LstmWeights",
     "NumpyEngine",
+    "ProbsStepModel",
     "StepModel",
     "TfEngine",
     "WindowEngine",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from improviser.encoding import Distribution, Token
 
-__all__ = ["StepModel"]
+__all__ = ["ProbsStepModel", "StepModel"]
 
 
 @runtime_checkable
@@ -28,3 +32,17 @@ class StepModel(Protocol):
 
     def restore(self, state: object) -> None:
         """Return to a state from :meth:`snapshot`."""
+
+
+@runtime_checkable
+class ProbsStepModel(StepModel, Protocol):
+    """A :class:`StepModel` that also hands out its prediction as one padded array.
+
+    ``step_probs`` returns a new ``(4, 128)`` float64 array: one row per field (pitch, IOI,
+    duration, velocity), each row that field's probabilities followed by zeros. That is
+    the layout :meth:`improviser.sampling.Sampler.sample_padded` draws from, with no copy
+    into a :class:`~improviser.encoding.Distribution` first: the live engine's fast path.
+    """
+
+    def step_probs(self, token: Sequence[int]) -> npt.NDArray[np.float64]:
+        """Take one note; return the next note's probabilities, padded (see above)."""

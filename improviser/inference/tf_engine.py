@@ -155,15 +155,28 @@ class TfEngine:
         for v, value in zip(variables, state, strict=True):
             v.assign(value)
 
-    def step_probs(self, token: Sequence[int]) -> np.ndarray[Any, np.dtype[np.float32]]:
-        """Take one note; return the four heads' probabilities, concatenated (float32)."""
-        out: np.ndarray[Any, np.dtype[np.float32]] = self._step(
-            np.asarray(token, dtype=np.int32)
-        ).numpy()
+    def _probs(self, token: Sequence[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """The four heads' probabilities, concatenated."""
+        out: np.ndarray[Any, np.dtype[np.float64]] = (
+            self._step(np.asarray(token, dtype=np.int32)).numpy().astype(np.float64)
+        )
+        return out
+
+    def step_probs(self, token: Sequence[int]) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Take one note; return a new ``(4, 128)`` array, one field per row (zero-padded).
+
+        The layout of :meth:`improviser.inference.NumpyEngine.step_probs`, which
+        :meth:`improviser.sampling.Sampler.sample_padded` draws from.
+        """
+        p = self._probs(token)
+        b = self._bounds
+        out = np.zeros((len(FIELDS), max(self._sizes)), dtype=np.float64)
+        for i, n in enumerate(self._sizes):
+            out[i, :n] = p[b[i] : b[i + 1]]
         return out
 
     def step(self, token: Sequence[int]) -> Distribution:
         """Take one note; return the distribution of the next."""
-        p = self.step_probs(token).astype(np.float64)
+        p = self._probs(token)
         b = self._bounds
         return Distribution(*(p[b[i] : b[i + 1]] for i in range(len(FIELDS))))

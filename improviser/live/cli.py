@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from improviser.config import load_config
-from improviser.errors import ConfigError, ImproviserError
+from improviser.config import load_config, with_overrides
+from improviser.errors import ImproviserError
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.demo import DEMO_CALL, DemoResult, percentile, run_demo
 from improviser.live.learn import learn_control
@@ -29,18 +29,25 @@ _out = Console()
 
 ApiOpt = Annotated[str | None, typer.Option("--api", help="MIDI API: auto, jack, alsa...")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Step engine: numpy (no TensorFlow), tf, or auto (fastest at a start-up probe; "
+        "TensorFlow's only with --device gpu).",
+    ),
+]
+DeviceOpt = Annotated[
+    str | None, typer.Option("--device", help="auto, cpu or gpu (gpu takes TensorFlow).")
+]
 
 
 def build_config(path: Path | None, **overrides: Any) -> LiveConfig:
-    """The ``[live]`` section of ``path`` (or the defaults) with the given options set."""
-    base = load_config(path).live
-    data = base.model_dump()
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return LiveConfig.model_validate(data)
-    except ValueError as exc:
-        first = str(exc).splitlines()
-        raise ConfigError(f"live option: {first[-1].strip() if first else exc}") from exc
+    """The ``[live]`` section of ``path`` (or the defaults) with the given options set.
+
+    A wrong value is a one-line :class:`ConfigError` naming the key (``live.engine``).
+    """
+    return with_overrides(load_config(path), live=overrides).live
 
 
 def _leaf(group: BaseException) -> BaseException:
@@ -124,9 +131,8 @@ def live(
         int | None, typer.Option("--out-channel", help="Answer on this channel (1-16).")
     ] = None,
     thru: Annotated[bool | None, typer.Option("--thru", help="Echo the player's notes.")] = None,
-    device: Annotated[
-        str, typer.Option("--device", help="auto or cpu (the live engine is NumPy).")
-    ] = "auto",
+    engine: EngineOpt = None,
+    device: DeviceOpt = None,
     learn: Annotated[
         str | None,
         typer.Option(
@@ -138,10 +144,6 @@ def live(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Listen on a MIDI input and answer on a MIDI output; record the session."""
-    if device not in ("auto", "cpu"):
-        raise ConfigError(
-            f"--device must be auto or cpu for live play (the NumPy step engine), got {device!r}"
-        )
     cfg = build_config(
         config,
         in_port=in_port,
@@ -150,6 +152,8 @@ def live(
         api=api,
         mode=mode,
         model=model,
+        engine=engine,
+        device=device,
         record=False if no_record else None,
         bpm=bpm,
         in_channel=channel,
@@ -202,6 +206,7 @@ def summary_table(result: DemoResult) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("MIDI API", result.api + (" (private server)" if result.started_jack else "")),
+        ("engine", result.engine or "-"),
         ("notes in", str(result.notes_in)),
         ("notes out", str(result.notes_out)),
         ("phrases", str(result.phrases)),
@@ -238,10 +243,12 @@ def demo(
         bool, typer.Option("--untrained", help="Answer with random weights (no model needed).")
     ] = False,
     phrases: Annotated[int | None, typer.Option("--phrases", help="Play only this many.")] = None,
+    engine: EngineOpt = None,
+    device: DeviceOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Play a melody into the improviser through virtual ports and report how it answered."""
-    cfg = build_config(config, api=api, model=model)
+    cfg = build_config(config, api=api, model=model, engine=engine, device=device)
     step_model = NumpyEngine(random_weights()) if untrained else None
     result = _run(run_demo(cfg, call=call, record=record, model=step_model, max_phrases=phrases))
     _out.print(summary_table(result))

@@ -25,7 +25,7 @@ from improviser.inference import StepModel
 from improviser.live.jackserver import JackServer, jack_running
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import api_label, resolve_api
-from improviser.live.session import LiveSession, default_recording_path
+from improviser.live.session import LiveSession, default_recording_path, describe_engine
 from improviser.live.settings import LiveConfig
 from improviser.notes import Note, extract_melody, read_midi
 from improviser.paths import ROOT
@@ -185,6 +185,8 @@ class DemoResult:
     recorded: dict[str, int] = field(default_factory=dict)
     started_jack: bool = False
     seconds: float = 0.0
+    engine: str = ""
+    """The step engine that played, ``name on device``."""
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -305,4 +307,5 @@ async def _play(
         response_engine=list(stats.response_times),
         response_heard=heard,
         recorded=recorder.counts() if recorder is not None else {},
+        engine=describe_engine(session.model) if session.model is not None else "",
     )

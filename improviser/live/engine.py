@@ -12,6 +12,14 @@ ready. The note's duration is not known yet then: the step uses the player's pre
 duration, and is redone with the real one at the ``note_off`` if no other note was
 stepped in between (the usual case in a melody).
 
+A model that offers the padded ``step_probs`` (a
+:class:`~improviser.inference.ProbsStepModel`: the NumPy and TensorFlow engines) is
+stepped through it, and notes are drawn from that array by
+:meth:`~improviser.sampling.Sampler.sample_padded`, with no
+:class:`~improviser.encoding.Distribution` built in between; anything with ``step`` (the
+tests' fakes) goes through :meth:`~improviser.sampling.Sampler.sample`. Both draw the
+same notes from the same generator.
+
 Modes:
 
 - ``call-response``: a phrase ends after ``phrase_gap`` seconds with no key held (and the
@@ -37,6 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from improviser.encoding import (
     DURATION_BEATS,
@@ -48,20 +57,24 @@ from improviser.encoding import (
     velocity_class,
     velocity_value,
 )
-from improviser.inference import StepModel
+from improviser.inference import ProbsStepModel, StepModel
 from improviser.live.guard import FeedbackGuard
 from improviser.live.midi import SUSTAIN, InMessage, Kind, program_change
 from improviser.live.recorder import Recorder
 from improviser.live.scheduler import THRU, Scheduler
 from improviser.live.settings import LiveConfig
 from improviser.live.tempo import TempoEstimator
-from improviser.sampling import SamplingParams, sample
+from improviser.sampling import Sampler, SamplingParams
 
 __all__ = ["EngineStats", "Improviser", "Status"]
 
 _log = logging.getLogger("improviser.live")
 _FOLLOW = "follow"
 _QUARTER = DURATION_BEATS.index(1.0)
+
+_REHEARSAL = Token(60, 0, _QUARTER, 4)
+Prediction = Distribution | npt.NDArray[np.float64]
+"""What a step returns: a :class:`Distribution`, or a model's padded ``step_probs`` array."""
 
 
 class Status:
@@ -95,7 +108,7 @@ class _Context:
     """Everything that defines what the model has heard."""
 
     state: object
-    dist: Distribution | None
+    dist: Prediction | None
     window: tuple[Token, ...]
     last_onset: float | None
     last_duration: int
@@ -116,7 +129,7 @@ class _Answer:
     phrase_end: float
     before: _Context
     planned: list[_Planned]
-    after: list[tuple[object, Distribution]]
+    after: list[tuple[object, Prediction]]
     """Model state and prediction after each planned note."""
     end: float
     first_sent: bool = False
@@ -150,6 +163,9 @@ class Improviser:
         self.tempo = TempoEstimator(
             config.initial_bpm, config.min_bpm, config.max_bpm, fixed_bpm=config.bpm
         )
+        self._rehearsal_rng = np.random.default_rng(0)
+        self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
+        """The model, when it offers the padded ``step_probs`` the sampler draws from directly."""
         self.params = SamplingParams(
             temperature=config.temperature,
             top_k=config.top_k,
@@ -165,7 +181,7 @@ class Improviser:
         self.ports_missing: set[str] = set()
         # What the model has heard.
         self.model.reset()
-        self._dist: Distribution | None = None
+        self._dist: Prediction | None = None
         self.window: deque[Token] = deque(maxlen=config.window)
         self._last_onset: float | None = None
         self._last_duration = _QUARTER
@@ -183,6 +199,41 @@ class Improviser:
         self._answer_count = 0
         self._follow_triggers: deque[float] = deque()
         self._state_sent: str | None = None
+
+    @property
+    def params(self) -> SamplingParams:
+        """How answers are drawn (the temperature control changes it)."""
+        return self._sampler.params
+
+    @params.setter
+    def params(self, params: SamplingParams) -> None:
+        self._sampler = Sampler(params)
+
+    def _predict(self, token: Token) -> Prediction:
+        """Step the model; the padded array if it offers one (no Distribution copy)."""
+        if self._fast is not None:
+            return self._fast.step_probs(token)
+        return self.model.step(token)
+
+    def _draw(self, prediction: Prediction, rng: np.random.Generator | None = None) -> Token:
+        """Draw a note from a prediction of :meth:`_predict`."""
+        rng = rng or self.rng
+        if isinstance(prediction, Distribution):
+            return self._sampler.sample(prediction, rng)
+        return self._sampler.sample_padded(prediction, rng)
+
+    def rehearse(self) -> None:
+        """Step and draw as a note would, then put the model back: keeps the caches warm.
+
+        Nothing the session has heard or will play changes: the state is restored and
+        the draw uses its own generator, so a seeded session plays the same notes.
+        """
+        state = self.model.snapshot()
+        token = self.window[-1] if self.window else _REHEARSAL
+        try:
+            self._draw(self._predict(token), self._rehearsal_rng)
+        finally:
+            self.model.restore(state)
 
     # --- status ------------------------------------------------------------------------------
     @property
@@ -304,7 +355,7 @@ class Improviser:
 
     # --- the model's context -----------------------------------------------------------------
     def _step(self, token: Token) -> None:
-        self._dist = self.model.step(token)
+        self._dist = self._predict(token)
         self.window.append(token)
         self._steps += 1
         self._steps_since_reset += 1
@@ -327,7 +378,7 @@ class Improviser:
         if p != pitch or step + 1 != self._steps or token.duration == actual:
             return
         self.model.restore(state)
-        self._dist = self.model.step(token._replace(duration=actual))
+        self._dist = self._predict(token._replace(duration=actual))
         self.window[-1] = token._replace(duration=actual)
 
     def _save(self) -> _Context:
@@ -358,7 +409,7 @@ class Improviser:
             return
         self.model.reset()
         for token in self.window:
-            self._dist = self.model.step(token)
+            self._dist = self._predict(token)
         self._steps_since_reset = len(self.window)
 
     # --- call and response ---------------------------------------------------------------------
@@ -414,30 +465,33 @@ class Improviser:
             max_notes = cfg.max_answer_notes
             max_beats = cfg.answer_beats if cfg.answer_length == "beats" else call_beats
         start = max(self.now(), phrase_end) + cfg.answer_delay
-        planned, after = self._generate(before, start, max_notes, max_beats)
         self._answer_count += 1
         answer = _Answer(
             tag=f"answer-{self._answer_count}",
             phrase_end=phrase_end,
             before=before,
-            planned=planned,
-            after=after,
-            end=max((p.at + p.duration for p in planned), default=start),
+            planned=[],
+            after=[],
+            end=start,
         )
-        self._play(answer)
+        self._begin(answer)
+        self._generate(answer, start, max_notes, max_beats)
+        self.scheduler.process_due(self.now())
 
-    def _generate(
-        self, before: _Context, start: float, max_notes: int, max_beats: float
-    ) -> tuple[list[_Planned], list[tuple[object, Distribution]]]:
+    def _generate(self, answer: _Answer, start: float, max_notes: int, max_beats: float) -> None:
+        """Draw the answer note by note, scheduling each as it is drawn.
+
+        The first note is due at once (at the end of the phrase, unless ``answer_delay``):
+        it leaves as soon as it is drawn, before the rest of the answer is generated.
+        """
+        before = answer.before
         assert before.dist is not None
         spb = self.tempo.seconds_per_beat
         cap = self.scheduler.max_note_seconds
         dist, at, beats = before.dist, start, 0.0
-        planned: list[_Planned] = []
-        after: list[tuple[object, Distribution]] = []
         try:
             for i in range(max_notes):
-                token = sample(dist, self.params, self.rng)
+                token = self._draw(dist)
                 if i == 0:
                     gap = 0.0 if before.last_onset is None else (at - before.last_onset) / spb
                     token = token._replace(ioi=ioi_class(gap))
@@ -449,26 +503,33 @@ class Improviser:
                     at += step * spb
                 velocity = round(velocity_value(token.velocity) * self.config.velocity_scale)
                 duration = min(DURATION_BEATS[token.duration] * spb, cap)
-                planned.append(_Planned(token, at, duration, min(max(velocity, 1), 127)))
-                dist = self.model.step(token)
-                after.append((self.model.snapshot(), dist))
+                planned = _Planned(token, at, duration, min(max(velocity, 1), 127))
+                answer.planned.append(planned)
+                answer.end = max(answer.end, at + duration)
+                self._schedule(answer.tag, planned)
+                if i == 0:
+                    self.scheduler.process_due(self.now())
+                dist = self._predict(token)
+                answer.after.append((self.model.snapshot(), dist))
         finally:
             self.model.restore(before.state)
-        return planned, after
 
-    def _play(self, answer: _Answer) -> None:
-        for p in answer.planned:
-            self.scheduler.note(
-                self.out_channel,
-                p.token.pitch,
-                p.velocity,
-                at=p.at,
-                duration=p.duration,
-                tag=answer.tag,
-            )
+    def _schedule(self, tag: str, p: _Planned) -> None:
+        self.scheduler.note(
+            self.out_channel, p.token.pitch, p.velocity, at=p.at, duration=p.duration, tag=tag
+        )
+
+    def _begin(self, answer: _Answer) -> None:
+        """``answer`` is the one playing now."""
         self._answer = answer
         self.stats.answers += 1
         self._send_state()
+
+    def _play(self, answer: _Answer) -> None:
+        """Play an answer planned before (a repeat)."""
+        self._begin(answer)
+        for p in answer.planned:
+            self._schedule(answer.tag, p)
         # A note due now leaves at once rather than when the scheduler task wakes.
         self.scheduler.process_due(self.now())
 
@@ -531,7 +592,7 @@ class Improviser:
     def _follow(self, t: float) -> None:
         if self.muted or self._dist is None or self.ports_missing:
             return
-        token = sample(self._dist, self.params, self.rng)
+        token = self._draw(self._dist)
         spb = self.tempo.seconds_per_beat
         velocity = round(velocity_value(token.velocity) * self.config.velocity_scale)
         at = t + self.config.follow_delay

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -173,6 +174,10 @@ class _Port:
         """The port we are connected to (ours, if virtual); ``None`` while none is open."""
         self._client: Any = None
         self._lister: Any = None
+        self._lister_lock = threading.Lock()
+        self._closed = False
+        """:meth:`present` may run in a worker thread: the watcher client is never
+        deleted while it lists ports."""
 
     def _new_client(self) -> Any:
         raise NotImplementedError
@@ -181,12 +186,15 @@ class _Port:
         """Hook: set up ``client`` (callbacks, filters) before its port is opened."""
 
     def _names(self) -> list[str]:
-        if self._lister is None:
-            try:
-                self._lister = self._new_client_named(f"{self.client_name}-watch")
-            except PortError:
+        with self._lister_lock:
+            if self._closed:
                 return []
-        names: list[str] = self._lister.get_ports()
+            if self._lister is None:
+                try:
+                    self._lister = self._new_client_named(f"{self.client_name}-watch")
+                except PortError:
+                    return []
+            names: list[str] = self._lister.get_ports()
         return names
 
     def _new_client_named(self, name: str) -> Any:
@@ -200,6 +208,7 @@ class _Port:
 
     def open(self) -> None:
         """Open the port; :class:`PortError` if the name matches none."""
+        self._closed = False
         client = self._new_client_named(self.client_name)
         try:
             self._open_on(client)
@@ -262,7 +271,9 @@ class _Port:
     def close(self) -> None:
         """Close the port and its watcher; safe to call twice."""
         self._close_client()
-        lister, self._lister = self._lister, None
+        with self._lister_lock:
+            lister, self._lister = self._lister, None
+            self._closed = True
         if lister is not None:
             lister.delete()
 

@@ -6,6 +6,10 @@ start) placed on the tick grid of a fixed recording tempo. The whole file is rew
 every ``flush_seconds`` (write to a temporary file, then rename), in a worker thread so
 file writes never stall the loop; notes still sounding at a flush are written as ending
 there. A killed process therefore loses at most the last flush interval.
+
+The bytes are encoded as the notes end (:mod:`improviser.live.smf`): a flush costs the
+notes around its time, not the whole session, so an hour of playing is as cheap to keep
+on disk as a minute.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from improviser.errors import MidiFileError
-from improviser.notes import Note, save_atomic, to_midifile
+from improviser.live.smf import TrackEncoder, midi_file
+from improviser.notes import DEFAULT_TICKS_PER_BEAT, Note, write_atomic
 
 __all__ = ["PARTS", "Recorder"]
 
@@ -30,6 +35,7 @@ class _Part:
     finished: list[Note]
     sounding: dict[tuple[int, int], tuple[float, int]]
     """(channel, pitch) -> (start seconds, velocity)."""
+    track: TrackEncoder
 
 
 class Recorder:
@@ -49,7 +55,8 @@ class Recorder:
         self.bpm = bpm
         self.flush_seconds = flush_seconds
         self._now = now
-        self._parts = {name: _Part([], {}) for name in PARTS}
+        ticks_per_second = DEFAULT_TICKS_PER_BEAT * bpm / 60.0
+        self._parts = {name: _Part([], {}, TrackEncoder(ticks_per_second)) for name in PARTS}
         self._dirty = True
         self._lock = asyncio.Lock()
         self.flushes = 0
@@ -72,16 +79,12 @@ class Recorder:
         if begun is None:
             return
         start, velocity = begun
-        p.finished.append(
-            _note(
-                pitch=pitch,
-                velocity=velocity,
-                start=start,
-                end=at - self.start,
-                channel=channel,
-                part=part,
-            )
-        )
+        note = _note(
+            pitch=pitch, velocity=velocity, start=start, end=at - self.start, channel=channel,
+            part=part,
+        )  # fmt: skip
+        p.finished.append(note)
+        p.track.add(pitch, velocity, note.start, note.end, channel)
         self._dirty = True
 
     def end_part(self, part: str, at: float) -> None:
@@ -125,10 +128,22 @@ class Recorder:
         return out
 
     # --- writing -----------------------------------------------------------------------------
-    def _write(self, parts: list[list[Note]]) -> None:
-        mid = to_midifile(parts, bpm=self.bpm, time_unit="seconds", names=PARTS)
+    def encode(self, at: float) -> bytes:
+        """The file's bytes at clock time ``at`` (sounding notes end there)."""
+        now = at - self.start
+        tracks = [
+            p.track.encode(
+                ((ch, pitch, start, vel) for (ch, pitch), (start, vel) in p.sounding.items()),
+                now,
+                name,
+            )
+            for name, p in self._parts.items()
+        ]
+        return midi_file(tracks, bpm=self.bpm, ticks_per_beat=DEFAULT_TICKS_PER_BEAT)
+
+    def _write(self, data: bytes) -> None:
         try:
-            save_atomic(mid, self.path)
+            write_atomic(data, self.path)
         except OSError as exc:
             raise MidiFileError(f"{self.path}: cannot write recording ({exc})") from exc
 
@@ -138,8 +153,8 @@ class Recorder:
             if not self._dirty:
                 return
             self._dirty = False
-            parts = self.parts(self._now())
-            await asyncio.to_thread(self._write, parts)
+            data = self.encode(self._now())  # cheap: the notes near now
+            await asyncio.to_thread(self._write, data)
             self.flushes += 1
 
     async def run(self) -> None:

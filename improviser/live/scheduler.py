@@ -12,9 +12,11 @@ notes, so:
 
 It is a plain state machine driven by :meth:`Scheduler.process_due` with an injected
 clock, so tests step it on a fake clock; :meth:`Scheduler.run` is the asyncio driver that
-sleeps until just before the next event and then waits precisely (``spin_seconds``), so
-a note leaves within a fraction of a millisecond of its time. Intended and actual send
-times of scheduled notes are kept in :attr:`Scheduler.timing` for the jitter benchmark.
+sleeps until just before the next event and then waits precisely (``spin_seconds``, in
+naps of at most 0.2 ms with a turn of the loop after each, so incoming notes are never
+held up by the wait), so a note leaves within a fraction of a millisecond of its time.
+Intended and actual send times of scheduled notes are kept in :attr:`Scheduler.timing`
+for the jitter benchmark (``improviser bench e2e``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from improviser.live.midi import (
     ALL_NOTES_OFF,
@@ -36,12 +38,25 @@ from improviser.live.midi import (
     note_on,
 )
 
-__all__ = ["THRU", "NoteListener", "Scheduler", "Sounding"]
+__all__ = ["THRU", "NoteListener", "Scheduler", "SentTiming", "Sounding"]
 
 THRU = "thru"
 """Tag of the player's notes echoed to the output: not capped, not recorded as ours."""
 _OFF, _ON = 0, 1
 _TIMING_KEPT = 100_000
+_SPIN_NAP = 0.0002
+"""Longest sleep inside the precise wait: how long an incoming note can wait behind it."""
+
+
+class SentTiming(NamedTuple):
+    """When a scheduled message was meant to leave, and when it did."""
+
+    intended: float
+    actual: float
+    on: bool
+    """A ``note_on`` (else its ``note_off``)."""
+    tag: str
+    """Whose note: ``follow``, ``answer-3``..."""
 
 
 class NoteListener(Protocol):
@@ -101,8 +116,8 @@ class Scheduler:
         self.sounding: dict[tuple[int, int], Sounding] = {}
         self.channels_used: set[int] = set()
         self.sent_by_tag: dict[str, int] = {}
-        self.timing: deque[tuple[float, float]] = deque(maxlen=_TIMING_KEPT)
-        """(intended, actual) send time of every scheduled message that left."""
+        self.timing: deque[SentTiming] = deque(maxlen=_TIMING_KEPT)
+        """Intended and actual send time of every scheduled message that left."""
         self.notes_sent = 0
         self._wake = asyncio.Event()
 
@@ -213,7 +228,7 @@ class Scheduler:
                 current = self.sounding.get(key)
                 if current is not None and current.note_id == event.note_id:
                     self._stop(event.channel, event.pitch, actual)
-                    self.timing.append((event.at, actual))
+                    self.timing.append(SentTiming(event.at, actual, False, event.tag))
                     sent += 1
         return sent
 
@@ -237,7 +252,7 @@ class Scheduler:
         self.sent_by_tag[tag] = self.sent_by_tag.get(tag, 0) + 1
         self.notes_sent += 1
         if record:
-            self.timing.append((intended, actual))
+            self.timing.append(SentTiming(intended, actual, True, tag))
         for listener in self.listeners:
             listener.note_sent(channel, pitch, velocity, tag, actual)
 
@@ -247,11 +262,20 @@ class Scheduler:
         for listener in self.listeners:
             listener.note_released(channel, pitch, sounding.tag, at)
 
-    def _wait_precisely(self, due: float) -> None:
-        # Short sleeps release the GIL, so the input callback is never held up; the last
-        # fraction of a millisecond is yielded away rather than overslept.
+    async def _wait_precisely(self, due: float) -> None:
+        """Wait until ``due`` without holding up the loop.
+
+        The loop's own timers wake up to a millisecond late (epoll counts in whole
+        milliseconds), so the last ``spin_seconds`` are waited here, in short sleeps that
+        release the GIL (the input callback's thread runs in them) with a turn of the loop
+        after each (so a note that came in is handled now, not after the spin).
+        """
         while (remaining := due - self._now()) > 0:
-            time.sleep(remaining / 2 if remaining > 0.0003 else 0)
+            if remaining > _SPIN_NAP:
+                time.sleep(min(remaining / 2, _SPIN_NAP))  # noqa: ASYNC251 - a 0.2 ms nap
+            await asyncio.sleep(0)
+            if self.next_due() != due:
+                return  # the plan changed while we waited (a note due sooner, a cancel)
 
     async def run(self) -> None:
         """Send events as they fall due, until cancelled."""
@@ -270,6 +294,6 @@ class Scheduler:
                 except TimeoutError:
                     pass
                 continue
-            self._wait_precisely(due)
+            await self._wait_precisely(due)
             self.process_due(self._now())
             await asyncio.sleep(0)

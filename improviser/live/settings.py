@@ -48,6 +48,11 @@ class LiveConfig(BaseModel):
 
     # --- model and sampling --------------------------------------------------------------
     model: Path = DEFAULT_MODEL
+    engine: Literal["auto", "numpy", "tf"] = "auto"
+    """Step engine: ``numpy`` (no TensorFlow), ``tf``, or ``auto``: the fastest in a
+    start-up probe of NumPy and, only if device is ``gpu``, TensorFlow's engines."""
+    device: Literal["auto", "cpu", "gpu"] = "auto"
+    """Where the engine runs; ``gpu`` takes TensorFlow (engine ``tf`` or ``auto``)."""
     mode: Literal["call-response", "follow"] = "call-response"
     window: int = Field(30, ge=2, le=1024)
     """Notes of context kept; the model is re-primed from them now and then."""
@@ -93,6 +98,10 @@ class LiveConfig(BaseModel):
     """No improviser note sounds longer than this."""
     spin_ms: float = Field(1.5, ge=0.0, le=20.0)
     """The scheduler sleeps until this long before a note is due, then waits precisely."""
+    keep_warm_ms: float = Field(5.0, ge=0.0, le=1000.0)
+    """With no note for this long, the engine rehearses a step (and puts its state back)
+    so the model stays in the CPU's caches: a note after a rest is answered as fast as
+    one in a run (0 = off)."""
 
     # --- output ------------------------------------------------------------------------
     in_channel: Channel | None = Field(None, ge=1, le=16)
@@ -143,6 +152,8 @@ class LiveConfig(BaseModel):
                 f"temperature_min must not exceed temperature_max, got "
                 f"{self.temperature_min} > {self.temperature_max}"
             )
+        if self.engine == "numpy" and self.device == "gpu":
+            raise ValueError("device 'gpu' needs engine 'tf' or 'auto' (numpy runs on the CPU)")
         ccs = [(a, getattr(self, f"cc_{a}")) for a in CONTROL_ACTIONS]
         used = [c for _, c in ccs if c is not None]
         if len(used) != len(set(used)):

@@ -1,0 +1,242 @@
+"""The outside client of ``improviser bench e2e``: a keyboard and a synth in their own process.
+
+A musician's keyboard and synth are other programs, so the benchmark's are too: this
+module runs as ``python -m improviser.bench.e2e_player`` on the JACK server that
+``JACK_DEFAULT_SERVER`` names. It reads one JSON command per line on stdin and answers
+each with one JSON line on stdout; every time in its answers is ``time.perf_counter()``,
+which on Linux is ``CLOCK_MONOTONIC``, the same clock in every process, so the parent
+can put its own timestamps between them.
+
+Its JACK clients:
+
+- ``e2e-keys`` (output port ``keys``): the keyboard the improviser's input opens;
+- ``e2e-synth`` (input port ``synth``): the synth the improviser's output opens; it
+  stamps every message it hears;
+- ``e2e-loop`` → ``e2e-loop-back``: a direct connection from one of our outputs to one
+  of our inputs, the JACK floor (one hop);
+- ``e2e-relay-src`` → ``e2e-relay`` → ``e2e-relay-sink``: a client that sends each
+  message on from its input callback, the least any MIDI-through process can do (two
+  hops: the message arrives in one JACK cycle and can leave in the next at the earliest).
+
+Commands: ``{"cmd": "follow", ...}`` plays notes into the improviser with floor and relay
+notes between them; ``{"cmd": "phrase", ...}`` plays one phrase; ``{"cmd": "heard"}``
+returns what the synth heard (and forgets it); ``{"cmd": "quit"}`` releases every key and
+closes. The first line out is ``{"ready": true}`` once every port is up.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import rtmidi
+
+__all__ = ["KEYS_CLIENT", "SYNTH_CLIENT", "Player", "main"]
+
+API = rtmidi.API_UNIX_JACK
+KEYS_CLIENT = "e2e-keys"
+SYNTH_CLIENT = "e2e-synth"
+FLOOR_OFFSET = 0.025
+"""Seconds after each keyboard note that the floor note is sent (the answer is in by then)."""
+RELAY_OFFSET = 0.035
+OFFS_OFFSET = 0.045
+
+clock = time.perf_counter
+
+
+class _Stamps:
+    """Messages heard on one input, stamped on arrival (RtMidi's thread)."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[float, int, int, int]] = []
+        self._lock = threading.Lock()
+
+    def callback(self, event: tuple[list[int], float], _data: object = None) -> None:
+        now = clock()
+        data = event[0]
+        if len(data) == 3:
+            with self._lock:
+                self.heard.append((now, data[0], data[1], data[2]))
+
+    def take(self) -> list[tuple[float, int, int, int]]:
+        with self._lock:
+            out, self.heard = self.heard, []
+        return out
+
+    def note_on_times(self) -> list[float]:
+        return [t for t, status, _, velocity in self.take() if status & 0xF0 == 0x90 and velocity]
+
+
+def _open_by_name(port: Any, name: str) -> None:
+    names: list[str] = port.get_ports()
+    index = next((i for i, n in enumerate(names) if n.startswith(name)), None)
+    if index is None:
+        raise RuntimeError(f"no JACK port {name!r} among {names}")
+    port.open_port(index)
+
+
+class Player:
+    """The keyboard, the synth, the loopback and the relay (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._ports: list[Any] = []
+        self.keys = self._out(KEYS_CLIENT, virtual="keys")
+        self.synth = _Stamps()
+        self._in(SYNTH_CLIENT, self.synth.callback, virtual="synth")
+        self.loop = self._out("e2e-loop", virtual="out")
+        self.loop_back = _Stamps()
+        self._in("e2e-loop-back", self.loop_back.callback, connect="e2e-loop:out")
+        self.relay_src = self._out("e2e-relay-src", virtual="out")
+        self.relay_sink = _Stamps()
+        self._in("e2e-relay-sink", self.relay_sink.callback, virtual="in")
+        relay_out = self._out("e2e-relay-out", connect="e2e-relay-sink:in")
+        send = relay_out.send_message
+
+        def relay(event: tuple[list[int], float], _data: object = None) -> None:
+            send(event[0])
+
+        self._in("e2e-relay", relay, connect="e2e-relay-src:out")
+        self._down: set[int] = set()
+
+    def _out(self, client: str, *, virtual: str = "", connect: str = "") -> Any:
+        port = rtmidi.MidiOut(API, client)
+        self._ports.append(port)
+        if virtual:
+            port.open_virtual_port(virtual)
+        else:
+            _open_by_name(port, connect)
+        return port
+
+    def _in(
+        self,
+        client: str,
+        callback: Callable[..., None],
+        *,
+        virtual: str = "",
+        connect: str = "",
+    ) -> None:
+        port = rtmidi.MidiIn(API, client)
+        self._ports.append(port)
+        port.ignore_types(sysex=True, timing=True, active_sense=True)
+        port.set_callback(callback)
+        if virtual:
+            port.open_virtual_port(virtual)
+        else:
+            _open_by_name(port, connect)
+
+    def key(self, pitch: int, velocity: int) -> float:
+        """Press (``velocity`` > 0) or release a key; the time it was sent."""
+        message = [0x90, pitch, velocity] if velocity else [0x80, pitch, 0]
+        t = clock()
+        self.keys.send_message(message)
+        if velocity:
+            self._down.add(pitch)
+        else:
+            self._down.discard(pitch)
+        return t
+
+    def follow(
+        self, notes: int, min_gap: float, max_gap: float, seed: int = 0
+    ) -> dict[str, list[float]]:
+        """Play ``notes`` notes; between them, one floor note and one relay note each."""
+        rng = random.Random(seed)
+        sent: list[float] = []
+        floor_sent: list[float] = []
+        relay_sent: list[float] = []
+        pitch = 64
+        self.loop_back.take()
+        self.relay_sink.take()
+        start = clock() + 0.05
+        for i in range(notes):
+            gap = rng.uniform(min_gap, max_gap)
+            pitch = min(max(pitch + rng.choice((-4, -2, -1, 1, 2, 3, 5)), 48), 84)
+            floor_pitch = 60 + i % 12
+            _wait_until(start)
+            sent.append(self.key(pitch, 90))
+            _wait_until(start + FLOOR_OFFSET)
+            floor_sent.append(clock())
+            self.loop.send_message([0x90, floor_pitch, 90])
+            _wait_until(start + RELAY_OFFSET)
+            relay_sent.append(clock())
+            self.relay_src.send_message([0x90, floor_pitch, 90])
+            _wait_until(start + OFFS_OFFSET)
+            self.loop.send_message([0x80, floor_pitch, 0])
+            self.relay_src.send_message([0x80, floor_pitch, 0])
+            _wait_until(start + max(gap / 2, OFFS_OFFSET + 0.005))
+            self.key(pitch, 0)
+            start += gap
+        _wait_until(start)
+        return {
+            "sent": sent,
+            "floor_sent": floor_sent,
+            "floor_heard": self.loop_back.note_on_times(),
+            "relay_sent": relay_sent,
+            "relay_heard": self.relay_sink.note_on_times(),
+        }
+
+    def phrase(self, pitches: Sequence[int], step: float) -> dict[str, list[float]]:
+        """Play a legato phrase, ``step`` seconds per note."""
+        start = clock()
+        sent = []
+        for i, pitch in enumerate(pitches):
+            _wait_until(start + i * step)
+            sent.append(self.key(pitch, 90))
+            _wait_until(start + (i + 0.8) * step)
+            self.key(pitch, 0)
+        return {"sent": sent}
+
+    def close(self) -> None:
+        """Release every key, give JACK a few cycles to deliver, close every port."""
+        for pitch in list(self._down):
+            self.key(pitch, 0)
+        time.sleep(0.05)
+        for port in reversed(self._ports):
+            if isinstance(port, rtmidi.MidiIn):
+                port.cancel_callback()
+            port.close_port()
+            port.delete()
+
+
+def _wait_until(t: float) -> None:
+    """Sleep until ``t``; the last stretch in short sleeps (the player's timing is stamped,
+    so it need not be exact, only musical)."""
+    while (remaining := t - clock()) > 0:
+        time.sleep(remaining / 2 if remaining > 0.001 else 0.0002)
+
+
+def _answer(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    """Serve commands on stdin until ``quit`` or end of input."""
+    player = Player()
+    try:
+        _answer({"ready": True, "clock": time.get_clock_info("perf_counter").implementation})
+        for line in sys.stdin:
+            command = json.loads(line)
+            cmd = command.pop("cmd")
+            if cmd == "follow":
+                _answer(player.follow(**command))
+            elif cmd == "phrase":
+                _answer(player.phrase(**command))
+            elif cmd == "heard":
+                heard = player.synth.take()
+                _answer({"heard": heard})
+            elif cmd == "quit":
+                break
+            else:
+                _answer({"error": f"unknown command {cmd!r}"})
+    finally:
+        player.close()
+    _answer({"closed": True})
+
+
+if __name__ == "__main__":
+    main()
