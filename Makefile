@@ -42,11 +42,17 @@ typecheck: venv
 unit: venv
 	$(PY) -m pytest
 
-bench: venv  ## every benchmark, as tables
+bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench train
+	$(VENV)/bin/improviser bench latency
+	$(VENV)/bin/improviser bench e2e
 
-model: venv  ## retrain the bundled default model (see README)
-	$(VENV)/bin/improviser train samples/corpus --out samples/model/improviser.keras --config config/default.toml
+model: venv  ## retrain the bundled models (about 17 minutes here; see samples/README.md)
+	$(VENV)/bin/improviser train samples/corpus --out samples/model/improviser.keras --max-minutes 14
+	$(VENV)/bin/improviser train samples/corpus --out samples/model/notebook-regression.keras \
+	  --objective regression --epochs 3 --max-minutes 3
+	$(VENV)/bin/improviser evaluate --model samples/model/improviser.keras \
+	  --regression-model samples/model/notebook-regression.keras samples/corpus
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -61,6 +61,7 @@ def train(
     batch_size: Annotated[int | None, typer.Option(help="Sequences per batch.")] = None,
     window: Annotated[int | None, typer.Option(help="Notes of context (live window).")] = None,
     seq_len: Annotated[int | None, typer.Option(help="Training sequence length.")] = None,
+    stride: Annotated[int | None, typer.Option(help="Notes between sequence starts.")] = None,
     lstm_units: Annotated[str | None, typer.Option(help="LSTM sizes, e.g. 256,128,64.")] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout between LSTM layers.")] = None,
     checkpoint_every: Annotated[int | None, typer.Option(help="Checkpoint every N epochs.")] = None,
@@ -74,7 +75,7 @@ def train(
 
     cfg = with_overrides(
         _config(config),
-        data={"window": window, "seq_len": seq_len, "seed": seed},
+        data={"window": window, "seq_len": seq_len, "stride": stride, "seed": seed},
         model={"objective": objective, "lstm_units": _units(lstm_units), "dropout": dropout},
         train={
             "epochs": epochs,

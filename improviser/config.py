@@ -56,7 +56,9 @@ class ModelConfig(_Section):
     """The network and its objective."""
 
     objective: Literal["classes", "regression"] = "classes"
-    lstm_units: list[int] = Field(default_factory=lambda: [256, 128, 64], min_length=1)
+    lstm_units: list[int] = Field(default_factory=lambda: [128, 64], min_length=1)
+    regression_units: list[int] = Field(default_factory=lambda: [256, 128, 64], min_length=1)
+    """The LSTM stack of ``objective = "regression"``: the notebook's own."""
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
     pitch_embedding: int = Field(48, ge=1)
     ioi_embedding: int = Field(8, ge=1)
@@ -68,8 +70,10 @@ class ModelConfig(_Section):
 
     @model_validator(mode="after")
     def _units_positive(self) -> ModelConfig:
-        if any(u <= 0 for u in self.lstm_units):
-            raise ValueError(f"every LSTM size must be positive, got {self.lstm_units}")
+        if any(u <= 0 for u in [*self.lstm_units, *self.regression_units]):
+            raise ValueError(
+                f"every LSTM size must be positive, got {self.lstm_units} / {self.regression_units}"
+            )
         return self
 
 

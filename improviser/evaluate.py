@@ -32,6 +32,8 @@ from improviser.inference import NumpyEngine, read_metadata
 __all__ = ["NGRAM_ORDERS", "HeldOut", "Scores", "evaluate", "held_out"]
 
 NGRAM_ORDERS = (1, 2, 3, 4, 5, 6)
+REGRESSION_BESIDE = "notebook-regression.keras"
+"""A notebook regression model saved under this name beside the model is scored too."""
 _EPS = 1e-12
 
 
@@ -151,14 +153,17 @@ def evaluate(
     baselines: dict[str, Any] = {}
     uni = UnigramModel().fit(train_seqs)
     baselines["unigram"] = _score_pitch_model(uni, held.pieces, 0)
+    # One fit at the highest order: given only k notes of history it blends exactly as
+    # an order-k model fit on the same data would.
+    ngram = NgramModel(max(NGRAM_ORDERS)).fit(train_seqs)
     for order in NGRAM_ORDERS:
-        ngram = NgramModel(order).fit(train_seqs)
         baselines[f"ngram{order}"] = _score_pitch_model(ngram, held.pieces, order)
     reg = regression_model
     if reg is None and meta.get("objective") == "regression":
         reg = model_path
-    if reg is None and meta.get("baselines", {}).get("regression_model"):
-        reg = model_path.parent / meta["baselines"]["regression_model"]
+    beside = model_path.parent / REGRESSION_BESIDE
+    if reg is None and beside.exists() and beside != model_path:
+        reg = beside
     if reg is not None:
         say("scoring the notebook regression model")
         baselines["regression"] = _score_regression(Path(reg), held.pieces)

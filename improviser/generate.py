@@ -77,6 +77,7 @@ def generate(
     data: DataConfig | None = None,
 ) -> GenerateResult:
     """Continue the melody of ``seed`` with ``cfg.notes`` notes and write ``out``."""
+    score = read_midi(seed)
     meta = read_metadata(model)
     if meta.get("objective") != "classes":
         raise ModelError(
@@ -84,7 +85,6 @@ def generate(
             f"{meta.get('objective')!r}); the regression baseline has no rhythm to play"
         )
     data = data or DataConfig.model_validate(meta.get("config", {}).get("data", {}))
-    score = read_midi(seed)
     melody = extract_melody(score.notes, channel=data.channel, track=data.track, mode=data.melody)
     if not melody:
         raise MidiFileError(f"{seed}: no melody notes to continue")

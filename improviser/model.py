@@ -96,7 +96,7 @@ def build_regression_model(window: int, cfg: ModelConfig) -> Any:
     k = keras()
     inp = k.Input(shape=(window, 1), name="pitch_scaled")
     x = inp
-    units = cfg.lstm_units
+    units = cfg.regression_units
     for i, n in enumerate(units):
         x = k.layers.LSTM(n, return_sequences=i < len(units) - 1, name=f"lstm_{i}")(x)
         x = k.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)

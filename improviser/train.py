@@ -119,7 +119,8 @@ def _time_limit_callback(minutes: float) -> Any:
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
             self.t0 = time.monotonic()
 
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+            # Checked per batch: one epoch of a large corpus can outlast the whole budget.
             if minutes > 0 and time.monotonic() - self.t0 > minutes * 60:
                 self.model.stop_training = True
 

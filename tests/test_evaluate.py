@@ -44,3 +44,14 @@ def test_evaluate_reports_every_key_and_leaves_out_training_files(trained: Train
     # Even a tiny model trained for seconds beats pitch frequencies on this corpus.
     assert result["bits_per_note"] < result["baselines"]["unigram"]["bits_per_note"]
     assert 0 < result["accuracy"] <= result["top5"] <= 1
+
+
+def test_a_high_order_fit_given_k_notes_scores_as_an_order_k_fit() -> None:
+    rng = np.random.default_rng(1)
+    seqs = [list(rng.integers(55, 70, 60)) for _ in range(5)]
+    high = NgramModel(6).fit(seqs)
+    for k in (1, 3):
+        low = NgramModel(k).fit(seqs)
+        for history in ([60, 61, 62, 63], [55], []):
+            h = history[-k:] if history else []
+            assert np.allclose(high.distribution(h), low.distribution(h))

@@ -103,7 +103,7 @@ def test_regression_objective_reproduces_the_notebook(trained: Trained, tmp_path
 
     cfg = with_overrides(
         tiny_config(epochs=2),
-        model={"objective": "regression", "lstm_units": [16, 8, 4], "dropout": 0.5},
+        model={"objective": "regression", "regression_units": [16, 8, 4], "dropout": 0.5},
     )
     train([trained.corpus], tmp_path / "reg.keras", cfg)
     model, meta = load_model(tmp_path / "reg.keras")
