@@ -90,7 +90,7 @@ class TrainConfig(_Section):
 
 
 class GenerateConfig(_Section):
-    """Sampling for ``generate`` and the live answers."""
+    """Sampling for ``generate`` (a live session has its own, in ``[live]``)."""
 
     notes: int = Field(64, gt=0, le=100_000)
     temperature: float = Field(1.0, gt=0.0, le=10.0)

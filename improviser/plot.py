@@ -23,6 +23,15 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, out: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_pianoroll(midi: str | Path, out: str | Path, title: str | None = None) -> Path:
     """A piano roll of every track of ``midi``, one colour per track, saved as PNG."""
     import mido  # noqa: PLC0415
@@ -59,12 +68,7 @@ def plot_pianoroll(midi: str | Path, out: str | Path, title: str | None = None) 
     ax.set_title(title or Path(midi).name)
     ax.grid(alpha=0.2)
     ax.legend(loc="upper right")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)
 
 
 def plot_training(model: str | Path, out: str | Path) -> Path:
@@ -91,9 +95,4 @@ def plot_training(model: str | Path, out: str | Path) -> Path:
     right.legend()
     right.grid(alpha=0.3)
     fig.suptitle(Path(model).name)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return _save(plt, fig, out)

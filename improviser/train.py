@@ -241,7 +241,7 @@ def train(
     monitor = "val_loss" if val_data is not None else "loss"
     callbacks = [
         _progress_callback(report, notes_per_batch, steps, config.train.epochs),
-        _EpochCheckpoint(ckpt, config.train.checkpoint_every, meta, monitor),
+        _checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
         k.callbacks.EarlyStopping(
             monitor=monitor, patience=config.train.patience, restore_best_weights=True
         )
@@ -332,28 +332,26 @@ def _regression_residual_std(
     return float(max(np.sqrt(np.mean((pred - y[idx]) ** 2)), 0.5))
 
 
-class _EpochCheckpoint:
-    """Keras callback: a checkpoint every N epochs and one of the best, with resume state."""
+def _checkpoint_callback(directory: Path, every: int, meta: dict[str, Any], monitor: str) -> Any:
+    """A checkpoint every N epochs and one of the best, each with its resume state."""
+    k = keras()
 
-    def __new__(cls, directory: Path, every: int, meta: dict[str, Any], monitor: str) -> Any:
-        k = keras()
+    class EpochCheckpoint(k.callbacks.Callback):  # type: ignore[misc,name-defined]
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.best = math.inf
 
-        class EpochCheckpoint(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-            def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-                self.best = math.inf
+        def _save(self, name: str, epoch: int) -> None:
+            path = directory / name
+            save_model(self.model, path, {**meta, "checkpoint_epoch": epoch})
+            path.with_suffix(".state.json").write_text(json.dumps({"epoch": epoch}))
 
-            def _save(self, name: str, epoch: int) -> None:
-                path = directory / name
-                save_model(self.model, path, {**meta, "checkpoint_epoch": epoch})
-                path.with_suffix(".state.json").write_text(json.dumps({"epoch": epoch}))
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            done = epoch + 1
+            if done % every == 0:
+                self._save(f"epoch-{done:04d}.keras", done)
+            value = float((logs or {}).get(monitor, math.inf))
+            if value < self.best:
+                self.best = value
+                self._save("best.keras", done)
 
-            def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-                done = epoch + 1
-                if done % every == 0:
-                    self._save(f"epoch-{done:04d}.keras", done)
-                value = float((logs or {}).get(monitor, math.inf))
-                if value < self.best:
-                    self.best = value
-                    self._save("best.keras", done)
-
-        return EpochCheckpoint()
+    return EpochCheckpoint()

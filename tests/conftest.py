@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import FakeClock
-from tests.jack import jack_server  # noqa: F401  (module-scoped real JACK server)
+from tests.jack import jack_server, player  # noqa: F401  (a real JACK server, a player on it)
 from tests.model_fixtures import trained  # noqa: F401  (session-scoped, trained once)
 
 

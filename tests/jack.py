@@ -12,7 +12,9 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+import rtmidi
 
+from improviser.live.demo import VirtualPlayer
 from improviser.live.jackserver import JackServer
 
 
@@ -35,3 +37,13 @@ def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def player(jack_server: JackServer) -> Iterator[VirtualPlayer]:
+    """The demo's virtual player (keyboard and synth ports) on the test's JACK server."""
+    p = VirtualPlayer(rtmidi.API_UNIX_JACK)
+    try:
+        yield p
+    finally:
+        p.close()

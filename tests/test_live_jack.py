@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,15 +59,6 @@ async def wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached within the timeout")
         await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def player(jack_server: JackServer) -> Iterator[VirtualPlayer]:
-    p = VirtualPlayer(API)
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 def model() -> NumpyEngine:

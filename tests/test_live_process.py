@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,15 +28,6 @@ def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("model") / "tiny.keras"
     random_weights(seed=2).to_npz(path.with_suffix(".npz"))
     return path
-
-
-@pytest.fixture
-def player(jack_server: JackServer) -> Iterator[VirtualPlayer]:
-    p = VirtualPlayer(API)
-    try:
-        yield p
-    finally:
-        p.close()
 
 
 def start_live(tmp_path: Path, model: Path, *extra: str) -> subprocess.Popen[str]:
