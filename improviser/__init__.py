@@ -5,7 +5,6 @@ The public API, importable without TensorFlow::
     from improviser import Note, read_midi, write_midi, encode, decode, NumpyEngine
 """
 
-from improviser.encoding import Distribution, Token, decode, encode
 from improviser.errors import (
     ConfigError,
     ImproviserError,
@@ -15,8 +14,9 @@ from improviser.errors import (
     PortError,
 )
 from improviser.inference import NumpyEngine, StepModel
-from improviser.notes import Note, Score, extract_melody, read_midi, write_midi
-from improviser.sampling import SamplingParams, sample
+from improviser.music.encoding import Distribution, Token, decode, encode
+from improviser.music.notes import Note, Score, extract_melody, read_midi, write_midi
+from improviser.music.sampling import SamplingParams, sample
 
 __version__ = "0.1.0"
 

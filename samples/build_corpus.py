@@ -40,7 +40,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from improviser.notes import Note, write_midi
+from improviser.music.notes import Note, write_midi
 
 COLLECTIONS = ("ryansMammoth", "oneills1850")
 """music21 corpus folders used, in priority order (the first copy of a tune is kept)."""

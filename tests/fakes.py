@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from improviser.encoding import (
+from improviser.music.encoding import (
     DURATION_BEATS,
     IOI_BEATS,
     PITCHES,

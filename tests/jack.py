@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 import rtmidi
 
-from improviser.live.demo import VirtualPlayer
-from improviser.live.jackserver import JackServer
+from improviser.harness.demo import VirtualPlayer
+from improviser.harness.jackserver import JackServer
 
 
 def require_jackd() -> None:

@@ -37,7 +37,7 @@ def tiny_config(**train: object) -> Config:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    from improviser.train import train
+    from improviser.training.train import train
 
     root = tmp_path_factory.mktemp("trained")
     corpus = root / "corpus"

@@ -14,9 +14,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from improviser.bench import cli as bench_cli
-from improviser.bench.cli import bench_app
-from improviser.live.jackserver import ENV
+from improviser.cli import bench as bench_cli
+from improviser.cli.bench import bench_app
+from improviser.harness.jackserver import ENV
 from tests.jack import require_jackd
 
 pytestmark = pytest.mark.jack

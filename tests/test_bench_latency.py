@@ -7,7 +7,6 @@ import math
 
 from typer.testing import CliRunner
 
-from improviser.bench.cli import bench_app
 from improviser.bench.latency import (
     bench_latency,
     flops_per_note,
@@ -15,6 +14,7 @@ from improviser.bench.latency import (
     profile_numpy_step,
 )
 from improviser.bench.window import compare_windows
+from improviser.cli.bench import bench_app
 from improviser.inference import NumpyEngine, load_weights, random_weights
 from tests.model_fixtures import Trained
 

@@ -40,7 +40,7 @@ def test_user_mistakes_are_one_line_and_exit_2(args: list[str], message: str) ->
 
 def test_wrong_config_value_names_the_key(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text("[generate]\ntemperature = -1\n")
+    cfg.write_text("[generate.sampling]\ntemperature = -1\n")
     write_corpus(tmp_path / "c", 1)
     result = run(
         "generate",
@@ -52,4 +52,4 @@ def test_wrong_config_value_names_the_key(tmp_path: Path) -> None:
         str(tmp_path / "o.mid"),
     )
     assert result.returncode == 2
-    assert "config key 'generate.temperature'" in result.stderr
+    assert "config key 'generate.sampling.temperature'" in result.stderr

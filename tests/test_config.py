@@ -36,7 +36,10 @@ def test_every_option_in_default_toml_has_a_comment() -> None:
         ("[train]\nepoks = 3\n", "config key 'train.epoks': unknown key"),
         ("[nonsense]\nx = 1\n", "config key 'nonsense': unknown key"),
         ('[model]\nobjective = "magic"\n', "config key 'model.objective'"),
-        ("[generate]\nmin_pitch = 90\nmax_pitch = 10\n", "min_pitch must not exceed max_pitch"),
+        (
+            "[generate.sampling]\nmin_pitch = 90\nmax_pitch = 10\n",
+            "min_pitch must not exceed max_pitch",
+        ),
         ("[data\n", "not valid TOML"),
     ],
 )
@@ -52,8 +55,11 @@ def test_wrong_keys_and_values_are_one_line_errors(tmp_path: Path, toml: str, me
 def test_cli_overrides_win_and_are_validated() -> None:
     cfg = with_overrides(Config(), train={"epochs": 3, "batch_size": None})
     assert cfg.train.epochs == 3 and cfg.train.batch_size == Config().train.batch_size
-    with pytest.raises(ConfigError, match=r"'generate\.temperature'"):
-        with_overrides(Config(), generate={"temperature": 0})
+    with pytest.raises(ConfigError, match=r"'generate\.sampling\.temperature'"):
+        with_overrides(Config(), generate={"sampling.temperature": 0})
+    live = with_overrides(Config(), live={"sampling.top_p": 0.5}).live
+    assert live.sampling.top_p == 0.5
+    assert live.sampling.min_pitch == Config().live.sampling.min_pitch
 
 
 def test_save_load_equal_then_change_one_field(tmp_path: Path) -> None:

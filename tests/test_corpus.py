@@ -14,7 +14,7 @@ from typing import Any
 import mido
 import pytest
 
-from improviser.notes import Note, read_midi
+from improviser.music.notes import Note, read_midi
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "samples" / "corpus"

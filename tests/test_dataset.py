@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from improviser.config import DataConfig
-from improviser.dataset import Piece, load_corpus, split_pieces, windows
-from improviser.notes import write_midi
+from improviser.music.notes import write_midi
+from improviser.training.dataset import Piece, load_corpus, split_pieces, windows
 from tests.synth import make_melody, write_corpus
 
 
 def _pieces(n: int) -> list[Piece]:
-    from improviser.encoding import encode
+    from improviser.music.encoding import encode
 
     return [Piece(f"p{i}.mid", encode(make_melody(i, 40)), f"sha{i}") for i in range(n)]
 
@@ -62,7 +62,7 @@ def test_windows_cover_each_piece_and_pad_short_ones() -> None:
 
 
 def test_dataset_transposition_stays_in_range_and_masks_padding() -> None:
-    from improviser.dataset import make_dataset
+    from improviser.training.dataset import make_dataset
 
     tokens = np.tile(np.array([[120, 1, 8, 4]], np.int32), (40, 1))
     tokens[::2, 0] = 2  # pitches 2 and 120: only shifts in -2..+7 keep them in range

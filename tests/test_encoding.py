@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from improviser.encoding import (
+from improviser.music.encoding import (
     DURATION_BEATS,
     IOI_BEATS,
     VELOCITY_BINS,
@@ -19,7 +19,7 @@ from improviser.encoding import (
     velocity_class,
     velocity_value,
 )
-from improviser.notes import Note
+from improviser.music.notes import Note
 
 tokens_strategy = st.lists(
     st.tuples(

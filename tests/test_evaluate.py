@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from improviser.baselines import NgramModel, UnigramModel, gaussian_pitch_probs
-from improviser.evaluate import evaluate
+from improviser.training.baselines import NgramModel, UnigramModel, gaussian_pitch_probs
+from improviser.training.evaluate import evaluate
 from tests.model_fixtures import Trained
 
 

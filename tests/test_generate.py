@@ -7,10 +7,10 @@ from pathlib import Path
 import mido
 import pytest
 
-from improviser.config import GenerateConfig
+from improviser.config import GenerateConfig, SamplingConfig
 from improviser.errors import MidiFileError
-from improviser.generate import generate
-from improviser.notes import read_midi
+from improviser.inference.generate import generate
+from improviser.music.notes import read_midi
 from tests.model_fixtures import Trained
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_generate_writes_a_valid_continuation(trained: Trained, tmp_path: Path) -> None:
     seed = sorted(trained.corpus.glob("*.mid"))[0]
     out = tmp_path / "out.mid"
-    cfg = GenerateConfig(notes=48, seed=3, min_pitch=50, max_pitch=90)
+    cfg = GenerateConfig(notes=48, sampling=SamplingConfig(seed=3, min_pitch=50, max_pitch=90))
     result = generate(trained.model, seed, out, cfg)
     mid = mido.MidiFile(out)
     assert mid.type == 1 and len(mid.tracks) == 3

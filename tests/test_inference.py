@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from improviser.encoding import FIELDS, Distribution, Token
 from improviser.errors import ConfigError, ModelError
 from improviser.inference import (
     DeviceFallbackWarning,
@@ -26,6 +25,7 @@ from improviser.inference import (
 )
 from improviser.inference.select import probe_tokens
 from improviser.inference.tf_engine import CPU, GPU, choose_device
+from improviser.music.encoding import FIELDS, Distribution, Token
 from tests.model_fixtures import Trained
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def _worst_against_keras(engine: StepModel, keras_out: dict[str, Any], tokens: A
 
 @pytest.fixture(scope="module")
 def keras_model(trained: Trained) -> Any:
-    from improviser.model import load_model
+    from improviser.inference.modelfile import load_model
 
     return load_model(trained.model)[0]
 
@@ -222,7 +222,7 @@ def test_choose_device_rule() -> None:
 def test_gpu_asked_for_without_a_gpu_falls_back_to_cpu_or_fails_strictly(
     trained: Trained,
 ) -> None:
-    from improviser.tfload import tensorflow
+    from improviser.inference.tfload import tensorflow
 
     if tensorflow().config.list_physical_devices("GPU"):
         pytest.skip("this machine has a GPU: the fallback cannot happen")
@@ -281,7 +281,7 @@ def test_live_path_never_imports_tensorflow(trained: Trained) -> None:
     code = (
         "import sys\n"
         "from improviser.inference import make_engine\n"
-        "from improviser.sampling import Sampler, SamplingParams\n"
+        "from improviser.music.sampling import Sampler, SamplingParams\n"
         "import numpy as np\n"
         f"for kind in ('numpy', 'auto'):\n"
         f"    e = make_engine({str(trained.model)!r}, engine=kind)\n"

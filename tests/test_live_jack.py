@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 import rtmidi
 
+from improviser.config.live import LiveConfig
 from improviser.errors import PortError
+from improviser.harness.demo import NoteTracker, VirtualPlayer
+from improviser.harness.jackserver import JackServer
 from improviser.inference import NumpyEngine, random_weights
-from improviser.live.demo import NoteTracker, VirtualPlayer
-from improviser.live.jackserver import JackServer
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import list_ports
 from improviser.live.session import LiveSession
-from improviser.live.settings import LiveConfig
-from improviser.notes import Note, read_midi
+from improviser.music.notes import Note, read_midi
 
 pytestmark = pytest.mark.jack
 API = rtmidi.API_UNIX_JACK
@@ -47,7 +47,7 @@ def config(tmp_path: Path, **options: Any) -> LiveConfig:
         "answer_notes": 6,
         "port_poll_seconds": 0.1,
         "record_path": tmp_path / "take.mid",
-        "seed": 3,
+        "sampling": {"seed": 3},
     }
     base.update(options)
     return LiveConfig(**base)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import rtmidi
 
-from improviser.inference import random_weights
-from improviser.live.demo import VirtualPlayer
-from improviser.live.jackserver import JackServer
-from improviser.notes import Note, read_midi
+from improviser.harness.demo import VirtualPlayer
+from improviser.harness.jackserver import JackServer
+from improviser.inference import random_weights, write_weights
+from improviser.music.notes import Note, read_midi
 
 pytestmark = pytest.mark.jack
 API = rtmidi.API_UNIX_JACK
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("model") / "tiny.keras"
-    random_weights(seed=2).to_npz(path.with_suffix(".npz"))
+    write_weights(random_weights(seed=2), path.with_suffix(".npz"))
     return path
 
 
@@ -34,12 +34,13 @@ def start_live(tmp_path: Path, model: Path, *extra: str) -> subprocess.Popen[str
     conf = tmp_path / "live.toml"
     conf.write_text(
         '[live]\nbpm = 60.0\nphrase_gap = 0.25\nanswer_length = "notes"\n'
-        "answer_notes = 200\nmax_answer_notes = 200\nflush_seconds = 0.2\nseed = 1\n",
+        "answer_notes = 200\nmax_answer_notes = 200\nflush_seconds = 0.2\n"
+        "[live.sampling]\nseed = 1\n",
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "improviser.live", "live", "--api", "jack",
+        [sys.executable, "-m", "improviser", "live", "--api", "jack",
          "--in", "demo-keys", "--out", "demo-synth", "--model", str(model),
          "--config", str(conf), "--record", str(tmp_path / "take.mid"), *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
@@ -137,7 +138,7 @@ def test_unknown_port_is_one_line_and_exit_2(
 def test_ports_lists_inputs_and_outputs(player: VirtualPlayer) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     out = subprocess.run(
-        [sys.executable, "-m", "improviser.live", "ports", "--api", "jack"],
+        [sys.executable, "-m", "improviser", "ports", "--api", "jack"],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -154,7 +155,7 @@ def test_missing_model_is_one_line_and_exit_2(jack_server: JackServer, tmp_path:
 NO_TF = """
 import asyncio, sys
 from improviser.live.session import LiveSession
-from improviser.live.settings import LiveConfig
+from improviser.config.live import LiveConfig
 
 async def main():
     # The default engine and device ("auto"), loaded from the model file.

@@ -12,15 +12,15 @@ import numpy.typing as npt
 import pytest
 from pydantic import ValidationError
 
-from improviser.encoding import Distribution, Token
+from improviser.config.live import LiveConfig
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.engine import Improviser
 from improviser.live.midi import InMessage, Kind, parse
 from improviser.live.recorder import PARTS, Recorder
 from improviser.live.scheduler import Scheduler
-from improviser.live.settings import LiveConfig
 from improviser.live.tempo import TempoEstimator
-from improviser.notes import read_midi, to_midifile
+from improviser.music.encoding import Distribution, Token
+from improviser.music.notes import read_midi, to_midifile
 from tests.fakes import FakeClock, StepUpModel
 
 
@@ -66,7 +66,7 @@ def cc(number: int, value: int, t: float, channel: int = 0) -> InMessage:
 def make(
     clock: FakeClock, model: StepUpModel | None = None, **options: object
 ) -> tuple[Improviser, Scheduler, Wire, StepUpModel]:
-    config = LiveConfig(**{"bpm": 120.0, "phrase_gap": 0.5, "seed": 1, **options})  # type: ignore[arg-type]
+    config = LiveConfig(**{"bpm": 120.0, "phrase_gap": 0.5, "sampling": {"seed": 1}, **options})  # type: ignore[arg-type]
     wire = Wire(clock)
     scheduler = Scheduler(wire, clock, max_note_seconds=config.max_note_seconds)
     model = model or StepUpModel()
@@ -108,7 +108,7 @@ def test_config_rejects_unknown_keys_and_bad_values() -> None:
     with pytest.raises(ValidationError, match="extra"):
         LiveConfig(nonsense=1)  # type: ignore[call-arg]
     with pytest.raises(ValidationError, match="min_pitch"):
-        LiveConfig(min_pitch=90, max_pitch=80)
+        LiveConfig(sampling={"min_pitch": 90, "max_pitch": 80})  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="own CC"):
         LiveConfig(cc_panic=20, cc_mute=20)
     with pytest.raises(ValidationError):
@@ -312,7 +312,7 @@ def test_fast_path_plays_the_same_notes_as_the_step_protocol(clock: FakeClock, m
     played = []
     fast = CountingEngine(random_weights((16, 8), seed=2))
     for model in (fast, StepOnly(NumpyEngine(random_weights((16, 8), seed=2)))):
-        config = LiveConfig(bpm=120.0, phrase_gap=0.5, seed=1, mode=mode)  # type: ignore[arg-type]
+        config = LiveConfig(bpm=120.0, phrase_gap=0.5, sampling={"seed": 1}, mode=mode)  # type: ignore[arg-type]
         wire = Wire(clock)
         scheduler = Scheduler(wire, clock)
         engine = Improviser(config, model, scheduler, now=clock)

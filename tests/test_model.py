@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from improviser.encoding import FIELDS
 from improviser.errors import ModelError
 from improviser.inference import NumpyEngine, load_weights
-from improviser.model import load_model
+from improviser.inference.modelfile import load_model
+from improviser.music.encoding import FIELDS
 from tests.model_fixtures import Trained, tiny_config
 
 pytestmark = pytest.mark.slow
@@ -81,14 +81,14 @@ def test_corrupt_and_missing_model_files_are_one_line_errors(
     with pytest.raises(ModelError, match="model file not found"):
         load_model(tmp_path / "absent.keras")
     (tmp_path / "w.npz").write_bytes(b"garbage")
-    with pytest.raises(ModelError, match="corrupt weights"):
+    with pytest.raises(ModelError, match="corrupt or truncated weights"):
         load_weights(tmp_path / "w.npz")
     with pytest.raises(ModelError, match="not found"):
         load_weights(tmp_path / "none.npz")
 
 
 def test_resume_continues_from_the_checkpoint_epoch(trained: Trained, tmp_path: Path) -> None:
-    from improviser.train import train
+    from improviser.training.train import train
 
     ckpt = trained.model.with_name("tiny.checkpoints") / "epoch-0004.keras"
     result = train([trained.corpus], tmp_path / "resumed.keras", tiny_config(epochs=6), resume=ckpt)
@@ -99,7 +99,7 @@ def test_resume_continues_from_the_checkpoint_epoch(trained: Trained, tmp_path: 
 
 def test_regression_objective_reproduces_the_notebook(trained: Trained, tmp_path: Path) -> None:
     from improviser.config import with_overrides
-    from improviser.train import train
+    from improviser.training.train import train
 
     cfg = with_overrides(
         tiny_config(epochs=2),

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from improviser.errors import MidiFileError
-from improviser.notes import (
+from improviser.music.notes import (
     MAX_FILE_BYTES,
     Note,
     extract_melody,

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from improviser.encoding import FIELDS, VOCAB_SIZES, Distribution, Token
 from improviser.inference import NumpyEngine, random_weights
-from improviser.sampling import Sampler, SamplingParams, sample
+from improviser.music.encoding import FIELDS, VOCAB_SIZES, Distribution, Token
+from improviser.music.sampling import Sampler, SamplingParams, sample
 
 PARAMS = [
     SamplingParams(),

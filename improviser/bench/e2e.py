@@ -2,7 +2,7 @@
 
 A live session runs here, in ``follow`` mode with ``follow_delay = 0``, on a JACK server (a
 private one with the dummy driver is started if none is reachable). An outside client in
-its own process (:mod:`improviser.bench.e2e_player`) plays notes into the session's input
+its own process (:mod:`improviser.harness.e2e_player`) plays notes into the session's input
 at musical spacing and stamps the answering ``note_on`` at the session's output. Between
 those notes, in the same run, it measures the JACK floor: a note sent on one of its
 outputs and heard on one of its inputs through a direct JACK connection (one hop), and
@@ -44,15 +44,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.e2e_player import KEYS_CLIENT, SYNTH_CLIENT
 from improviser.bench.stats import summarize
 from improviser.config import Config, ModelConfig, with_overrides
+from improviser.config.live import LiveConfig
 from improviser.errors import PortError
+from improviser.harness.e2e_player import KEYS_CLIENT, SYNTH_CLIENT
+from improviser.harness.jackserver import JackServer, jack_running
 from improviser.inference import NumpyEngine, StepModel, random_weights
-from improviser.live.jackserver import JackServer, jack_running
 from improviser.live.scheduler import SentTiming
 from improviser.live.session import LiveSession, describe_engine
-from improviser.live.settings import LiveConfig
 from improviser.paths import DEFAULT_MODEL, ROOT
 
 __all__ = ["TARGETS", "E2eOptions", "bench_e2e", "run_e2e"]
@@ -96,7 +96,7 @@ class _Child:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "improviser.bench.e2e_player",
+            "improviser.harness.e2e_player",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -163,7 +163,7 @@ def _config(options: E2eOptions, path: Path, record_dir: Path, **mode: Any) -> L
         "device": options.device,
         "record": options.record,
         "record_path": record_dir / f"e2e-{mode['mode']}.mid",
-        "seed": options.seed,
+        "sampling.seed": options.seed,
         **mode,
     }
     return with_overrides(Config(), live=data).live

@@ -10,7 +10,7 @@ speed-up over ``model.predict``'s p50):
 - ``numpy window (N)``: :class:`~improviser.inference.WindowEngine` on the NumPy engine,
   the notebook's semantics without Keras;
 - ``numpy step``: the streaming engine, distribution only;
-- ``numpy step + sample``: plus :class:`~improviser.sampling.Sampler` (top-p 0.95 and a
+- ``numpy step + sample``: plus :class:`~improviser.music.sampling.Sampler` (top-p 0.95 and a
   pitch range, the live defaults): what the live engine pays per answer note;
 - ``numpy step + sample, spaced``: the same with a pause between notes, as in play, so
   the weights are no longer hot in the caches.
@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 
 from improviser.bench.stats import summarize
-from improviser.encoding import FIELDS, VOCAB_SIZES, Token
 from improviser.inference import NumpyEngine, WindowEngine, load_weights
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
+from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
+from improviser.music.sampling import Sampler, SamplingParams
 from improviser.paths import ROOT
-from improviser.sampling import Sampler, SamplingParams
 
 __all__ = [
     "LIVE_SAMPLING",
@@ -107,7 +107,7 @@ def flops_per_note(weights: LstmWeights) -> dict[str, int]:
 
 
 def _keras_rows(model_path: Path, tokens: Sequence[Token], window: int) -> dict[str, Any]:
-    from improviser.model import load_model  # noqa: PLC0415  (imports TensorFlow)
+    from improviser.inference.modelfile import load_model  # noqa: PLC0415  (imports TensorFlow)
 
     model, _meta = load_model(model_path)
     arr = np.asarray(tokens, dtype=np.int32)

@@ -17,10 +17,10 @@ import numpy as np
 
 from improviser.bench.stats import summarize
 from improviser.config import Config
-from improviser.dataset import load_corpus, make_dataset, pitch_windows, windows
 from improviser.errors import ModelError
-from improviser.model import build_model, build_regression_model, compile_model
-from improviser.tfload import keras, tensorflow
+from improviser.inference.tfload import keras, tensorflow
+from improviser.training.dataset import load_corpus, make_dataset, pitch_windows, windows
+from improviser.training.model import build_model, build_regression_model, compile_model
 
 __all__ = ["bench_training"]
 

@@ -3,7 +3,7 @@
 The live engine carries the LSTM state from the first note on; the notebook predicted
 each note from the last N notes alone. :func:`compare_windows` scores both on the
 held-out pieces under DATA (the files the model did not train or validate on), note by
-note, as :func:`improviser.evaluate.evaluate` scores the model: each piece from a zero
+note, as :func:`improviser.training.evaluate.evaluate` scores the model: each piece from a zero
 state, each note on the distribution predicted before it.
 
 For the first N notes of a piece the two are the same computation, so the figures are
@@ -21,10 +21,10 @@ from typing import Any
 
 from improviser.bench.stats import summarize
 from improviser.config import DataConfig
-from improviser.encoding import Token
 from improviser.errors import ModelError
-from improviser.evaluate import Scores, held_out
 from improviser.inference import NumpyEngine, StepModel, WindowEngine, read_metadata
+from improviser.music.encoding import Token
+from improviser.training.evaluate import Scores, held_out
 
 __all__ = ["compare_windows"]
 

@@ -4,7 +4,9 @@ A live session needs the next-note distribution after every note, at once. The p
 is split by concept::
 
     protocol      StepModel: reset / step / snapshot / restore (ProbsStepModel: + step_probs)
-    weights       the model's arrays (MODEL.npz) and metadata (MODEL.json)
+    weights       the model's arrays in memory (LstmWeights)
+    modelfile     the model file: M.keras, M.json, M.npz written and read in one place
+    generate      seed .mid -> continuation .mid
     numpy_engine  NumpyEngine: the streaming engine, NumPy only (the live default)
     tf_engine     TfEngine: a compiled TensorFlow step pinned to a device (cpu/gpu)
     window        WindowEngine: re-runs the last N notes from a zero state (notebook semantics)
@@ -13,11 +15,18 @@ is split by concept::
 Only ``tf_engine`` touches TensorFlow, and only when a :class:`TfEngine` is built.
 """
 
+from improviser.inference.modelfile import (
+    load_model,
+    load_weights,
+    read_metadata,
+    save_model,
+    write_weights,
+)
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import ProbsStepModel, StepModel
 from improviser.inference.select import ENGINES, make_engine, probe
 from improviser.inference.tf_engine import DeviceFallbackWarning, TfEngine, resolve_device
-from improviser.inference.weights import LstmWeights, load_weights, random_weights, read_metadata
+from improviser.inference.weights import LstmWeights, random_weights
 from improviser.inference.window import WindowEngine
 
 __all__ = [
@@ -29,10 +38,13 @@ __all__ = [
     "StepModel",
     "TfEngine",
     "WindowEngine",
+    "load_model",
     "load_weights",
     "make_engine",
     "probe",
     "random_weights",
     "read_metadata",
     "resolve_device",
+    "save_model",
+    "write_weights",
 ]

@@ -24,7 +24,7 @@ of each NumPy call, so the step is arranged to make as few calls as possible:
   and the pads come out as exact zeros.
 
 Everything is float32, as in Keras; the softmax's last division writes the float64
-:class:`~improviser.encoding.Distribution`.
+:class:`~improviser.music.encoding.Distribution`.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import FIELDS, VOCAB_SIZES, Distribution
-from improviser.inference.weights import F32, LstmWeights, check_shapes, load_weights
+from improviser.inference.modelfile import load_weights
+from improviser.inference.weights import F32, LstmWeights, check_shapes
+from improviser.music.encoding import FIELDS, VOCAB_SIZES, Distribution
 
 __all__ = ["NumpyEngine"]
 
@@ -117,7 +118,7 @@ class NumpyEngine:
 
     @classmethod
     def from_file(cls, path: str | Path) -> NumpyEngine:
-        """Load the engine for a model saved by :func:`improviser.model.save_model`."""
+        """Load the engine of a model written by :func:`~improviser.inference.save_model`."""
         return cls(load_weights(path))
 
     def reset(self) -> None:

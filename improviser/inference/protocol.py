@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import Distribution, Token
+from improviser.music.encoding import Distribution, Token
 
 __all__ = ["ProbsStepModel", "StepModel"]
 
@@ -40,8 +40,8 @@ class ProbsStepModel(StepModel, Protocol):
 
     ``step_probs`` returns a new ``(4, 128)`` float64 array: one row per field (pitch, IOI,
     duration, velocity), each row that field's probabilities followed by zeros. That is
-    the layout :meth:`improviser.sampling.Sampler.sample_padded` draws from, with no copy
-    into a :class:`~improviser.encoding.Distribution` first: the live engine's fast path.
+    the layout :meth:`improviser.music.sampling.Sampler.sample_padded` draws from, with no copy
+    into a :class:`~improviser.music.encoding.Distribution` first: the live engine's fast path.
     """
 
     def step_probs(self, token: Sequence[int]) -> npt.NDArray[np.float64]:

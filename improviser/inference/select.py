@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from improviser.encoding import FIELDS, VOCAB_SIZES, Token
 from improviser.errors import ConfigError
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
 from improviser.inference.tf_engine import DEVICES
+from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
 
 __all__ = ["ENGINES", "PROBE_STEPS", "make_engine", "probe", "probe_tokens"]
 

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from improviser.encoding import FIELDS, VOCAB_SIZES, Distribution
 from improviser.errors import ConfigError, ModelError
-from improviser.tfload import tensorflow
+from improviser.inference.tfload import tensorflow
+from improviser.music.encoding import FIELDS, VOCAB_SIZES, Distribution
 
 __all__ = ["DEVICES", "DeviceFallbackWarning", "TfEngine", "choose_device", "resolve_device"]
 
@@ -88,7 +88,7 @@ class TfEngine:
         model: Any = None,
     ) -> None:
         """Load ``model_path`` (or use an already loaded Keras ``model``) onto ``device``."""
-        from improviser.model import load_model  # noqa: PLC0415  (imports Keras)
+        from improviser.inference.modelfile import load_model  # noqa: PLC0415  (imports Keras)
 
         tf = tensorflow()
         self.device = resolve_device(device, strict=strict)
@@ -166,7 +166,7 @@ class TfEngine:
         """Take one note; return a new ``(4, 128)`` array, one field per row (zero-padded).
 
         The layout of :meth:`improviser.inference.NumpyEngine.step_probs`, which
-        :meth:`improviser.sampling.Sampler.sample_padded` draws from.
+        :meth:`improviser.music.sampling.Sampler.sample_padded` draws from.
         """
         p = self._probs(token)
         b = self._bounds

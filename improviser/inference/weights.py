@@ -1,24 +1,21 @@
-"""The weights of a classes-objective model, as plain arrays, and its metadata.
+"""The weights of a classes-objective model as plain arrays (in memory).
 
-:func:`~improviser.model.save_model` writes ``MODEL.npz`` beside ``MODEL.keras``; the
-NumPy engine reads only that file (and ``MODEL.json``), so it needs no TensorFlow.
+Reading and writing them is :mod:`improviser.inference.modelfile`'s job.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import FIELDS, VOCAB_SIZES
 from improviser.errors import ModelError
+from improviser.music.encoding import FIELDS, VOCAB_SIZES
 
-__all__ = ["LstmWeights", "check_shapes", "load_weights", "random_weights", "read_metadata"]
+__all__ = ["F32", "LstmWeights", "check_shapes", "random_weights"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -37,45 +34,6 @@ class LstmWeights:
     """Per LSTM layer: ``(4 * units,)``."""
     heads: dict[str, tuple[F32, F32]]
     """Per field: output kernel ``(units_last, vocab)`` and bias ``(vocab,)``."""
-
-    def to_npz(self, path: Path) -> None:
-        """Save as a plain ``.npz`` (no pickle)."""
-        arrays: dict[str, Any] = {}
-        for name, emb in self.embeddings.items():
-            arrays[f"emb_{name}"] = emb
-        for i, (k, r, b) in enumerate(zip(self.kernels, self.recurrents, self.biases, strict=True)):
-            arrays[f"lstm_{i}_kernel"] = k
-            arrays[f"lstm_{i}_recurrent"] = r
-            arrays[f"lstm_{i}_bias"] = b
-        for name, (k, b) in self.heads.items():
-            arrays[f"head_{name}_kernel"] = k
-            arrays[f"head_{name}_bias"] = b
-        np.savez(path, **arrays)
-
-
-def load_weights(path: str | Path) -> LstmWeights:
-    """Read the ``.npz`` weights of a model (``MODEL.keras`` or ``MODEL.npz`` may be given)."""
-    path = Path(path).with_suffix(".npz")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: np.asarray(data[k], dtype=np.float32) for k in data.files}
-    except FileNotFoundError as exc:
-        raise ModelError(f"{path}: weights file not found (train or export the model)") from exc
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelError(f"{path}: corrupt weights file ({exc})") from exc
-    try:
-        layers = sum(1 for k in arrays if k.endswith("_recurrent"))
-        weights = LstmWeights(
-            embeddings={f: arrays[f"emb_{f}"] for f in FIELDS},
-            kernels=[arrays[f"lstm_{i}_kernel"] for i in range(layers)],
-            recurrents=[arrays[f"lstm_{i}_recurrent"] for i in range(layers)],
-            biases=[arrays[f"lstm_{i}_bias"] for i in range(layers)],
-            heads={f: (arrays[f"head_{f}_kernel"], arrays[f"head_{f}_bias"]) for f in FIELDS},
-        )
-    except KeyError as exc:
-        raise ModelError(f"{path}: weights file lacks array {exc}") from exc
-    check_shapes(weights, path)
-    return weights
 
 
 def check_shapes(w: LstmWeights, where: Path | str) -> None:
@@ -125,17 +83,3 @@ def random_weights(
         width = units
     heads = {f: (arr(width, VOCAB_SIZES[f]), arr(VOCAB_SIZES[f])) for f in FIELDS}
     return LstmWeights(embeddings, kernels, recurrents, biases, heads)
-
-
-def read_metadata(path: str | Path) -> dict[str, Any]:
-    """Read the JSON metadata beside a model."""
-    meta_path = Path(path).with_suffix(".json")
-    try:
-        data: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(f"{meta_path}: model metadata not found") from exc
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{meta_path}: corrupt model metadata ({exc})") from exc
-    if not isinstance(data, dict) or "objective" not in data:
-        raise ModelError(f"{meta_path}: not improviser model metadata")
-    return data

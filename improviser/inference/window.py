@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 
-from improviser.encoding import Distribution, Token
 from improviser.inference.protocol import StepModel
+from improviser.music.encoding import Distribution, Token
 
 __all__ = ["WindowEngine"]
 

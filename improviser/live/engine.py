@@ -15,9 +15,9 @@ stepped in between (the usual case in a melody).
 A model that offers the padded ``step_probs`` (a
 :class:`~improviser.inference.ProbsStepModel`: the NumPy and TensorFlow engines) is
 stepped through it, and notes are drawn from that array by
-:meth:`~improviser.sampling.Sampler.sample_padded`, with no
-:class:`~improviser.encoding.Distribution` built in between; anything with ``step`` (the
-tests' fakes) goes through :meth:`~improviser.sampling.Sampler.sample`. Both draw the
+:meth:`~improviser.music.sampling.Sampler.sample_padded`, with no
+:class:`~improviser.music.encoding.Distribution` built in between; anything with ``step`` (the
+tests' fakes) goes through :meth:`~improviser.music.sampling.Sampler.sample`. Both draw the
 same notes from the same generator.
 
 Modes:
@@ -47,7 +47,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import (
+from improviser.config.live import LiveConfig
+from improviser.inference import ProbsStepModel, StepModel
+from improviser.live.guard import FeedbackGuard
+from improviser.live.midi import SUSTAIN, InMessage, Kind, program_change
+from improviser.live.recorder import Recorder
+from improviser.live.scheduler import THRU, Scheduler
+from improviser.live.tempo import TempoEstimator
+from improviser.music.encoding import (
     DURATION_BEATS,
     IOI_BEATS,
     Distribution,
@@ -57,14 +64,7 @@ from improviser.encoding import (
     velocity_class,
     velocity_value,
 )
-from improviser.inference import ProbsStepModel, StepModel
-from improviser.live.guard import FeedbackGuard
-from improviser.live.midi import SUSTAIN, InMessage, Kind, program_change
-from improviser.live.recorder import Recorder
-from improviser.live.scheduler import THRU, Scheduler
-from improviser.live.settings import LiveConfig
-from improviser.live.tempo import TempoEstimator
-from improviser.sampling import Sampler, SamplingParams
+from improviser.music.sampling import Sampler, SamplingParams
 
 __all__ = ["EngineStats", "Improviser", "Status"]
 
@@ -155,7 +155,7 @@ class Improviser:
         self.scheduler = scheduler
         self.recorder = recorder
         self.now = now
-        self.rng = rng if rng is not None else np.random.default_rng(config.seed)
+        self.rng = rng if rng is not None else np.random.default_rng(config.sampling.seed)
         self.stats = EngineStats()
         self.guard = FeedbackGuard(config.feedback_window)
         scheduler.listeners.append(self.guard)
@@ -166,13 +166,7 @@ class Improviser:
         self._rehearsal_rng = np.random.default_rng(0)
         self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
         """The model, when it offers the padded ``step_probs`` the sampler draws from directly."""
-        self.params = SamplingParams(
-            temperature=config.temperature,
-            top_k=config.top_k,
-            top_p=config.top_p,
-            min_pitch=config.min_pitch,
-            max_pitch=config.max_pitch,
-        )
+        self.params = SamplingParams.from_config(config.sampling)
         self.out_channel = config.out_channel - 1
         self._controls = config.control_map()
         self._control_values: dict[int, int] = {}

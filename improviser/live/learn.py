@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.errors import ConfigError, PortError
 from improviser.live.midi import SUSTAIN, InMessage, Kind
 from improviser.live.ports import MidiInput, resolve_api
-from improviser.live.settings import CONTROL_ACTIONS, LiveConfig
 
 __all__ = ["learn_control"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from improviser.errors import MidiFileError
 from improviser.live.smf import TrackEncoder, midi_file
-from improviser.notes import DEFAULT_TICKS_PER_BEAT, Note, write_atomic
+from improviser.music.notes import DEFAULT_TICKS_PER_BEAT, Note, write_atomic
 
 __all__ = ["PARTS", "Recorder"]
 

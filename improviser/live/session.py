@@ -32,6 +32,7 @@ from types import TracebackType
 
 import numpy as np
 
+from improviser.config.live import LiveConfig
 from improviser.errors import ModelError
 from improviser.inference import StepModel, make_engine, probe, read_metadata
 from improviser.inference.select import PROBE_STEPS
@@ -40,7 +41,6 @@ from improviser.live.midi import InMessage
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
 from improviser.live.recorder import Recorder
 from improviser.live.scheduler import Scheduler
-from improviser.live.settings import LiveConfig
 
 __all__ = ["LiveSession", "default_recording_path", "describe_engine", "load_step_model"]
 

@@ -7,7 +7,7 @@ the loop wait for it). :class:`TrackEncoder` encodes each event once instead: ev
 event before the *horizon* — the start of the earliest note still sounding, and never
 later than a margin before now — can no longer change, so it is appended to the track's
 encoded bytes and never looked at again; only the notes around the horizon are encoded
-at each flush. The bytes are those :func:`improviser.notes.to_midifile` would write
+at each flush. The bytes are those :func:`improviser.music.notes.to_midifile` would write
 for the same notes (``time_unit="seconds"``): the same ticks, the same order (releases
 before strikes at one tick, then by pitch; one pitch released on two channels at one
 tick may come in the other order), the same rule for a pitch struck twice.
@@ -68,7 +68,7 @@ class TrackEncoder:
     def _entry(
         self, pitch: int, velocity: int, start: float, end: float, channel: int
     ) -> _Entry | None:
-        """The note's entry after the merge rule of :func:`~improviser.notes.to_midifile`
+        """The note's entry after the merge rule of :func:`~improviser.music.notes.to_midifile`
         (``None``: the pitch was struck twice at one tick, which sounds as one note)."""
         on = max(round(max(start, 0.0) * self.scale), 0, self._written_tick)
         off = max(round(max(end, start, 0.0) * self.scale), on + 1)

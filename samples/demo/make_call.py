@@ -7,7 +7,7 @@ into calls at the rests.
 
 from pathlib import Path
 
-from improviser.notes import Note, write_midi
+from improviser.music.notes import Note, write_midi
 
 # (pitch, beats) per note; each phrase fills four beats.
 PHRASES = [

@@ -1,7 +1,7 @@
 """The outside client of ``improviser bench e2e``: a keyboard and a synth in their own process.
 
 A musician's keyboard and synth are other programs, so the benchmark's are too: this
-module runs as ``python -m improviser.bench.e2e_player`` on the JACK server that
+module runs as ``python -m improviser.harness.e2e_player`` on the JACK server that
 ``JACK_DEFAULT_SERVER`` names. It reads one JSON command per line on stdin and answers
 each with one JSON line on stdout; every time in its answers is ``time.perf_counter()``,
 which on Linux is ``CLOCK_MONOTONIC``, the same clock in every process, so the parent

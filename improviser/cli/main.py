@@ -71,7 +71,7 @@ def train(
     seed: Annotated[int | None, typer.Option(help="Seed of the split and training.")] = None,
 ) -> None:
     """Train a model on MIDI files; writes MODEL.keras, .json, .npz and .history.csv."""
-    from improviser.train import train as run_train  # noqa: PLC0415
+    from improviser.training.train import train as run_train  # noqa: PLC0415
 
     cfg = with_overrides(
         _config(config),
@@ -85,7 +85,7 @@ def train(
             "max_minutes": max_minutes,
         },
     )
-    from improviser.progress import TrainingProgress  # noqa: PLC0415
+    from improviser.cli.progress import TrainingProgress  # noqa: PLC0415
 
     with TrainingProgress(console) as progress:
         result = run_train(data, out, cfg, resume=resume, report=progress.report)
@@ -114,16 +114,16 @@ def generate(
     ] = None,
 ) -> None:
     """Continue a seed melody and write it as a MIDI file."""
-    from improviser.generate import generate as run_generate  # noqa: PLC0415
+    from improviser.inference.generate import generate as run_generate  # noqa: PLC0415
 
     cfg = with_overrides(
         _config(config),
         generate={
             "notes": notes,
-            "temperature": temperature,
-            "top_p": top_p,
-            "top_k": top_k,
-            "seed": random_seed,
+            "sampling.temperature": temperature,
+            "sampling.top_p": top_p,
+            "sampling.top_k": top_k,
+            "sampling.seed": random_seed,
             "include_seed": include_seed,
         },
     )
@@ -150,7 +150,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score a model and the baselines on held-out files (bits/note, accuracy)."""
-    from improviser.evaluate import evaluate as run_evaluate  # noqa: PLC0415
+    from improviser.training.evaluate import evaluate as run_evaluate  # noqa: PLC0415
 
     result = run_evaluate(
         model,
@@ -200,7 +200,7 @@ def plot(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="PNG to write.")] = None,
 ) -> None:
     """Draw a piano roll of a MIDI file, or the training curves of a model."""
-    from improviser.plot import plot_pianoroll, plot_training  # noqa: PLC0415
+    from improviser.training.plot import plot_pianoroll, plot_training  # noqa: PLC0415
 
     target = out or source.with_suffix(".png")
     if source.suffix in (".keras", ".json"):
@@ -211,10 +211,10 @@ def plot(
 
 
 def _register_extensions() -> None:
-    from improviser.bench.cli import register as register_bench  # noqa: PLC0415
+    from improviser.cli.bench import register as register_bench  # noqa: PLC0415
 
     register_bench(app)
-    from improviser.live.cli import register as register_live  # noqa: PLC0415
+    from improviser.cli.live import register as register_live  # noqa: PLC0415
 
     register_live(app)
 
@@ -227,7 +227,8 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except ImproviserError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # Plain print: one line however wide the terminal, no markup to mangle a path.
+        print(f"improviser: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

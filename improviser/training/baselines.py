@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import PITCHES
+from improviser.music.encoding import PITCHES
 
 __all__ = ["NgramModel", "UnigramModel", "gaussian_pitch_probs", "regression_predict"]
 

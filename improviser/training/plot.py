@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from improviser.errors import ModelError
-from improviser.notes import read_midi
+from improviser.music.notes import read_midi
 
 __all__ = ["plot_pianoroll", "plot_training"]
 

@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.config import DataConfig
-from improviser.encoding import encode
 from improviser.errors import MidiFileError
-from improviser.notes import extract_melody, read_midi
+from improviser.music.encoding import encode
+from improviser.music.notes import extract_melody, read_midi
 
 __all__ = [
     "Corpus",
@@ -195,7 +195,7 @@ def make_dataset(
     ``transpose=(lo, hi)`` shifts each window by a random number of semitones in that
     range, clipped per window so every pitch stays inside 0..127.
     """
-    from improviser.tfload import tensorflow  # noqa: PLC0415
+    from improviser.inference.tfload import tensorflow  # noqa: PLC0415
 
     tf = tensorflow()
     ds = tf.data.Dataset.from_tensor_slices(data)

@@ -20,7 +20,7 @@ __all__ = ["TrainingProgress"]
 
 
 class TrainingProgress:
-    """Turns the events of :func:`improviser.train.train` into progress bars."""
+    """Turns the events of :func:`improviser.training.train.train` into progress bars."""
 
     def __init__(self, console: Console) -> None:
         self.console = console

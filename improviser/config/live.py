@@ -10,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from improviser import paths
+from improviser.config.base import Section
+from improviser.config.sampling import LIVE_PITCH_RANGE, SamplingConfig
 
 __all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "LiveConfig"]
 
@@ -26,10 +28,8 @@ Channel = int
 Cc = int | None
 
 
-class LiveConfig(BaseModel):
+class LiveConfig(Section):
     """How the live engine listens and answers."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- ports -----------------------------------------------------------------------
     api: Api = "auto"
@@ -56,13 +56,10 @@ class LiveConfig(BaseModel):
     mode: Literal["call-response", "follow"] = "call-response"
     window: int = Field(30, ge=2, le=1024)
     """Notes of context kept; the model is re-primed from them now and then."""
-    temperature: float = Field(1.0, gt=0.0, le=10.0)
-    top_k: int = Field(0, ge=0, le=128)
-    top_p: float = Field(0.95, gt=0.0, le=1.0)
-    min_pitch: int = Field(36, ge=0, le=127)
-    max_pitch: int = Field(96, ge=0, le=127)
-    seed: int | None = None
-    """Seed of the sampler (``None``: a fresh one per session)."""
+    sampling: SamplingConfig = Field(
+        default_factory=lambda: SamplingConfig.for_range(LIVE_PITCH_RANGE)
+    )
+    """How answer notes are drawn (``[live.sampling]``)."""
     context_includes_answer: bool = True
     """The answer's notes that actually sounded enter the model's context (a dialogue)."""
 
@@ -139,10 +136,6 @@ class LiveConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> LiveConfig:
-        if self.min_pitch > self.max_pitch:
-            raise ValueError(
-                f"min_pitch must not exceed max_pitch, got {self.min_pitch} > {self.max_pitch}"
-            )
         if self.max_bpm < 2 * self.min_bpm:
             raise ValueError(
                 f"max_bpm must be at least twice min_bpm, got {self.min_bpm}..{self.max_bpm}"

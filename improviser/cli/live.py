@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from improviser.config import load_config, with_overrides
+from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.errors import ImproviserError
+from improviser.harness.demo import DEMO_CALL, DemoResult, percentile, run_demo
 from improviser.inference import NumpyEngine, random_weights
-from improviser.live.demo import DEMO_CALL, DemoResult, percentile, run_demo
 from improviser.live.learn import learn_control
 from improviser.live.ports import api_label, list_ports, resolve_api
 from improviser.live.session import LiveSession
-from improviser.live.settings import CONTROL_ACTIONS, LiveConfig
 
 __all__ = ["build_config", "register"]
 
@@ -159,7 +159,7 @@ def live(
         in_channel=channel,
         out_channel=out_channel,
         thru=thru,
-        seed=seed,
+        **{"sampling.seed": seed},
     )
     _setup_logging(verbose)
     if learn is not None:

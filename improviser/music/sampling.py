@@ -1,4 +1,4 @@
-"""Drawing a note from a :class:`~improviser.encoding.Distribution`.
+"""Drawing a note from a :class:`~improviser.music.encoding.Distribution`.
 
 Temperature reshapes every field; top-k and top-p (nucleus) cut the tail of each; the
 pitch is kept inside a range and, optionally, inside a set of pitch classes (a key).
@@ -20,14 +20,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from improviser.encoding import FIELDS, VOCAB_SIZES, Distribution, Token
+from improviser.config.sampling import SamplingConfig
+from improviser.music.encoding import FIELDS, VOCAB_SIZES, Distribution, Token
 
 __all__ = ["Sampler", "SamplingParams", "sample", "sample_field"]
 
 
 @dataclass(frozen=True, slots=True)
 class SamplingParams:
-    """How adventurous a drawn note may be."""
+    """How adventurous a drawn note may be.
+
+    The defaults are neutral (the model's own distribution over every pitch); the
+    configured values come from a :class:`~improviser.config.SamplingConfig` through
+    :meth:`from_config`.
+    """
 
     temperature: float = 1.0
     top_k: int = 0
@@ -38,6 +44,20 @@ class SamplingParams:
     max_pitch: int = 127
     pitch_classes: frozenset[int] | None = None
     """Allowed pitch classes (0 = C); ``None`` allows all."""
+
+    @classmethod
+    def from_config(
+        cls, cfg: SamplingConfig, pitch_classes: frozenset[int] | None = None
+    ) -> SamplingParams:
+        """The parameters of a ``[*.sampling]`` config section."""
+        return cls(
+            temperature=cfg.temperature,
+            top_k=cfg.top_k,
+            top_p=cfg.top_p,
+            min_pitch=cfg.min_pitch,
+            max_pitch=cfg.max_pitch,
+            pitch_classes=pitch_classes,
+        )
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:

@@ -4,7 +4,7 @@ The seed's melody is stepped through the model (its state carried, as in a live
 session), then notes are drawn one by one, each fed back before the next is drawn. The
 continuation keeps the seed's tempo and starts where the seed's last note started plus
 the first drawn IOI, so the two read as one performance. Every ``note_on`` written has a
-``note_off`` (see :func:`improviser.notes.write_midi`).
+``note_off`` (see :func:`improviser.music.notes.write_midi`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.config import DataConfig, GenerateConfig
-from improviser.encoding import decode, encode
 from improviser.errors import MidiFileError, ModelError
 from improviser.inference import NumpyEngine, StepModel, read_metadata
-from improviser.notes import Note, extract_melody, read_midi, write_midi
-from improviser.sampling import SamplingParams, sample
+from improviser.music.encoding import decode, encode
+from improviser.music.notes import Note, extract_melody, read_midi, write_midi
+from improviser.music.sampling import SamplingParams, sample
 
 __all__ = ["GenerateResult", "continue_tokens", "generate"]
 
@@ -33,17 +33,6 @@ class GenerateResult:
     seed_notes: int
     notes: list[Note]
     bpm: float
-
-
-def sampling_params(cfg: GenerateConfig) -> SamplingParams:
-    """The sampling options of a ``[generate]`` config."""
-    return SamplingParams(
-        temperature=cfg.temperature,
-        top_k=cfg.top_k,
-        top_p=cfg.top_p,
-        min_pitch=cfg.min_pitch,
-        max_pitch=cfg.max_pitch,
-    )
 
 
 def continue_tokens(
@@ -89,8 +78,10 @@ def generate(
     if not melody:
         raise MidiFileError(f"{seed}: no melody notes to continue")
     engine = NumpyEngine.from_file(model)
-    rng = np.random.default_rng(cfg.seed)
-    tokens = continue_tokens(engine, encode(melody), cfg.notes, sampling_params(cfg), rng)
+    rng = np.random.default_rng(cfg.sampling.seed)
+    tokens = continue_tokens(
+        engine, encode(melody), cfg.notes, SamplingParams.from_config(cfg.sampling), rng
+    )
     notes = decode(tokens, bpm=score.bpm, start_beats=melody[-1].start_beats, track=1)
     seed_part = [
         Note(n.pitch, n.velocity, n.start, n.duration, 0, 0, n.start_beats, n.duration_beats)

@@ -18,16 +18,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from improviser.baselines import (
+from improviser.config import DataConfig
+from improviser.errors import ModelError
+from improviser.inference import NumpyEngine, read_metadata
+from improviser.training.baselines import (
     NgramModel,
     UnigramModel,
     gaussian_pitch_probs,
     regression_predict,
 )
-from improviser.config import DataConfig
-from improviser.dataset import Piece, load_corpus, pitch_windows
-from improviser.errors import ModelError
-from improviser.inference import NumpyEngine, read_metadata
+from improviser.training.dataset import Piece, load_corpus, pitch_windows
 
 __all__ = ["NGRAM_ORDERS", "HeldOut", "Scores", "evaluate", "held_out"]
 
@@ -219,7 +219,7 @@ def _score_pitch_model(
 
 
 def _score_regression(path: Path, pieces: Sequence[Piece]) -> dict[str, float]:
-    from improviser.model import load_model  # noqa: PLC0415
+    from improviser.inference.modelfile import load_model  # noqa: PLC0415
 
     model, meta = load_model(path)
     if meta.get("objective") != "regression":

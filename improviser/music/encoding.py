@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from improviser.notes import Note
+from improviser.music.notes import Note
 
 __all__ = [
     "DURATION_BEATS",

@@ -20,14 +20,14 @@ from typing import Any
 
 import rtmidi
 
+from improviser.config.live import LiveConfig
 from improviser.errors import MidiFileError, PortError
+from improviser.harness.jackserver import JackServer, jack_running
 from improviser.inference import StepModel
-from improviser.live.jackserver import JackServer, jack_running
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import api_label, resolve_api
 from improviser.live.session import LiveSession, default_recording_path, describe_engine
-from improviser.live.settings import LiveConfig
-from improviser.notes import Note, extract_melody, read_midi
+from improviser.music.notes import Note, extract_melody, read_midi
 from improviser.paths import ROOT
 
 __all__ = ["DEMO_CALL", "DemoResult", "NoteTracker", "VirtualPlayer", "run_demo", "split_phrases"]

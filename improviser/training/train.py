@@ -23,7 +23,10 @@ import numpy as np
 
 from improviser import __version__
 from improviser.config import Config
-from improviser.dataset import (
+from improviser.errors import ConfigError, ModelError
+from improviser.inference.modelfile import encoding_metadata, load_model, save_model
+from improviser.inference.tfload import keras, tensorflow
+from improviser.training.dataset import (
     Corpus,
     Split,
     load_corpus,
@@ -32,16 +35,7 @@ from improviser.dataset import (
     split_pieces,
     windows,
 )
-from improviser.errors import ConfigError, ModelError
-from improviser.model import (
-    build_model,
-    build_regression_model,
-    compile_model,
-    encoding_metadata,
-    load_model,
-    save_model,
-)
-from improviser.tfload import keras, tensorflow
+from improviser.training.model import build_model, build_regression_model, compile_model
 
 __all__ = ["TrainResult", "checkpoint_dir", "get_strategy", "train"]
 
@@ -324,7 +318,7 @@ def _regression_residual_std(
     model: Any, config: Config, split: Split, meta: dict[str, Any]
 ) -> float:
     """RMS error on training windows: the spread of the Gaussian that scores its bits."""
-    from improviser.baselines import regression_predict  # noqa: PLC0415
+    from improviser.training.baselines import regression_predict  # noqa: PLC0415
 
     x, y = pitch_windows(split.train, config.data.window)
     idx = np.random.default_rng(0).permutation(len(x))[:5000]

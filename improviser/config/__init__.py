@@ -1,0 +1,97 @@
+"""The configuration: pydantic models of ``config/default.toml``.
+
+Every option of every command lives here, with its default as a named value. A TOML file
+overrides the defaults, CLI options override the file. An unknown key or a wrong value
+is a :class:`~improviser.errors.ConfigError` whose one line names the key, e.g.
+``config key 'train.epochs': Input should be greater than 0 (got -3)``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from improviser.config.base import Section
+from improviser.config.generate import GenerateConfig
+from improviser.config.live import LiveConfig
+from improviser.config.sampling import SamplingConfig
+from improviser.config.training import DataConfig, ModelConfig, TrainConfig
+from improviser.errors import ConfigError
+
+__all__ = [
+    "Config",
+    "DataConfig",
+    "GenerateConfig",
+    "LiveConfig",
+    "ModelConfig",
+    "SamplingConfig",
+    "Section",
+    "TrainConfig",
+    "load_config",
+    "with_overrides",
+]
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "default.toml"
+
+
+class Config(Section):
+    """Every option of improviser."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    generate: GenerateConfig = Field(default_factory=GenerateConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
+
+
+def _first_error(exc: ValidationError, prefix: str = "") -> ConfigError:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    got = err.get("input")
+    suffix = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+    return ConfigError(f"config key '{key}': {msg}{suffix}")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate a TOML file; ``None`` gives the built-in defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc) from exc
+
+
+def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
+    """A copy of ``config`` with the non-``None`` values of each section replaced.
+
+    ``with_overrides(cfg, train={"epochs": 3, "batch_size": None})`` sets only epochs;
+    a dotted key reaches into a subsection (``live={"sampling.temperature": 0.7}``). The
+    values are validated as if they came from the file.
+    """
+    data = config.model_dump()
+    for section, values in sections.items():
+        for key, value in values.items():
+            if value is not None:
+                *parents, leaf = [section, *key.split(".")]
+                node = data
+                for part in parents:
+                    node = node[part]
+                node[leaf] = value
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc) from exc

@@ -1,0 +1,65 @@
+"""The ``[data]``, ``[model]`` and ``[train]`` sections: how a model is trained."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from improviser.config.base import Section
+
+__all__ = ["DataConfig", "ModelConfig", "TrainConfig"]
+
+
+class DataConfig(Section):
+    """How files become training examples."""
+
+    window: int = Field(30, ge=2, le=1024)
+    seq_len: int = Field(64, ge=2, le=4096)
+    stride: int = Field(16, ge=1)
+    melody: Literal["skyline", "all"] = "skyline"
+    channel: int | None = Field(None, ge=0, le=15)
+    track: int | None = Field(None, ge=0)
+    transpose_min: int = Field(-5, ge=-24, le=0)
+    transpose_max: int = Field(6, ge=0, le=24)
+    val_fraction: float = Field(0.1, ge=0.0, lt=0.5)
+    test_fraction: float = Field(0.1, ge=0.0, lt=0.5)
+    seed: int = 1234
+    min_notes: int = Field(8, ge=2)
+
+
+class ModelConfig(Section):
+    """The network and its objective."""
+
+    objective: Literal["classes", "regression"] = "classes"
+    lstm_units: list[int] = Field(default_factory=lambda: [128, 64], min_length=1)
+    regression_units: list[int] = Field(default_factory=lambda: [256, 128, 64], min_length=1)
+    """The LSTM stack of ``objective = "regression"``: the notebook's own."""
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    pitch_embedding: int = Field(48, ge=1)
+    ioi_embedding: int = Field(8, ge=1)
+    duration_embedding: int = Field(8, ge=1)
+    velocity_embedding: int = Field(4, ge=1)
+    learning_rate: float = Field(1e-3, gt=0.0, lt=1.0)
+    rhythm_loss_weight: float = Field(0.5, ge=0.0)
+    velocity_loss_weight: float = Field(0.25, ge=0.0)
+
+    @model_validator(mode="after")
+    def _units_positive(self) -> ModelConfig:
+        if any(u <= 0 for u in [*self.lstm_units, *self.regression_units]):
+            raise ValueError(
+                f"every LSTM size must be positive, got {self.lstm_units} / {self.regression_units}"
+            )
+        return self
+
+
+class TrainConfig(Section):
+    """The training loop."""
+
+    epochs: int = Field(30, gt=0)
+    batch_size: int = Field(64, gt=0)
+    checkpoint_every: int = Field(5, gt=0)
+    patience: int = Field(5, ge=0)
+    strategy: Literal["auto", "default", "mirrored", "multi-worker"] = "auto"
+    max_minutes: float = Field(0.0, ge=0.0)
+    """Stop after this many minutes of training (0 = no limit)."""

@@ -1,0 +1,1 @@
+"""Training: the dataset, the Keras model, the training loop, evaluation and baselines."""

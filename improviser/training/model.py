@@ -1,0 +1,85 @@
+"""Build and compile the Keras models (saving and loading: :mod:`improviser.inference.modelfile`).
+
+Two objectives:
+
+- ``classes`` (default): four embedding inputs (pitch, IOI, duration, velocity), the
+  notebook's LSTM stack (sizes from config, dropout between layers), and four softmax
+  heads. Every layer returns sequences, so a training sequence of n notes gives n
+  next-note targets, and one note at a time can be stepped with carried state
+  (:class:`~improviser.inference.NumpyEngine`).
+- ``regression``: the original notebook, kept to reproduce and compare it: 30 pitches
+  scaled to 0..1 by a min-max scaler, ``LSTM(256) → LSTM(128) → LSTM(64) → Dense(1)``,
+  MSE, Adam.
+
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from improviser.config import ModelConfig
+from improviser.inference.tfload import keras
+from improviser.music.encoding import FIELDS, VOCAB_SIZES
+
+__all__ = ["build_model", "build_regression_model", "compile_model"]
+
+
+def _embedding_sizes(cfg: ModelConfig) -> dict[str, int]:
+    return {
+        "pitch": cfg.pitch_embedding,
+        "ioi": cfg.ioi_embedding,
+        "duration": cfg.duration_embedding,
+        "velocity": cfg.velocity_embedding,
+    }
+
+
+def build_model(cfg: ModelConfig) -> Any:
+    """The classes-objective network (uncompiled)."""
+    k = keras()
+    inputs = {f: k.Input(shape=(None,), dtype="int32", name=f) for f in FIELDS}
+    sizes = _embedding_sizes(cfg)
+    embedded = [
+        k.layers.Embedding(VOCAB_SIZES[f], sizes[f], name=f"emb_{f}")(inputs[f]) for f in FIELDS
+    ]
+    x = k.layers.Concatenate(name="note")(embedded)
+    for i, units in enumerate(cfg.lstm_units):
+        x = k.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}")(x)
+        if cfg.dropout > 0:
+            x = k.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    outputs = {
+        f"next_{f}": k.layers.Dense(VOCAB_SIZES[f], activation="softmax", name=f"next_{f}")(x)
+        for f in FIELDS
+    }
+    return k.Model(inputs=inputs, outputs=outputs, name="improviser")
+
+
+def compile_model(model: Any, cfg: ModelConfig) -> None:
+    """Adam and one sparse cross-entropy per head, rhythm and velocity down-weighted."""
+    k = keras()
+    weights = {
+        "pitch": 1.0,
+        "ioi": cfg.rhythm_loss_weight,
+        "duration": cfg.rhythm_loss_weight,
+        "velocity": cfg.velocity_loss_weight,
+    }
+    model.compile(
+        optimizer=k.optimizers.Adam(cfg.learning_rate),
+        loss={f"next_{f}": "sparse_categorical_crossentropy" for f in FIELDS},
+        loss_weights={f"next_{f}": weights[f] for f in FIELDS},
+        metrics={"next_pitch": ["sparse_categorical_accuracy"]},
+    )
+
+
+def build_regression_model(window: int, cfg: ModelConfig) -> Any:
+    """The notebook's model: scaled pitch windows → one scaled pitch, MSE (compiled)."""
+    k = keras()
+    inp = k.Input(shape=(window, 1), name="pitch_scaled")
+    x = inp
+    units = cfg.regression_units
+    for i, n in enumerate(units):
+        x = k.layers.LSTM(n, return_sequences=i < len(units) - 1, name=f"lstm_{i}")(x)
+        x = k.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    out = k.layers.Dense(1, name="next_pitch_scaled")(x)
+    model = k.Model(inp, out, name="notebook_regression")
+    model.compile(optimizer=k.optimizers.Adam(cfg.learning_rate), loss="mse")
+    return model

@@ -1,0 +1,116 @@
+"""The package's folders are its architecture: imports point one way.
+
+faces (cli, harness, bench) -> live / training -> inference -> music -> config -> errors/paths
+
+An AST walk over every module (every ``import``, also those inside functions, which is
+where TensorFlow and the faces are imported lazily) checks that no module imports a layer
+above its own, that typer and rich stay in ``cli/``, that no MQTT client is imported by
+``live/`` (the bridge is composed by the CLI and handed to the session), and that
+TensorFlow is imported only through ``inference/tfload.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "improviser"
+
+# What each part of the package may import from the package (besides itself).
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "paths": set(),
+    "config": {"errors", "paths"},
+    "music": {"errors", "paths", "config"},
+    "inference": {"errors", "paths", "config", "music"},
+    "training": {"errors", "paths", "config", "music", "inference", "__init__"},
+    "live": {"errors", "paths", "config", "music", "inference"},
+    "telemetry": {"errors", "paths", "config", "music", "live"},
+    "harness": {"errors", "paths", "config", "music", "inference", "live"},
+    "bench": {"errors", "paths", "config", "music", "inference", "training", "live", "harness"},
+    "cli": {
+        "errors",
+        "paths",
+        "config",
+        "music",
+        "inference",
+        "training",
+        "live",
+        "harness",
+        "bench",
+        "telemetry",
+    },
+    "__init__": {"errors", "music", "inference"},
+    "__main__": {"cli"},
+}
+FACES = {"cli"}
+"""Where typer and rich may be imported."""
+MQTT_CLIENTS = {"aiomqtt", "paho", "asyncio_mqtt", "gmqtt"}
+
+
+def _part(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _target(name: str) -> str | None:
+    """The part of the package ``name`` lies in (``None``: not ours)."""
+    parts = name.split(".")
+    if parts[0] != "improviser":
+        return None
+    if len(parts) == 1:
+        return "__init__"
+    head = parts[1]
+    if (PACKAGE / head).is_dir() or (PACKAGE / f"{head}.py").is_file():
+        return head
+    return "__init__"  # a name from the package's __init__ (improviser.__version__)
+
+
+def test_every_part_is_known() -> None:
+    parts = {_part(p) for p in _modules()}
+    assert parts <= set(ALLOWED), f"new top-level part(s) without a rule: {parts - set(ALLOWED)}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down(path: Path) -> None:
+    part = _part(path)
+    allowed = ALLOWED[part] | {part}
+    wrong = []
+    for line, name in _imports(path):
+        top = name.split(".")[0]
+        target = _target(name)
+        if target is not None and target not in allowed:
+            wrong.append(f"line {line}: {part} imports {name}")
+        if top in {"typer", "rich"} and part not in FACES:
+            wrong.append(f"line {line}: {top} outside cli/")
+        if top in MQTT_CLIENTS and part == "live":
+            wrong.append(f"line {line}: MQTT client {top} inside live/")
+        if top in {"tensorflow", "keras"} and path != PACKAGE / "inference" / "tfload.py":
+            wrong.append(f"line {line}: {top} imported outside inference/tfload.py")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
+    """The walk sees imports inside functions too (where lazy imports hide)."""
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from improviser.live.session import LiveSession\n")
+    assert (2, "improviser.live.session.LiveSession") in _imports(source)
+    assert _target("improviser.live.session.LiveSession") == "live"
+    assert "live" not in ALLOWED["training"] | ALLOWED["inference"] | ALLOWED["config"]
