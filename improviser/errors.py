@@ -5,6 +5,7 @@ built-in exception it resembles, so callers may catch either::
 
     ImproviserError
     ├── ConfigError(ValueError)      a wrong key or value in a TOML file or on the CLI
+    ├── ControlError(ValueError)     a live control with an unknown key or a bad value
     ├── MidiFileError(ValueError)    a malformed, empty or oversized MIDI file
     ├── ModelError(ValueError)       a missing, corrupt or incompatible model file
     ├── PortError(OSError)           an unknown, vanished or unusable MIDI port
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ControlError",
     "ImproviserError",
     "MidiFileError",
     "ModelError",
@@ -31,6 +33,10 @@ class ImproviserError(Exception):
 
 class ConfigError(ImproviserError, ValueError):
     """A configuration key or value is wrong."""
+
+
+class ControlError(ImproviserError, ValueError):
+    """A live control (CC, MQTT) names no control or carries a bad value; nothing changed."""
 
 
 class MidiFileError(ImproviserError, ValueError):

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 import rtmidi
 
-from improviser.harness.demo import VirtualPlayer
 from improviser.harness.jackserver import JackServer
+from improviser.harness.player import VirtualPlayer
 
 
 def require_jackd() -> None:

@@ -20,8 +20,8 @@ import rtmidi
 
 from improviser.config.live import LiveConfig
 from improviser.errors import PortError
-from improviser.harness.demo import NoteTracker, VirtualPlayer
 from improviser.harness.jackserver import JackServer
+from improviser.harness.player import NoteTracker, VirtualPlayer
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import list_ports
@@ -75,8 +75,8 @@ async def test_phrase_in_answer_out_and_nothing_left_sounding(
         await asyncio.sleep(0.1)
         for n in (1, 2):
             await player.play(phrase([60, 62, 64, 65]))
-            await wait_for(lambda n=n: engine.stats.answers >= n and engine.status == "listening")
-        assert engine.stats.notes_in == 8 and engine.stats.phrases == 2
+            await wait_for(lambda n=n: session.stats.answers >= n and engine.status == "listening")
+        assert session.stats.notes_in == 8 and session.stats.phrases == 2
     await asyncio.sleep(0.1)
     assert len(player.tracker.ons) == 12  # two answers of six notes, heard at the synth
     assert player.tracker.stuck() == []
@@ -115,11 +115,11 @@ async def test_vanished_port_releases_notes_and_reconnects(
         assert player.tracker.stuck() == []
         player.plug_keys()
         await wait_for(lambda: engine.status == "listening")
-        assert engine.stats.reconnects == 1
+        assert session.stats.reconnects == 1
         heard = len(player.tracker.ons)
         await asyncio.sleep(0.1)
         await player.play(phrase([62, 65]))
-        await wait_for(lambda: engine.stats.answers == 2 and len(player.tracker.ons) > heard + 2)
+        await wait_for(lambda: session.stats.answers == 2 and len(player.tracker.ons) > heard + 2)
     await asyncio.sleep(0.1)
     assert player.tracker.stuck() == []
 
@@ -132,12 +132,12 @@ async def test_follow_mode_answers_every_note(player: VirtualPlayer, tmp_path: P
         await asyncio.sleep(0.1)
         await player.play(phrase([60, 62, 64, 65, 67]))
         try:
-            await wait_for(lambda: len(engine.stats.response_times) == 5)
+            await wait_for(lambda: len(session.stats.response_times) == 5)
         except AssertionError:
             raise AssertionError(
-                f"{engine.stats}, heard {player.tracker.ons}, sent {session.scheduler.notes_sent}"  # type: ignore[union-attr]
+                f"{session.stats}, heard {player.tracker.ons}, sent {session.scheduler.notes_sent}"  # type: ignore[union-attr]
             ) from None
-        assert engine.stats.phrases == 0
+        assert session.stats.phrases == 0
     await asyncio.sleep(0.1)
     assert len(player.tracker.ons) == 5
     assert player.tracker.stuck() == []
@@ -185,10 +185,10 @@ async def test_feedback_guard_ignores_echoes_through_a_loop(
                 await asyncio.sleep(0.08)
                 echo.send(note_off(0, p))
                 await asyncio.sleep(0.02)
-            await wait_for(lambda: engine.stats.answers == 1 and engine.status == "listening")
+            await wait_for(lambda: session.stats.answers == 1 and engine.status == "listening")
             await asyncio.sleep(0.5)  # an echo taken for the player would start a new phrase
             assert engine.guard.echoes == 6
-            assert engine.stats.notes_in == 3 and engine.stats.phrases == 1
+            assert session.stats.notes_in == 3 and session.stats.phrases == 1
     finally:
         echo.close()
     assert echo.tracker.stuck() == []

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import rtmidi
 
-from improviser.harness.demo import VirtualPlayer
 from improviser.harness.jackserver import JackServer
+from improviser.harness.player import VirtualPlayer
 from improviser.inference import random_weights, write_weights
 from improviser.music.notes import Note, read_midi
 

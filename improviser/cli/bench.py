@@ -92,6 +92,11 @@ def latency_cmd(
     if as_json:
         print(json.dumps(result, indent=2))
         return
+    print_latency(result)
+
+
+def print_latency(result: dict[str, Any]) -> None:
+    """The tables of ``bench latency``: per-note rows, start-up, the step's phases."""
     console = Console()
     lat = result["latency"]
     flops = lat["flops_per_note"]
@@ -119,6 +124,10 @@ def latency_cmd(
         f"weights read per note {flops['weight_bytes'] / 2**20:.2f} MiB "
         f"({lat['weight_bandwidth_gb_s']:.0f} GB/s at the NumPy step's p50)"
     )
+    _print_startup_and_profile(console, result)
+
+
+def _print_startup_and_profile(console: Console, result: dict[str, Any]) -> None:
     if result.get("startup"):
         st = Table(title="start-up to ready (fresh process: import improviser, make the engine)")
         for col in ("engine", "wall s", "import→ready s", "first step ms", "RSS MB", "peak MB"):

@@ -16,11 +16,12 @@ from rich.table import Table
 from improviser.config import load_config, with_overrides
 from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.errors import ImproviserError
-from improviser.harness.demo import DEMO_CALL, DemoResult, percentile, run_demo
+from improviser.harness.demo import DEMO_CALL, DemoResult, run_demo
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.learn import learn_control
 from improviser.live.ports import api_label, list_ports, resolve_api
 from improviser.live.session import LiveSession
+from improviser.live.stats import percentile
 
 __all__ = ["build_config", "register"]
 
@@ -95,12 +96,10 @@ async def _live(config: LiveConfig, record: Path | None) -> None:
                 highlight=False,
             )
             await stop.wait()
-            engine = session.engine
-            assert engine is not None
+        stats = session.stats
         _err.print(
-            f"improviser: stopped; {engine.stats.notes_in} notes in, "
-            f"{session.scheduler.notes_sent if session.scheduler else 0} out, "
-            f"{engine.stats.phrases} phrases; recording: {where}",
+            f"improviser: stopped; {stats.notes_in} notes in, {stats.notes_out} out, "
+            f"{stats.phrases} phrases; recording: {where}",
             highlight=False,
         )
     finally:

@@ -8,7 +8,7 @@ up front, so a wrong value is one line naming the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -16,13 +16,16 @@ from improviser import paths
 from improviser.config.base import Section
 from improviser.config.sampling import LIVE_PITCH_RANGE, SamplingConfig
 
-__all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "LiveConfig"]
+__all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "MODES", "LiveConfig", "Mode"]
 
 DEFAULT_MODEL = paths.DEFAULT_MODEL
 """The bundled default model (weights in ``.npz`` beside it)."""
 CONTROL_ACTIONS = ("end_call", "panic", "temperature", "mute", "regenerate", "loop")
 """Hands-on controls that a CC of the keyboard can drive (``cc_<action>``)."""
 
+Mode = Literal["call-response", "follow"]
+"""How the improviser answers; each name is a class in :mod:`improviser.live.modes`."""
+MODES: tuple[str, ...] = get_args(Mode)
 Api = Literal["auto", "jack", "alsa", "coremidi", "winmm"]
 Channel = int
 Cc = int | None
@@ -45,6 +48,8 @@ class LiveConfig(Section):
     """How often a vanished port is looked for (and a present one checked)."""
     queue_size: int = Field(1024, ge=16, le=1_000_000)
     """Incoming messages waiting for the engine; when full the oldest is dropped."""
+    stats_seconds: float = Field(5.0, ge=0.1, le=3600.0)
+    """How often the session's counters are published (a ``stats`` event)."""
 
     # --- model and sampling --------------------------------------------------------------
     model: Path = DEFAULT_MODEL
@@ -53,7 +58,8 @@ class LiveConfig(Section):
     start-up probe of NumPy and, only if device is ``gpu``, TensorFlow's engines."""
     device: Literal["auto", "cpu", "gpu"] = "auto"
     """Where the engine runs; ``gpu`` takes TensorFlow (engine ``tf`` or ``auto``)."""
-    mode: Literal["call-response", "follow"] = "call-response"
+    mode: Mode = "call-response"
+    """``call-response``: answer each phrase; ``follow``: one predicted note per note played."""
     window: int = Field(30, ge=2, le=1024)
     """Notes of context kept; the model is re-primed from them now and then."""
     sampling: SamplingConfig = Field(

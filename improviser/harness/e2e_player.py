@@ -26,7 +26,10 @@ closes. The first line out is ``{"ready": true}`` once every port is up.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
 import random
 import sys
 import threading
@@ -36,7 +39,10 @@ from typing import Any
 
 import rtmidi
 
-__all__ = ["KEYS_CLIENT", "SYNTH_CLIENT", "Player", "main"]
+from improviser.errors import PortError
+from improviser.paths import ROOT
+
+__all__ = ["KEYS_CLIENT", "SYNTH_CLIENT", "Player", "PlayerProcess", "main"]
 
 API = rtmidi.API_UNIX_JACK
 KEYS_CLIENT = "e2e-keys"
@@ -47,6 +53,66 @@ RELAY_OFFSET = 0.035
 OFFS_OFFSET = 0.045
 
 clock = time.perf_counter
+REPLY_TIMEOUT = 30.0
+"""Seconds the parent waits for a reply line."""
+
+
+class PlayerProcess:
+    """This module run as a child process, seen from the parent: its line protocol."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+
+    @classmethod
+    async def start(cls) -> PlayerProcess:
+        paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "improviser.harness.e2e_player",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        child = cls(proc)
+        ready = await child.read()
+        if not ready.get("ready"):
+            raise PortError(f"bench e2e: the player did not start ({ready})")
+        return child
+
+    async def read(self, limit: float = REPLY_TIMEOUT) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), limit)
+        except TimeoutError:
+            line = b""
+        if not line:
+            err = b""
+            if self.proc.stderr is not None and self.proc.returncode is not None:
+                err = await self.proc.stderr.read()
+            raise PortError(
+                f"bench e2e: the player stopped answering ({err.decode(errors='replace')[-500:]})"
+            )
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    async def ask(self, limit: float = REPLY_TIMEOUT, **command: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(command) + "\n").encode())
+        await self.proc.stdin.drain()
+        return await self.read(limit)
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(PortError, BrokenPipeError, ConnectionResetError):
+                await self.ask(cmd="quit", limit=5.0)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 5.0)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
 
 
 class _Stamps:

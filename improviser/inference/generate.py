@@ -17,10 +17,13 @@ import numpy.typing as npt
 
 from improviser.config import DataConfig, GenerateConfig
 from improviser.errors import MidiFileError, ModelError
-from improviser.inference import NumpyEngine, StepModel, read_metadata
-from improviser.music.encoding import decode, encode
+from improviser.inference.context import ModelContext
+from improviser.inference.modelfile import read_metadata
+from improviser.inference.numpy_engine import NumpyEngine
+from improviser.inference.protocol import StepModel
+from improviser.music.encoding import Token, decode, encode
 from improviser.music.notes import Note, extract_melody, read_midi, write_midi
-from improviser.music.sampling import SamplingParams, sample
+from improviser.music.sampling import Sampler, SamplingParams
 
 __all__ = ["GenerateResult", "continue_tokens", "generate"]
 
@@ -42,20 +45,17 @@ def continue_tokens(
     params: SamplingParams,
     rng: np.random.Generator,
 ) -> npt.NDArray[np.int32]:
-    """Step through ``seed`` tokens, then draw ``count`` more, feeding each back."""
-    engine.reset()
-    dist = None
-    for row in seed:
-        dist = engine.step(row)
-    if dist is None:
+    """Step through ``seed`` tokens, then draw ``count`` more, feeding each back.
+
+    The model hears the seed through a :class:`~improviser.inference.context.ModelContext`,
+    as a live session hears the player, and draws with the live session's sampler.
+    """
+    context = ModelContext(engine, window=max(len(seed), 1))
+    context.prime(Token(*map(int, row)) for row in seed)
+    if context.prediction is None:
         raise MidiFileError("the seed has no melody notes")
-    out = np.zeros((count, 4), dtype=np.int32)
-    for i in range(count):
-        token = sample(dist, params, rng)
-        out[i] = token
-        if i + 1 < count:
-            dist = engine.step(token)
-    return out
+    tokens = context.continuation(count, Sampler(params), rng)
+    return np.asarray(tokens, dtype=np.int32).reshape(count, 4)
 
 
 def generate(

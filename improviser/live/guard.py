@@ -21,12 +21,24 @@ class FeedbackGuard:
         self._sent: dict[int, float] = {}
         self._echoing: set[tuple[int, int]] = set()
 
-    def note_sent(self, channel: int, pitch: int, velocity: int, tag: str, at: float) -> None:
+    def note_sent(
+        self,
+        channel: int,
+        pitch: int,
+        velocity: int,
+        tag: str,
+        at: float,
+        *,
+        intended: float | None,
+        cue: float | None,
+    ) -> None:
         """scheduler.NoteListener: we sent ``pitch`` at ``at``."""
         if self.window > 0:
             self._sent[pitch] = at
 
-    def note_released(self, channel: int, pitch: int, tag: str, at: float) -> None:
+    def note_released(
+        self, channel: int, pitch: int, tag: str, at: float, *, intended: float | None
+    ) -> None:
         """scheduler.NoteListener: releases need no tracking."""
 
     def is_echo_on(self, channel: int, pitch: int, at: float) -> bool:

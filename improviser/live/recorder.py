@@ -15,16 +15,18 @@ on disk as a minute.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from improviser.errors import MidiFileError
+from improviser.live.events import THRU, AnswerNote, Event, PlayerNote
 from improviser.live.smf import TrackEncoder, midi_file
 from improviser.music.notes import DEFAULT_TICKS_PER_BEAT, Note, write_atomic
 
-__all__ = ["PARTS", "Recorder"]
+__all__ = ["PARTS", "Recorder", "default_recording_path"]
 
 PARTS = ("player", "improviser")
 _log = logging.getLogger("improviser.live")
@@ -92,16 +94,22 @@ class Recorder:
         for channel, pitch in list(self._parts[part].sounding):
             self.note_off(part, channel, pitch, at)
 
-    # scheduler.NoteListener: the improviser's notes as they actually left.
-    def note_sent(self, channel: int, pitch: int, velocity: int, tag: str, at: float) -> None:
-        """Record one of the improviser's notes (not the player's thru)."""
-        if tag != "thru":
-            self.note_on("improviser", channel, pitch, velocity, at)
+    def observe(self, event: Event) -> None:
+        """Record a note event of the session (an observer of its event bus).
 
-    def note_released(self, channel: int, pitch: int, tag: str, at: float) -> None:
-        """Record the end of one of the improviser's notes."""
-        if tag != "thru":
-            self.note_off("improviser", channel, pitch, at)
+        The player's notes as they arrived, the improviser's as they left (not the
+        player's own notes echoed by ``thru``).
+        """
+        if isinstance(event, PlayerNote):
+            part = "player"
+        elif isinstance(event, AnswerNote) and event.tag != THRU:
+            part = "improviser"
+        else:
+            return
+        if event.velocity:
+            self.note_on(part, event.channel, event.pitch, event.velocity, event.at)
+        else:
+            self.note_off(part, event.channel, event.pitch, event.at)
 
     def counts(self) -> dict[str, int]:
         """Notes recorded per part so far (sounding ones included)."""
@@ -154,17 +162,37 @@ class Recorder:
                 return
             self._dirty = False
             data = self.encode(self._now())  # cheap: the notes near now
-            await asyncio.to_thread(self._write, data)
+            try:
+                await asyncio.to_thread(self._write, data)
+            except MidiFileError:
+                self._dirty = True  # the next flush tries again
+                raise
             self.flushes += 1
 
-    async def run(self) -> None:
-        """Flush every ``flush_seconds`` until cancelled."""
+    async def run(self, on_error: Callable[[str | None], None] | None = None) -> None:
+        """Flush every ``flush_seconds`` until cancelled.
+
+        A failing write (a full disk) never stops the session: it is logged once, and
+        again only when the problem changes; ``on_error`` hears each new message, and
+        ``None`` once writing works again.
+        """
+        failing: str | None = None
         while True:
             await asyncio.sleep(self.flush_seconds)
             try:
                 await self.flush()
             except MidiFileError as exc:
-                _log.error("%s", exc)  # keep playing; the next flush tries again
+                if str(exc) != failing:
+                    failing = str(exc)
+                    _log.error("%s", exc)
+                    if on_error is not None:
+                        on_error(failing)
+                continue
+            if failing is not None:
+                failing = None
+                _log.warning("%s: recording written again", self.path)
+                if on_error is not None:
+                    on_error(None)
 
     async def finish(self) -> None:
         """End what sounds and write the file one last time."""
@@ -175,6 +203,12 @@ class Recorder:
             self.end_part(name, now)
         self._dirty = True
         await self.flush()
+
+
+def default_recording_path(sessions_dir: Path, prefix: str = "session") -> Path:
+    """A fresh timestamped file name in ``sessions_dir``."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return sessions_dir / f"{prefix}-{stamp}.mid"
 
 
 def _note(*, pitch: int, velocity: int, start: float, end: float, channel: int, part: str) -> Note:

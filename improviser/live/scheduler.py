@@ -15,8 +15,10 @@ clock, so tests step it on a fake clock; :meth:`Scheduler.run` is the asyncio dr
 sleeps until just before the next event and then waits precisely (``spin_seconds``, in
 naps of at most 0.2 ms with a turn of the loop after each, so incoming notes are never
 held up by the wait), so a note leaves within a fraction of a millisecond of its time.
-Intended and actual send times of scheduled notes are kept in :attr:`Scheduler.timing`
-for the jitter benchmark (``improviser bench e2e``).
+A planned note due now leaves at once, from :meth:`Scheduler.note` itself. Its
+listeners (the session's event feed, the feedback guard) are told of every note that
+actually left, with the time it was planned for and, for the first note answering a cue
+(the end of a phrase, a followed note), that cue's time.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ import asyncio
 import heapq
 import itertools
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
+from improviser.live.events import THRU
 from improviser.live.midi import (
     ALL_NOTES_OFF,
     ALL_SOUND_OFF,
@@ -38,35 +40,33 @@ from improviser.live.midi import (
     note_on,
 )
 
-__all__ = ["THRU", "NoteListener", "Scheduler", "SentTiming", "Sounding"]
+__all__ = ["THRU", "NoteListener", "Scheduler", "Sounding"]
 
-THRU = "thru"
-"""Tag of the player's notes echoed to the output: not capped, not recorded as ours."""
 _OFF, _ON = 0, 1
-_TIMING_KEPT = 100_000
 _SPIN_NAP = 0.0002
 """Longest sleep inside the precise wait: how long an incoming note can wait behind it."""
-
-
-class SentTiming(NamedTuple):
-    """When a scheduled message was meant to leave, and when it did."""
-
-    intended: float
-    actual: float
-    on: bool
-    """A ``note_on`` (else its ``note_off``)."""
-    tag: str
-    """Whose note: ``follow``, ``answer-3``..."""
 
 
 class NoteListener(Protocol):
     """Told of every note the scheduler actually sends (recorder, feedback guard)."""
 
-    def note_sent(self, channel: int, pitch: int, velocity: int, tag: str, at: float) -> None:
-        """A ``note_on`` left at ``at``."""
+    def note_sent(
+        self,
+        channel: int,
+        pitch: int,
+        velocity: int,
+        tag: str,
+        at: float,
+        *,
+        intended: float | None,
+        cue: float | None,
+    ) -> None:
+        """A ``note_on`` left at ``at`` (planned for ``intended``, answering ``cue``)."""
 
-    def note_released(self, channel: int, pitch: int, tag: str, at: float) -> None:
-        """Its ``note_off`` left at ``at``."""
+    def note_released(
+        self, channel: int, pitch: int, tag: str, at: float, *, intended: float | None
+    ) -> None:
+        """Its ``note_off`` left at ``at`` (planned for ``intended``; ``None``: not planned)."""
 
 
 @dataclass(order=True, slots=True)
@@ -80,6 +80,7 @@ class _Event:
     tag: str = field(compare=False)
     note_id: int = field(compare=False)
     """The ``note_on`` a release belongs to; a stale release (re-struck note) is ignored."""
+    cue: float | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -115,9 +116,7 @@ class Scheduler:
         self._ids = itertools.count(1)
         self.sounding: dict[tuple[int, int], Sounding] = {}
         self.channels_used: set[int] = set()
-        self.sent_by_tag: dict[str, int] = {}
-        self.timing: deque[SentTiming] = deque(maxlen=_TIMING_KEPT)
-        """Intended and actual send time of every scheduled message that left."""
+        self._sent_by_tag: dict[str, int] = {}
         self.notes_sent = 0
         self._wake = asyncio.Event()
 
@@ -132,17 +131,27 @@ class Scheduler:
         duration: float,
         tag: str,
         capped: bool = True,
+        cue: float | None = None,
     ) -> None:
-        """Plan a note at ``at`` for ``duration`` seconds (cut to ``max_note_seconds``)."""
+        """Plan a note at ``at`` for ``duration`` seconds (cut to ``max_note_seconds``).
+
+        ``cue`` is the time of what this note answers (its listeners then learn the
+        response time); a note already due leaves at once.
+        """
         if capped:
             duration = min(duration, self.max_note_seconds)
         note_id = next(self._ids)
         seq = next(self._seq)
-        heapq.heappush(self._heap, _Event(at, _ON, seq, channel, pitch, velocity, tag, note_id))
+        heapq.heappush(
+            self._heap, _Event(at, _ON, seq, channel, pitch, velocity, tag, note_id, cue)
+        )
         off_at = at + max(duration, 0.0)
         heapq.heappush(
             self._heap, _Event(off_at, _OFF, next(self._seq), channel, pitch, 0, tag, note_id)
         )
+        now = self._now()
+        if at <= now:
+            self.process_due(now)
         self._wake.set()
 
     def play_now(self, channel: int, pitch: int, velocity: int, tag: str) -> None:
@@ -150,7 +159,7 @@ class Scheduler:
         now = self._now()
         self._start(
             channel=channel, pitch=pitch, velocity=velocity, tag=tag,
-            note_id=next(self._ids), intended=now, actual=now, record=False,
+            note_id=next(self._ids), intended=None, actual=now, cue=None,
         )  # fmt: skip
 
     def release(self, channel: int, pitch: int, tag: str) -> None:
@@ -169,14 +178,15 @@ class Scheduler:
         self.channels_used.add(channel)
         self._send(data)
 
-    def cancel(self, tag: str) -> None:
-        """Drop ``tag``'s pending events and release its sounding notes."""
+    def cancel(self, tag: str) -> int:
+        """Drop ``tag``'s pending events, release its sounding notes; how many it sent."""
         self._heap = [e for e in self._heap if e.tag != tag]
         heapq.heapify(self._heap)
         now = self._now()
         for (channel, pitch), sounding in list(self.sounding.items()):
             if sounding.tag == tag:
                 self._stop(channel, pitch, now)
+        return self._sent_by_tag.pop(tag, 0)
 
     def pending(self, tag: str) -> int:
         """How many events of ``tag`` are still to be sent."""
@@ -203,7 +213,7 @@ class Scheduler:
         for (channel, pitch), sounding in list(self.sounding.items()):
             del self.sounding[(channel, pitch)]
             for listener in self.listeners:
-                listener.note_released(channel, pitch, sounding.tag, now)
+                listener.note_released(channel, pitch, sounding.tag, now, intended=None)
 
     # --- sending ----------------------------------------------------------------------------
     def next_due(self) -> float | None:
@@ -221,14 +231,13 @@ class Scheduler:
                 self._start(
                     channel=event.channel, pitch=event.pitch, velocity=event.velocity,
                     tag=event.tag, note_id=event.note_id, intended=event.at, actual=actual,
-                    record=True,
+                    cue=event.cue,
                 )  # fmt: skip
                 sent += 1
             else:
                 current = self.sounding.get(key)
                 if current is not None and current.note_id == event.note_id:
-                    self._stop(event.channel, event.pitch, actual)
-                    self.timing.append(SentTiming(event.at, actual, False, event.tag))
+                    self._stop(event.channel, event.pitch, actual, intended=event.at)
                     sent += 1
         return sent
 
@@ -240,27 +249,25 @@ class Scheduler:
         velocity: int,
         tag: str,
         note_id: int,
-        intended: float,
+        intended: float | None,
         actual: float,
-        record: bool,
+        cue: float | None,
     ) -> None:
         if (channel, pitch) in self.sounding:
             self._stop(channel, pitch, actual)  # re-strike: release first
         self.channels_used.add(channel)
         self._send(note_on(channel, pitch, velocity))
         self.sounding[(channel, pitch)] = Sounding(note_id, tag, actual)
-        self.sent_by_tag[tag] = self.sent_by_tag.get(tag, 0) + 1
+        self._sent_by_tag[tag] = self._sent_by_tag.get(tag, 0) + 1
         self.notes_sent += 1
-        if record:
-            self.timing.append(SentTiming(intended, actual, True, tag))
         for listener in self.listeners:
-            listener.note_sent(channel, pitch, velocity, tag, actual)
+            listener.note_sent(channel, pitch, velocity, tag, actual, intended=intended, cue=cue)
 
-    def _stop(self, channel: int, pitch: int, at: float) -> None:
+    def _stop(self, channel: int, pitch: int, at: float, intended: float | None = None) -> None:
         sounding = self.sounding.pop((channel, pitch))
         self._send(note_off(channel, pitch))
         for listener in self.listeners:
-            listener.note_released(channel, pitch, sounding.tag, at)
+            listener.note_released(channel, pitch, sounding.tag, at, intended=intended)
 
     async def _wait_precisely(self, due: float) -> None:
         """Wait until ``due`` without holding up the loop.

@@ -2,93 +2,65 @@
 
 Entering :class:`LiveSession` loads the model, opens the output, starts the recording,
 opens the input and starts the tasks (``improviser.engine``, ``improviser.scheduler``,
-``improviser.recorder``, ``improviser.ports``, ``improviser.warm``) in a
-:class:`asyncio.TaskGroup`. Leaving it — normally, on a signal or on an exception — stops
-the tasks, closes the input, releases every sounding note (note-offs, then CC 123/120),
-writes the recording a last time and closes the output: the reverse order.
+``improviser.recorder``, ``improviser.ports``, ``improviser.warm``, ``improviser.stats``
+and any companions, e.g. ``improviser.mqtt``) in a :class:`asyncio.TaskGroup`. Leaving
+it — normally, on a signal or on an exception — stops the tasks, closes the input,
+releases every sounding note (note-offs, then CC 123/120), writes the recording a last
+time and closes the output: the reverse order.
+
+The session wires its parts together: the engine and the scheduler publish on the
+session's :class:`~improviser.live.events.EventBus`, whose observers are the statistics
+and the recorder (both parts of the recording come from that one source) and whose
+subscribers are whatever watches the session (the demo, benchmarks, the MQTT bridge).
+A companion is composed by its caller (the CLI) and handed in: ``live/`` never imports
+what watches it.
 
 The input callback (RtMidi's thread) only hands each parsed message to the loop with
 ``call_soon_threadsafe``; a bounded queue takes it, dropping the oldest (and counting)
-when full, so the callback never waits.
-
-Two things keep a note's answer quick after a rest: ``improviser.warm`` rehearses a model
-step every ``keep_warm_ms`` without notes (a step on cold caches costs several times a
-warm one), and the interpreter's switch interval is cut to 0.2 ms for the session, so a
-thread that needs the GIL (the input callback's; the loop's while the recording is
-written in a worker thread) gets it within that instead of within 5 ms.
+when full, so the callback never waits. The interpreter's switch interval is cut to
+0.2 ms for the session, so a thread that needs the GIL (the input callback's; the
+loop's while the recording is written in a worker thread) gets it within that instead of
+within 5 ms; ``improviser.warm`` rehearses a model step every ``keep_warm_ms`` without
+notes (a step on cold caches costs several times a warm one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 
 from improviser.config.live import LiveConfig
-from improviser.errors import ModelError
-from improviser.inference import StepModel, make_engine, probe, read_metadata
-from improviser.inference.select import PROBE_STEPS
+from improviser.inference import StepModel
 from improviser.live.engine import Improviser
+from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
+from improviser.live.loading import open_model
 from improviser.live.midi import InMessage
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
-from improviser.live.recorder import Recorder
+from improviser.live.recorder import Recorder, default_recording_path
 from improviser.live.scheduler import Scheduler
+from improviser.live.stats import SessionStats
+from improviser.live.watch import watch_ports
 
-__all__ = ["LiveSession", "default_recording_path", "describe_engine", "load_step_model"]
+__all__ = ["Companion", "LiveSession"]
 
 _log = logging.getLogger("improviser.live")
 GIL_SWITCH_SECONDS = 0.0002
 """The interpreter's switch interval during a session (the default is 5 ms)."""
 
-
-def load_step_model(
-    path: Path,
-    engine: str = "numpy",
-    device: str = "auto",
-    *,
-    report: Callable[[str], None] | None = None,
-) -> StepModel:
-    """The step engine of a model (see :func:`~improviser.inference.make_engine`).
-
-    :class:`ModelError` if the model is missing or cannot play live. The NumPy engine, the
-    default, never imports TensorFlow; ``report`` receives the start-up probe's lines.
-    """
-    needed = path if engine == "tf" else path.with_suffix(".npz")
-    if not needed.exists():
-        raise ModelError(
-            f"{path}: model not found (no {needed.name}); train one with 'improviser train' "
-            "or choose one with --model"
-        )
-    if path.with_suffix(".json").exists():
-        objective = read_metadata(path).get("objective")
-        if objective not in (None, "classes"):
-            raise ModelError(f"{path}: a {objective!r} model cannot play live; use 'classes'")
-    return make_engine(path, engine, device, report=report)
-
-
-def describe_engine(model: StepModel) -> str:
-    """``name on device`` of a step engine, for the log (``numpy on cpu``)."""
-    name = getattr(model, "name", type(model).__name__)
-    device = str(getattr(model, "device", "cpu")).strip("/").lower()
-    return f"{name} on {device}"
-
-
-def default_recording_path(sessions_dir: Path, prefix: str = "session") -> Path:
-    """A fresh timestamped file name in ``sessions_dir``."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return sessions_dir / f"{prefix}-{stamp}.mid"
+Companion = Callable[["LiveSession"], Coroutine[object, object, None]]
+"""A task that runs beside the session (given the session once it is running)."""
 
 
 class LiveSession:
-    """Ports, model, scheduler, engine and recorder of one live session."""
+    """Ports, model, scheduler, engine, recorder and events of one live session."""
 
     def __init__(
         self,
@@ -99,6 +71,7 @@ class LiveSession:
         rng: np.random.Generator | None = None,
         record_path: Path | None = None,
         trace: bool = False,
+        companions: Mapping[str, Companion] | None = None,
     ) -> None:
         self.config = config
         self._model = model
@@ -107,6 +80,12 @@ class LiveSession:
         self.now = now
         self._rng = rng
         self.record_path = record_path
+        self.bus = EventBus()
+        """Every event of the session (see :mod:`improviser.live.events`)."""
+        self.stats = SessionStats()
+        self.bus.observe(self.stats.observe)
+        self.companions = dict(companions or {})
+        self.started = now()
         self.engine: Improviser | None = None
         self.scheduler: Scheduler | None = None
         self.recorder: Recorder | None = None
@@ -117,13 +96,22 @@ class LiveSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self.dropped = 0
-        self._last_handled = 0.0
+        self.last_handled = 0.0
         self.trace: list[tuple[str, float, float]] | None = [] if trace else None
         """With ``trace=True``: ``(stage, message time, clock)`` as each incoming message
         is ``enqueued`` (on the loop), ``dequeued`` (by the engine task) and ``handled``
         (the engine done with it, its answer sent if one was due at once). The message
         time is the input callback's clock, so it names the message."""
+
+    @property
+    def dropped(self) -> int:
+        """Incoming messages dropped because the engine's queue was full."""
+        return self.stats.dropped
+
+    @property
+    def queue_depth(self) -> int:
+        """Incoming messages waiting for the engine now."""
+        return self._queue.qsize()
 
     # --- the input hand-off ------------------------------------------------------------------
     def _from_callback(self, message: InMessage) -> None:
@@ -138,104 +126,109 @@ class LiveSession:
             self.trace.append(("enqueued", message.time, self.now()))
         if self._queue.full():
             self._queue.get_nowait()
-            self.dropped += 1
+            self.stats.dropped += 1
         self._queue.put_nowait(message)
 
     # --- lifetime --------------------------------------------------------------------------------
     async def __aenter__(self) -> LiveSession:
-        cfg = self.config
         self._loop = asyncio.get_running_loop()
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            model = self._model
-            if model is None:
-                model = load_step_model(
-                    cfg.model,
-                    cfg.engine,
-                    cfg.device,
-                    report=lambda line: _log.info("engine probe: %s", line),
-                )
-                (per_step,) = probe([model])
-                _log.info(
-                    "engine: %s, %.0f µs/note (median of %d; asked: engine %s, device %s)",
-                    describe_engine(model),
-                    per_step * 1e6,
-                    PROBE_STEPS,
-                    cfg.engine,
-                    cfg.device,
-                )
-            self.model = model
-            # A thread that wants the GIL (the input callback's, the loop's while the
-            # recorder's writer runs in a worker) gets it within this, not within 5 ms.
+            engine_line = self._load_model()
             switch = sys.getswitchinterval()
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
             stack.callback(sys.setswitchinterval, switch)
-            self.api = resolve_api(cfg.api)
-            self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
-            self.output.open()
-            stack.callback(self.output.close)
-            self.scheduler = Scheduler(
-                self.output.send,
-                self.now,
-                max_note_seconds=cfg.max_note_seconds,
-                spin_seconds=cfg.spin_ms / 1000,
-            )
-            if cfg.record:
-                path = self.record_path or cfg.record_path
-                if path is None:
-                    path = default_recording_path(cfg.sessions_dir)
-                self.recorder = Recorder(
-                    path,
-                    start=self.now(),
-                    now=self.now,
-                    bpm=cfg.recording_bpm,
-                    flush_seconds=cfg.flush_seconds,
-                )
-                self.scheduler.listeners.append(self.recorder)
-                stack.push_async_callback(self.recorder.finish)
-            self.engine = Improviser(
-                cfg, model, self.scheduler, now=self.now, rng=self._rng, recorder=self.recorder
-            )
-            stack.callback(self.scheduler.panic)
-            stack.callback(self.engine.close)
-            self.input = MidiInput(
-                self.api,
-                cfg.client_name,
-                cfg.in_port,
-                cfg.virtual,
-                on_message=self._from_callback,
-                clock=self.now,
-            )
-            self.input.open()
-            stack.callback(self.input.close)
-            self.engine.start()
-            group = await stack.enter_async_context(asyncio.TaskGroup())
-            stack.callback(self._cancel_tasks)
-            self._tasks = [
-                group.create_task(self._engine_loop(), name="improviser.engine"),
-                group.create_task(self.scheduler.run(), name="improviser.scheduler"),
-                group.create_task(self._watch_ports(), name="improviser.ports"),
-            ]
-            if cfg.keep_warm_ms > 0:
-                self._tasks.append(group.create_task(self._keep_warm(), name="improviser.warm"))
-            if self.recorder is not None:
-                self._tasks.append(
-                    group.create_task(self.recorder.run(), name="improviser.recorder")
-                )
-                self.recorder.armed = True
+            self._open(stack)
+            await self._start_tasks(stack)
         except BaseException:
             await stack.aclose()
             raise
         self._stack = stack
+        assert self.input is not None and self.output is not None and self.api is not None
+        if engine_line:
+            _log.info("%s", engine_line)
         _log.info(
             "live (%s): in %r, out %r, mode %s",
             api_label(self.api),
             self.input.name,
             self.output.name,
-            cfg.mode,
+            self.config.mode,
         )
         return self
+
+    def _load_model(self) -> str | None:
+        if self._model is not None:
+            self.model = self._model
+            return None
+        self.model, line = open_model(self.config)
+        return line
+
+    def _open(self, stack: contextlib.AsyncExitStack) -> None:
+        """Open the output, the recording, the engine and the input, in that order."""
+        cfg, model = self.config, self.model
+        assert model is not None
+        self.api = resolve_api(cfg.api)
+        self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
+        self.output.open()
+        stack.callback(self.output.close)
+        self.scheduler = Scheduler(
+            self.output.send,
+            self.now,
+            max_note_seconds=cfg.max_note_seconds,
+            spin_seconds=cfg.spin_ms / 1000,
+        )
+        if cfg.record:
+            path = self.record_path or cfg.record_path or default_recording_path(cfg.sessions_dir)
+            self.recorder = Recorder(
+                path,
+                start=self.now(),
+                now=self.now,
+                bpm=cfg.recording_bpm,
+                flush_seconds=cfg.flush_seconds,
+            )
+            self.bus.observe(self.recorder.observe)
+            stack.push_async_callback(self.recorder.finish)
+        self.engine = Improviser(
+            cfg, model, self.scheduler, now=self.now, rng=self._rng, bus=self.bus
+        )
+        self.scheduler.listeners += [self.engine.guard, AnswerFeed(self.bus)]
+        stack.callback(self.scheduler.panic)
+        stack.callback(self.engine.close)
+        self.input = MidiInput(
+            self.api,
+            cfg.client_name,
+            cfg.in_port,
+            cfg.virtual,
+            on_message=self._from_callback,
+            clock=self.now,
+        )
+        self.input.open()
+        stack.callback(self.input.close)
+        self.engine.start()
+
+    async def _start_tasks(self, stack: contextlib.AsyncExitStack) -> None:
+        cfg, engine, scheduler = self.config, self.engine, self.scheduler
+        assert engine is not None and scheduler is not None
+        assert self.input is not None and self.output is not None
+        group = await stack.enter_async_context(asyncio.TaskGroup())
+        stack.callback(self._cancel_tasks)
+        tasks = {
+            "improviser.engine": self._engine_loop(engine),
+            "improviser.scheduler": scheduler.run(),
+            "improviser.ports": watch_ports(
+                engine, {"input": self.input, "output": self.output}, cfg.port_poll_seconds
+            ),
+            "improviser.stats": self._report_stats(),
+        }
+        if cfg.keep_warm_ms > 0:
+            tasks["improviser.warm"] = self._keep_warm(engine)
+        if self.recorder is not None:
+            tasks["improviser.recorder"] = self.recorder.run(self._recording_error)
+            self.recorder.armed = True
+        for name, companion in self.companions.items():
+            tasks[name] = companion(self)
+        self._tasks = [group.create_task(coro, name=name) for name, coro in tasks.items()]
 
     def _cancel_tasks(self) -> None:
         for task in self._tasks:
@@ -254,9 +247,7 @@ class LiveSession:
         return await stack.__aexit__(exc_type, exc, tb)
 
     # --- tasks -----------------------------------------------------------------------------------
-    async def _engine_loop(self) -> None:
-        engine = self.engine
-        assert engine is not None
+    async def _engine_loop(self, engine: Improviser) -> None:
         while True:
             deadline = engine.next_deadline()
             message: InMessage | None = None
@@ -273,42 +264,37 @@ class LiveSession:
                 if trace is not None:
                     trace.append(("dequeued", message.time, self.now()))
                 engine.handle(message)
-                self._last_handled = self.now()
-                engine.stats.dropped = self.dropped
+                self.last_handled = self.now()
                 if trace is not None:
                     trace.append(("handled", message.time, self.now()))
             engine.tick(self.now())
 
-    async def _keep_warm(self) -> None:
-        engine = self.engine
-        assert engine is not None
+    async def _keep_warm(self, engine: Improviser) -> None:
         period = self.config.keep_warm_ms / 1000
         while True:
             await asyncio.sleep(period)
-            if self.now() - self._last_handled >= period:
+            if self.now() - self.last_handled >= period:
                 engine.rehearse()
 
-    async def _watch_ports(self) -> None:
-        engine, inp, out = self.engine, self.input, self.output
-        assert engine is not None and inp is not None and out is not None
-        ports = {"input": inp, "output": out}
+    async def _report_stats(self) -> None:
         while True:
-            await asyncio.sleep(self.config.port_poll_seconds)
-            for which, port in ports.items():
-                if which not in engine.ports_missing:
-                    # Listing ports is a round trip to the MIDI server (0.3 ms, at times
-                    # over 1 ms, on JACK): a worker thread waits for it, not the loop.
-                    if not await asyncio.to_thread(port.present):
-                        _log.warning(
-                            "%s port %r vanished: notes released, waiting for %r to come back",
-                            which,
-                            port.name,
-                            port.pattern,
-                        )
-                        engine.port_lost(which, self.now())
-                elif port.reconnect():
-                    _log.warning("%s port back: reconnected to %r", which, port.name)
-                    engine.port_back(which)
+            await asyncio.sleep(self.config.stats_seconds)
+            self.bus.publish(StatsReport(self.now(), self.stats_values()))
+
+    def stats_values(self) -> dict[str, float | int | None]:
+        """The session's counters now, as published every ``stats_seconds``."""
+        return {
+            **self.stats.summary(),
+            "queue_depth": self.queue_depth,
+            "events_dropped": self.bus.dropped,
+            "uptime_s": round(self.now() - self.started, 3),
+        }
+
+    def _recording_error(self, message: str | None) -> None:
+        if message is None:
+            self.bus.publish(Notice(self.now(), "recording", "recording written again", "info"))
+        else:
+            self.bus.publish(Notice(self.now(), "recording", message, "error"))
 
     async def run_until(self, stop: asyncio.Event) -> None:
         """Play until ``stop`` is set."""

@@ -156,91 +156,27 @@ def train(
     if out.suffix != ".keras":
         raise ConfigError(f"--out must end in .keras, got {out}")
     report = report or (lambda _event: None)
-    k = keras()
-    tf = tensorflow()
-    k.utils.set_random_seed(config.data.seed)
-
-    corpus = load_corpus(
-        paths,
-        config.data,
-        lambda i, n: report({"event": "read", "done": i, "total": n}),
-    )
-    if not corpus.pieces:
-        raise ModelError("no usable melody in the training data")
-    split = split_pieces(
-        corpus.pieces, config.data.val_fraction, config.data.test_fraction, config.data.seed
-    )
-    if not split.train:
-        raise ModelError("the split left no training pieces; add more files")
-    report(
-        {
-            "event": "split",
-            "train": len(split.train),
-            "val": len(split.val),
-            "test": len(split.test),
-            "skipped": len(corpus.skipped),
-            "notes": corpus.notes,
-        }
-    )
+    keras().utils.set_random_seed(config.data.seed)
+    corpus, split = _read_and_split(paths, config, report)
     ckpt = checkpoint_dir(out)
     ckpt.mkdir(parents=True, exist_ok=True)
     resume_path = Path(resume) if resume is not None else None
     initial_epoch = _initial_epoch(resume_path)
     strategy = get_strategy(config.train.strategy)
-    replicas = strategy.num_replicas_in_sync
-    batch = config.train.batch_size * replicas
-    meta: dict[str, Any] = {
-        "objective": config.model.objective,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "improviser_version": __version__,
-        "window": config.data.window,
-        "seq_len": config.data.seq_len,
-        "encoding": encoding_metadata(),
-        "config": config.model_dump(include={"data", "model", "train"}),
-        "corpus": _split_metadata(corpus, split),
-        "strategy": type(strategy).__name__,
-        "replicas": replicas,
-    }
-
+    batch = config.train.batch_size * strategy.num_replicas_in_sync
+    meta = _metadata(config, corpus, split, strategy)
     if config.model.objective == "regression":
         fit_data, val_data, notes_per_batch, steps, extra = _regression_data(config, split, batch)
         meta["scaler"] = extra
     else:
-        train_w = windows(split.train, config.data.seq_len, config.data.stride)
-        val_w = windows(split.val, config.data.seq_len, config.data.seq_len)
-        fit_data = make_dataset(
-            train_w,
-            batch,
-            transpose=(config.data.transpose_min, config.data.transpose_max),
-            shuffle=True,
-            seed=config.data.seed,
-        )
-        val_data = make_dataset(val_w, batch) if len(val_w) else None
-        notes_per_batch = batch * config.data.seq_len
-        steps = max(1, math.ceil(len(train_w) / batch))
-
+        fit_data, val_data, notes_per_batch, steps = _classes_data(config, split, batch)
     with strategy.scope():
-        if resume_path is not None:
-            model, _ = load_model(resume_path)
-            if config.model.objective == "classes":
-                compile_model(model, config.model)
-            else:
-                model.compile(optimizer=k.optimizers.Adam(config.model.learning_rate), loss="mse")
-        elif config.model.objective == "regression":
-            model = build_regression_model(config.data.window, config.model)
-        else:
-            model = build_model(config.model)
-            compile_model(model, config.model)
-
+        model = _model(config, resume_path)
     monitor = "val_loss" if val_data is not None else "loss"
     callbacks = [
         _progress_callback(report, notes_per_batch, steps, config.train.epochs),
         _checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
-        k.callbacks.EarlyStopping(
-            monitor=monitor, patience=config.train.patience, restore_best_weights=True
-        )
-        if config.train.patience > 0
-        else k.callbacks.Callback(),
+        _early_stopping(config, monitor),
         _time_limit_callback(config.train.max_minutes),
     ]
     t0 = time.perf_counter()
@@ -263,13 +199,96 @@ def train(
         "seconds": round(seconds, 2),
         "notes_per_second": round(trained_notes / seconds, 1) if seconds > 0 else None,
         "batch_size": batch,
-        "tensorflow": tf.__version__,
+        "tensorflow": tensorflow().__version__,
     }
     if config.model.objective == "regression":
         meta["scaler"]["residual_std"] = _regression_residual_std(model, config, split, meta)
     save_model(model, out, meta)
     _write_history(out, hist)
     return TrainResult(out, epochs_run, hist, seconds, trained_notes / max(seconds, 1e-9))
+
+
+def _read_and_split(
+    paths: Sequence[str | Path], config: Config, report: ProgressFn
+) -> tuple[Corpus, Split]:
+    corpus = load_corpus(
+        paths,
+        config.data,
+        lambda i, n: report({"event": "read", "done": i, "total": n}),
+    )
+    if not corpus.pieces:
+        raise ModelError("no usable melody in the training data")
+    split = split_pieces(
+        corpus.pieces, config.data.val_fraction, config.data.test_fraction, config.data.seed
+    )
+    if not split.train:
+        raise ModelError("the split left no training pieces; add more files")
+    report(
+        {
+            "event": "split",
+            "train": len(split.train),
+            "val": len(split.val),
+            "test": len(split.test),
+            "skipped": len(corpus.skipped),
+            "notes": corpus.notes,
+        }
+    )
+    return corpus, split
+
+
+def _metadata(config: Config, corpus: Corpus, split: Split, strategy: Any) -> dict[str, Any]:
+    return {
+        "objective": config.model.objective,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "improviser_version": __version__,
+        "window": config.data.window,
+        "seq_len": config.data.seq_len,
+        "encoding": encoding_metadata(),
+        "config": config.model_dump(include={"data", "model", "train"}),
+        "corpus": _split_metadata(corpus, split),
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
+    }
+
+
+def _classes_data(config: Config, split: Split, batch: int) -> tuple[Any, Any, int, int]:
+    """Training and validation datasets, notes per batch and steps per epoch."""
+    train_w = windows(split.train, config.data.seq_len, config.data.stride)
+    val_w = windows(split.val, config.data.seq_len, config.data.seq_len)
+    fit_data = make_dataset(
+        train_w,
+        batch,
+        transpose=(config.data.transpose_min, config.data.transpose_max),
+        shuffle=True,
+        seed=config.data.seed,
+    )
+    val_data = make_dataset(val_w, batch) if len(val_w) else None
+    return fit_data, val_data, batch * config.data.seq_len, max(1, math.ceil(len(train_w) / batch))
+
+
+def _model(config: Config, resume_path: Path | None) -> Any:
+    """A new compiled model, or the one to resume (inside the strategy's scope)."""
+    if resume_path is not None:
+        model, _ = load_model(resume_path)
+        if config.model.objective == "classes":
+            compile_model(model, config.model)
+        else:
+            model.compile(optimizer=keras().optimizers.Adam(config.model.learning_rate), loss="mse")
+        return model
+    if config.model.objective == "regression":
+        return build_regression_model(config.data.window, config.model)
+    model = build_model(config.model)
+    compile_model(model, config.model)
+    return model
+
+
+def _early_stopping(config: Config, monitor: str) -> Any:
+    k = keras()
+    if config.train.patience <= 0:
+        return k.callbacks.Callback()
+    return k.callbacks.EarlyStopping(
+        monitor=monitor, patience=config.train.patience, restore_best_weights=True
+    )
 
 
 def _write_history(out: Path, hist: dict[str, list[float]]) -> None:

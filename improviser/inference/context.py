@@ -1,0 +1,215 @@
+"""What the model has heard: its state, its prediction, the window of recent notes.
+
+:class:`ModelContext` wraps a :class:`~improviser.inference.StepModel` and keeps, beside
+its recurrent state, everything that defines what was heard: the prediction for the next
+note, the last ``window`` notes, the time of the last onset and the last duration class.
+``generate`` primes it with a seed and continues; the live engine steps it on every
+player note, snapshots it before drawing an answer and restores it after, so drawing
+never corrupts what was heard.
+
+A model that offers the padded ``step_probs`` (a :class:`ProbsStepModel`: the NumPy and
+TensorFlow engines) is stepped through it and notes are drawn from that array with
+:meth:`~improviser.music.sampling.Sampler.sample_padded`, with no
+:class:`~improviser.music.encoding.Distribution` built in between; anything with
+``step`` (the tests' fakes) goes through :meth:`~improviser.music.sampling.Sampler.sample`.
+Both draw the same notes from the same generator.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from improviser.inference.protocol import ProbsStepModel, StepModel
+from improviser.music.encoding import DURATION_BEATS, Distribution, Token
+from improviser.music.sampling import Sampler
+
+__all__ = ["Heard", "ModelContext", "Prediction"]
+
+Prediction = Distribution | npt.NDArray[np.float64]
+"""What a step returns: a :class:`Distribution`, or a model's padded ``step_probs`` array."""
+QUARTER = DURATION_BEATS.index(1.0)
+_REHEARSAL = Token(60, 0, QUARTER, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A snapshot of a :class:`ModelContext` (see :meth:`ModelContext.snapshot`)."""
+
+    state: object
+    prediction: Prediction | None
+    window: tuple[Token, ...]
+    last_onset: float | None
+    last_duration: int
+    steps: int
+
+
+class ModelContext:
+    """A step model and what it has heard."""
+
+    def __init__(self, model: StepModel, window: int = 30) -> None:
+        if window < 1:
+            raise ValueError(f"window must be at least 1, got {window}")
+        self.model = model
+        self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
+        self.window: deque[Token] = deque(maxlen=window)
+        self.prediction: Prediction | None = None
+        """The distribution of the next note (``None`` before the first note)."""
+        self.last_onset: float | None = None
+        """Clock time of the last heard onset (live), ``None`` when unknown."""
+        self.last_duration = QUARTER
+        """Duration class of the last heard note (the guess for a note still held)."""
+        self.steps = 0
+        """Notes heard since the start (the answers that entered the context included)."""
+        self.since_reset = 0
+        """Notes the model's state has carried since it was last reset."""
+        self._revisable: tuple[object, Token, int] | None = None
+        self._rehearsal_rng = np.random.default_rng(0)
+        model.reset()
+
+    # --- stepping ---------------------------------------------------------------------------
+    def predict(self, token: Token) -> Prediction:
+        """Step the model on ``token`` and return its prediction, with no bookkeeping.
+
+        For looking ahead (drawing an answer); :meth:`hear` is for notes that happened.
+        """
+        if self._fast is not None:
+            return self._fast.step_probs(token)
+        return self.model.step(token)
+
+    def hear(self, token: Token, *, revisable: bool = False) -> Prediction:
+        """A note was heard: step on it and keep it in the window.
+
+        With ``revisable`` the state before it is kept, so :meth:`revise_duration` can redo the
+        step with a corrected token (the duration of a note, known at its release).
+        """
+        self._revisable = (self.model.snapshot(), token, self.steps) if revisable else None
+        self.prediction = self.predict(token)
+        self.window.append(token)
+        self.steps += 1
+        self.since_reset += 1
+        return self.prediction
+
+    def revise_duration(self, pitch: int, duration: int) -> bool:
+        """Redo the last :meth:`hear` with another duration class; whether it was redone.
+
+        Only if that note had ``pitch``, was heard ``revisable`` and nothing was heard
+        since (the usual case in a melody: a note's release comes before the next note).
+        """
+        pending, self._revisable = self._revisable, None
+        if pending is None:
+            return False
+        state, heard, step = pending
+        if heard.pitch != pitch or step + 1 != self.steps or heard.duration == duration:
+            return False
+        token = heard._replace(duration=duration)
+        self.model.restore(state)
+        self.prediction = self.predict(token)
+        self.window[-1] = token
+        return True
+
+    def forget_revision(self) -> None:
+        """The last note is final (e.g. before a re-prime)."""
+        self._revisable = None
+
+    def draw(
+        self,
+        sampler: Sampler,
+        rng: np.random.Generator,
+        prediction: Prediction | None = None,
+    ) -> Token:
+        """Draw a note from ``prediction`` (default: the current one)."""
+        p = self.prediction if prediction is None else prediction
+        if p is None:
+            raise ValueError("nothing heard yet: no prediction to draw from")
+        if isinstance(p, Distribution):
+            return sampler.sample(p, rng)
+        return sampler.sample_padded(p, rng)
+
+    # --- snapshots --------------------------------------------------------------------------
+    def snapshot(self) -> Heard:
+        """Everything that defines what was heard, for :meth:`restore`."""
+        return Heard(
+            self.model.snapshot(),
+            self.prediction,
+            tuple(self.window),
+            self.last_onset,
+            self.last_duration,
+            self.steps,
+        )
+
+    def restore(self, heard: Heard) -> None:
+        """Return to a :meth:`snapshot`."""
+        self.model.restore(heard.state)
+        self.prediction = heard.prediction
+        self.window = deque(heard.window, maxlen=self.window.maxlen)
+        self.last_onset = heard.last_onset
+        self.last_duration = heard.last_duration
+        self.steps = heard.steps
+        self._revisable = None
+
+    def adopt(self, state: object, prediction: Prediction, tokens: Iterable[Token]) -> None:
+        """Take notes drawn and played as heard: the model state after them, and them."""
+        self.model.restore(state)
+        self.prediction = prediction
+        count = 0
+        for token in tokens:
+            self.window.append(token)
+            count += 1
+        self.steps += count
+        self.since_reset += count
+        self._revisable = None
+
+    # --- keeping the state healthy ------------------------------------------------------------
+    def reprime_if_due(self) -> bool:
+        """Re-run the window from a fresh state once the state has seen far more notes.
+
+        The model was trained on sequences of a few dozen notes; a state carried through an
+        hour of playing drifts away from anything it saw in training. Whether it re-primed.
+        """
+        maxlen = self.window.maxlen or 1
+        if self.since_reset < 2 * maxlen or not self.window:
+            return False
+        self.model.reset()
+        for token in self.window:
+            self.prediction = self.predict(token)
+        self.since_reset = len(self.window)
+        self._revisable = None
+        return True
+
+    def rehearse(self, sampler: Sampler) -> None:
+        """Step and draw as a note would, then put the model back: keeps the caches warm.
+
+        Nothing heard changes: the state is restored and the draw uses its own generator,
+        so a seeded session plays the same notes.
+        """
+        state = self.model.snapshot()
+        token = self.window[-1] if self.window else _REHEARSAL
+        try:
+            self.draw(sampler, self._rehearsal_rng, self.predict(token))
+        finally:
+            self.model.restore(state)
+
+    # --- offline --------------------------------------------------------------------------------
+    def prime(self, tokens: Iterable[Token]) -> None:
+        """Forget everything, then hear ``tokens`` (a seed)."""
+        self.model.reset()
+        self.window.clear()
+        self.prediction = None
+        self.steps = self.since_reset = 0
+        for token in tokens:
+            self.hear(token)
+
+    def continuation(self, count: int, sampler: Sampler, rng: np.random.Generator) -> list[Token]:
+        """Draw ``count`` notes, each heard before the next is drawn."""
+        out: list[Token] = []
+        for i in range(count):
+            token = self.draw(sampler, rng)
+            out.append(token)
+            if i + 1 < count:
+                self.hear(token)
+        return out

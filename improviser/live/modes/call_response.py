@@ -1,0 +1,238 @@
+"""Call and response: the player plays a phrase, the improviser answers it.
+
+A phrase ends after ``phrase_gap`` seconds with no key held (and the sustain pedal up,
+unless told otherwise), on pedal-up if asked, or on the ``end_call`` control. The answer
+is drawn from the model note by note in the model's own rhythm, converted to seconds at
+the player's tempo, and scheduled as it is drawn: the first note leaves as soon as it is
+drawn, before the rest is generated. If the player starts again the answer stops and its
+notes are released (``interrupt``).
+
+Drawing never corrupts what was heard: the context is snapshotted before and restored
+after. With ``context_includes_answer`` (the default) the answer's notes that actually
+sounded then enter the context, as in a conversation: the state after the k-th answer
+note is kept from drawing and adopted when the answer ends after k notes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from improviser.inference.context import Heard, Prediction
+from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
+from improviser.live.voice import Voice
+from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token, ioi_class
+
+__all__ = ["CallResponse"]
+
+
+@dataclass(slots=True)
+class _Planned:
+    token: Token
+    at: float
+    seconds: float
+    velocity: int
+
+
+@dataclass(slots=True)
+class _Answer:
+    tag: str
+    cue: float
+    """The end of the phrase it answers (or the moment a repeat began)."""
+    before: Heard
+    planned: list[_Planned]
+    after: list[tuple[object, Prediction]]
+    """Model state and prediction after each planned note."""
+    end: float
+    player_steps: int = 0
+    """Player notes heard while it played (then its notes do not enter the context)."""
+
+    def beats(self, seconds_per_beat: float) -> float:
+        if not self.planned:
+            return 1.0
+        return max((self.end - self.planned[0].at) / seconds_per_beat, 1.0)
+
+
+class CallResponse:
+    """Answers each of the player's phrases."""
+
+    name: ClassVar[str] = "call-response"
+
+    def __init__(self, voice: Voice) -> None:
+        self.voice = voice
+        self._answer: _Answer | None = None
+        self._last: _Answer | None = None
+        self._count = 0
+
+    @property
+    def playing(self) -> bool:
+        """Whether an answer is under way."""
+        return self._answer is not None
+
+    # --- the player -------------------------------------------------------------------------
+    def note_struck(self, at: float) -> None:
+        """The player comes in: stop the answer (if ``interrupt``) before the note is heard."""
+        if self._answer is not None and self.voice.config.interrupt:
+            self._finish(at, interrupted=True)
+        if self._answer is not None:
+            self._answer.player_steps += 1
+
+    def note_heard(self, at: float) -> None:
+        """Nothing to do until the phrase ends."""
+
+    def _phrase_open(self) -> bool:
+        cfg, player = self.voice.config, self.voice.player
+        return (
+            len(player.call_onsets) >= cfg.min_call_notes
+            and player.keys_up()
+            and not (player.pedal and cfg.pedal_holds_phrase)
+        )
+
+    def next_deadline(self) -> float | None:
+        """The end of the answer, or when the phrase's silence will be long enough."""
+        if self._answer is not None:
+            return self._answer.end
+        release = self.voice.player.last_release
+        if release is not None and self._phrase_open():
+            return release + self.voice.config.phrase_gap
+        return None
+
+    def tick(self, now: float) -> None:
+        """End a phrase whose silence is long enough; finish (or repeat) an answer."""
+        answer = self._answer
+        if answer is not None:
+            if now >= answer.end and self.voice.scheduler.pending(answer.tag) == 0:
+                self._finish(now, interrupted=False)
+                voice = self.voice
+                if voice.looping and not voice.muted and answer.planned:
+                    self._replay(answer, now)
+            return
+        deadline = self.next_deadline()
+        if deadline is not None and now >= deadline:
+            self.end_call(deadline)
+
+    def end_call(self, at: float) -> None:
+        """The player's phrase is over at ``at``: answer it."""
+        voice = self.voice
+        onsets, last_release = voice.player.take_call()
+        if not onsets:
+            return
+        voice.publish(PhraseEnded(at, len(onsets)))
+        voice.tempo.update(onsets)
+        if not voice.can_play():
+            return
+        call_beats = max(((last_release or at) - onsets[0]) / voice.tempo.seconds_per_beat, 1.0)
+        self._answer_from(voice.context.snapshot(), at, call_beats)
+
+    # --- answering --------------------------------------------------------------------------
+    def _answer_from(self, before: Heard, cue: float, call_beats: float) -> None:
+        cfg = self.voice.config
+        if cfg.answer_length == "notes":
+            max_notes, max_beats = cfg.answer_notes, float("inf")
+        else:
+            max_notes = cfg.max_answer_notes
+            max_beats = cfg.answer_beats if cfg.answer_length == "beats" else call_beats
+        start = max(self.voice.now(), cue) + cfg.answer_delay
+        self._count += 1
+        answer = _Answer(f"answer-{self._count}", cue, before, [], [], end=start)
+        self._answer = answer
+        self.voice.publish(AnswerStarted(self.voice.now(), answer.tag, start))
+        self._draw(answer, start, max_notes, max_beats)
+
+    def _draw(self, answer: _Answer, start: float, max_notes: int, max_beats: float) -> None:
+        """Draw the answer note by note, scheduling each as it is drawn."""
+        voice, before = self.voice, answer.before
+        context = voice.context
+        spb = voice.tempo.seconds_per_beat
+        cap = voice.scheduler.max_note_seconds
+        prediction, at, beats = before.prediction, start, 0.0
+        try:
+            for i in range(max_notes):
+                token = voice.draw(prediction)
+                if i == 0:
+                    gap = 0.0 if before.last_onset is None else (at - before.last_onset) / spb
+                    token = token._replace(ioi=ioi_class(gap))
+                else:
+                    step = IOI_BEATS[token.ioi]
+                    if beats + step >= max_beats:
+                        break
+                    beats += step
+                    at += step * spb
+                seconds = min(DURATION_BEATS[token.duration] * spb, cap)
+                planned = _Planned(token, at, seconds, voice.velocity(token))
+                answer.planned.append(planned)
+                answer.end = max(answer.end, at + seconds)
+                self._schedule(answer, planned, first=i == 0)
+                prediction = context.predict(token)
+                answer.after.append((context.model.snapshot(), prediction))
+        finally:
+            context.model.restore(before.state)
+
+    def _schedule(self, answer: _Answer, p: _Planned, *, first: bool) -> None:
+        self.voice.play(
+            p.token,
+            at=p.at,
+            seconds=p.seconds,
+            tag=answer.tag,
+            velocity=p.velocity,
+            cue=answer.cue if first else None,
+        )
+
+    def _replay(self, answer: _Answer, now: float) -> None:
+        """Play an answer planned before again (the ``loop`` control)."""
+        shift = now - answer.planned[0].at
+        self._count += 1
+        again = dataclasses.replace(
+            answer,
+            tag=f"answer-{self._count}",
+            cue=now,
+            planned=[dataclasses.replace(p, at=p.at + shift) for p in answer.planned],
+            end=answer.end + shift,
+            player_steps=0,
+            after=[],  # a repeat does not enter the context again
+        )
+        self._answer = again
+        self.voice.publish(AnswerStarted(now, again.tag, now))
+        for i, p in enumerate(again.planned):
+            self._schedule(again, p, first=i == 0)
+
+    def regenerate(self, at: float) -> None:
+        """Answer the last call again, differently (or the new call, if one was played)."""
+        last = self._answer or self._last
+        if last is None:
+            return
+        context = self.voice.context
+        if self._answer is not None:
+            self._finish(at, interrupted=True, keep_context=False)
+        elif self.voice.player.call_onsets or context.steps != last.before.steps + len(last.after):
+            self.end_call(at)  # the player has moved on: answer that instead
+            return
+        context.restore(last.before)
+        self._answer_from(last.before, at, last.beats(self.voice.tempo.seconds_per_beat))
+
+    def silence(self, at: float) -> None:
+        """Stop the answer, releasing its notes."""
+        self._finish(at, interrupted=True)
+
+    def _finish(self, at: float, *, interrupted: bool, keep_context: bool = True) -> None:
+        answer, self._answer = self._answer, None
+        if answer is None:
+            return
+        voice = self.voice
+        played = min(voice.scheduler.cancel(answer.tag), len(answer.planned))
+        self._last = answer
+        voice.publish(AnswerEnded(at, answer.tag, played, interrupted))
+        adopted = min(played, len(answer.after))
+        if (
+            keep_context
+            and voice.config.context_includes_answer
+            and adopted
+            and answer.player_steps == 0
+        ):
+            state, prediction = answer.after[adopted - 1]
+            context = voice.context
+            context.adopt(state, prediction, (p.token for p in answer.planned[:adopted]))
+            context.last_onset = answer.planned[adopted - 1].at
+            context.last_duration = answer.planned[adopted - 1].token.duration
+        voice.context.reprime_if_due()

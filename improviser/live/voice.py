@@ -1,0 +1,93 @@
+"""What an answer mode plays with: the model's context, the sampler, the scheduler.
+
+:class:`Voice` bundles the parts every mode needs and owns none of the decisions: the
+engine keeps it, a mode (:mod:`improviser.live.modes`) decides when and what to play
+through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from improviser.config.live import LiveConfig
+from improviser.inference.context import ModelContext, Prediction
+from improviser.live.events import Event
+from improviser.live.player import PlayerState
+from improviser.live.scheduler import Scheduler
+from improviser.live.tempo import TempoEstimator
+from improviser.music.encoding import Token, velocity_value
+from improviser.music.sampling import Sampler, SamplingParams
+
+__all__ = ["Voice"]
+
+
+@dataclass(slots=True)
+class Voice:
+    """The improviser's instrument and ears, shared by the engine and its mode."""
+
+    config: LiveConfig
+    context: ModelContext
+    scheduler: Scheduler
+    tempo: TempoEstimator
+    player: PlayerState
+    publish: Callable[[Event], None]
+    now: Callable[[], float]
+    rng: np.random.Generator
+    sampler: Sampler = field(init=False)
+    muted: bool = False
+    looping: bool = False
+    ports_missing: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.sampler = Sampler(SamplingParams.from_config(self.config.sampling))
+
+    @property
+    def out_channel(self) -> int:
+        """The output channel, 0-based."""
+        return self.config.out_channel - 1
+
+    @property
+    def params(self) -> SamplingParams:
+        """How notes are drawn now."""
+        return self.sampler.params
+
+    @params.setter
+    def params(self, params: SamplingParams) -> None:
+        self.sampler = Sampler(params)
+
+    def can_play(self) -> bool:
+        """Not muted, both ports there, and something heard to answer."""
+        return not self.muted and not self.ports_missing and self.context.prediction is not None
+
+    def draw(self, prediction: Prediction | None = None) -> Token:
+        """Draw a note from ``prediction`` (default: what the model expects next)."""
+        return self.context.draw(self.sampler, self.rng, prediction)
+
+    def velocity(self, token: Token) -> int:
+        """The MIDI velocity of a drawn note, scaled as configured."""
+        velocity = round(velocity_value(token.velocity) * self.config.velocity_scale)
+        return min(max(velocity, 1), 127)
+
+    def play(
+        self,
+        token: Token,
+        *,
+        at: float,
+        seconds: float,
+        tag: str,
+        velocity: int | None = None,
+        cue: float | None = None,
+    ) -> None:
+        """Plan ``token`` at ``at`` for ``seconds`` (``cue``: the time it answers)."""
+        self.scheduler.note(
+            self.out_channel,
+            token.pitch,
+            self.velocity(token) if velocity is None else velocity,
+            at=at,
+            duration=seconds,
+            tag=tag,
+            cue=cue,
+        )

@@ -1,0 +1,168 @@
+"""The live engine's seams: the event bus, the one control entry point, the mode registry."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from improviser.config.live import MODES as CONFIG_MODES
+from improviser.config.live import LiveConfig
+from improviser.errors import ControlError, ImproviserError
+from improviser.live.controls import CONTROLS
+from improviser.live.events import (
+    AnswerEnded,
+    AnswerStarted,
+    Event,
+    EventBus,
+    Notice,
+    PhraseEnded,
+    StatusChanged,
+)
+from improviser.live.modes import MODES, make_mode
+from improviser.live.scheduler import Scheduler
+from tests.fakes import FakeClock, StepUpModel
+from tests.test_live_units import Wire, cc, make, off, on, play, run_until, wire_up
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+# --- events ---------------------------------------------------------------------------------
+def test_a_full_subscription_drops_its_oldest_and_counts() -> None:
+    bus = EventBus()
+    seen: list[Event] = []
+    bus.observe(seen.append)
+    slow = bus.subscribe(maxsize=3)
+    fast = bus.subscribe(maxsize=100)
+    for i in range(5):
+        bus.publish(PhraseEnded(float(i), i))
+    assert [e.at for e in slow.drain()] == [2.0, 3.0, 4.0]
+    assert slow.dropped == 2 and fast.dropped == 0 and bus.dropped == 2
+    assert len(fast) == 5 and len(seen) == 5  # observers miss nothing
+    slow.close()
+    slow.close()  # a second close does nothing
+    bus.publish(PhraseEnded(9.0, 1))
+    assert len(slow) == 0 and len(fast) == 6
+
+
+async def test_a_subscriber_waits_for_the_next_event() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    reader = asyncio.create_task(sub.get())
+    await asyncio.sleep(0)
+    assert not reader.done()
+    bus.publish(Notice(1.0, "port_lost", "input port lost"))
+    event = await asyncio.wait_for(reader, 1.0)
+    assert isinstance(event, Notice) and event.topic == "port_lost"
+
+
+def test_the_engine_publishes_the_dialogue(clock: FakeClock) -> None:
+    engine, scheduler, _, _, _ = make(clock, answer_length="notes", answer_notes=3)
+    events = engine.bus.subscribe()
+    play(engine, clock, [60, 62])
+    run_until(engine, scheduler, clock, clock() + 4.0)
+    kinds = [type(e) for e in events.drain() if not hasattr(e, "pitch")]
+    assert kinds == [PhraseEnded, AnswerStarted, StatusChanged, AnswerEnded, StatusChanged]
+
+
+# --- controls -------------------------------------------------------------------------------
+def test_every_mode_in_the_config_has_a_class_and_back() -> None:
+    assert set(MODES) == set(CONFIG_MODES)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        make_mode("nonsense", None)  # type: ignore[arg-type]
+
+
+def test_controls_apply_validates_and_changes_nothing_on_a_bad_value(clock: FakeClock) -> None:
+    engine, _, _, _, _ = make(clock)
+    controls = engine.controls
+    assert controls.apply("temperature", 0.6, clock()) == 0.6
+    assert engine.params.temperature == 0.6 and engine.config.sampling.temperature == 0.6
+    before = engine.config.model_dump()
+    bad: list[tuple[str, object]] = [
+        ("temperature", -1.0),
+        ("temperature", "hot"),
+        ("top_p", 1.5),
+        ("mode", "jazz"),
+        ("phrase_gap", 1000),
+        ("mute", "yes"),
+        ("volume", 3),
+    ]
+    for key, value in bad:
+        with pytest.raises(ControlError) as info:
+            controls.apply(key, value, clock())
+        message = str(info.value)
+        assert repr(key) in message and "\n" not in message
+        if key != "volume":
+            assert repr(value) in message
+        assert isinstance(info.value, ImproviserError | ValueError)
+    assert engine.config.model_dump() == before
+    assert engine.params.temperature == 0.6
+
+
+def test_controls_switch_mode_mute_and_panic(clock: FakeClock) -> None:
+    engine, scheduler, wire, _, _ = make(clock, answer_length="notes", answer_notes=8)
+    play(engine, clock, [60, 62])
+    run_until(engine, scheduler, clock, clock() + 0.6)
+    assert engine.status == "answering" and wire.sounding
+    engine.controls.apply("mode", "follow", clock())
+    assert engine.mode.name == "follow" and engine.status == "listening"
+    assert wire.sounding == set()  # the answer was released
+    engine.handle(on(64, clock()))
+    assert wire.sounding  # follow answers at once
+    engine.controls.apply("mute", True, clock())
+    assert engine.status == "muted" and wire.sounding == set()
+    assert engine.controls.values()["mute"] is True
+    engine.handle(off(64, clock()))
+    engine.controls.apply("panic", {}, clock())
+    assert [0xB0, 123, 0] in wire.controls()
+
+
+def test_every_control_has_a_schema_from_the_config() -> None:
+    engine, _, _, _, _ = make(FakeClock())
+    schema = engine.controls.schema()
+    assert list(schema) == [spec.key for spec in CONTROLS]
+    assert schema["temperature"]["exclusiveMinimum"] == 0.0
+    assert schema["temperature"]["maximum"] == 10.0
+    assert schema["mode"]["enum"] == list(CONFIG_MODES)
+    assert schema["phrase_gap"]["minimum"] == LiveConfig.model_fields["phrase_gap"].metadata[0].ge
+    assert schema["mute"] == {"title": "mute", "description": schema["mute"]["description"],
+                              "type": "boolean"}  # fmt: skip
+
+
+def test_cc_controls_reach_the_same_entry_point(clock: FakeClock) -> None:
+    engine, _, _, _, _ = make(clock, cc_temperature=22, cc_mute=21)
+    engine.handle(cc(22, 0, clock()))
+    assert engine.params.temperature == pytest.approx(engine.config.temperature_min)
+    engine.handle(cc(21, 100, clock()))
+    assert engine.status == "muted"
+    engine.handle(cc(21, 10, clock()))
+    assert engine.status == "listening"
+
+
+# --- a lost note-off ------------------------------------------------------------------------
+def test_the_player_s_all_notes_off_clears_keys_whose_release_was_lost(clock: FakeClock) -> None:
+    engine, scheduler, _, _, stats = make(clock, answer_length="notes", answer_notes=2)
+    engine.handle(on(60, clock()))
+    clock.advance(0.2)
+    engine.handle(on(62, clock()))  # 60's note-off never arrives
+    clock.advance(0.2)
+    engine.handle(off(62, clock()))
+    run_until(engine, scheduler, clock, clock() + 2.0)
+    assert stats.phrases == 0  # a key still counts as held
+    engine.handle(cc(123, 0, clock()))
+    run_until(engine, scheduler, clock, clock() + 1.0)
+    assert stats.phrases == 1 and stats.answers == 1
+
+
+def test_follow_never_accumulates_a_call(clock: FakeClock) -> None:
+    config = LiveConfig(mode="follow", bpm=120.0)
+    scheduler = Scheduler(Wire(clock), clock)
+    engine, _ = wire_up(config, StepUpModel(), scheduler, clock)
+    for i in range(50):
+        engine.handle(on(60 + i % 5, clock()))
+        clock.advance(0.1)
+        engine.handle(off(60 + i % 5, clock()))
+    assert len(engine.player.call_onsets) <= 1  # bounded however long it plays
