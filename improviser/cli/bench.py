@@ -193,6 +193,81 @@ def window_cmd(
     Console().print(table)
 
 
+@bench_app.command("musicality")
+def musicality_cmd(
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="MIDI files or directories (held-out songs).")
+    ] = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    calls: Annotated[int, typer.Option(help="Held-out songs whose opening is a call.")] = 60,
+    keys: Annotated[
+        list[int] | None,
+        typer.Option("--keys", help="Transpositions in semitones (repeatable; default -5..6)."),
+    ] = None,
+    call_notes: Annotated[int, typer.Option(help="Notes in each call.")] = 16,
+    answer_notes: Annotated[int, typer.Option(help="Notes in each answer.")] = 16,
+    seed: Annotated[int, typer.Option(help="Seed of the sampler and the baselines.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Key, rhythm, motif and register of the model's answers against truth and baselines."""
+    from improviser.bench.musicality import DEFAULT_KEYS, bench_musicality  # noqa: PLC0415
+    from improviser.cli.progress import count_progress  # noqa: PLC0415
+
+    with count_progress("answering calls") as progress:
+        result = bench_musicality(
+            model,
+            data or [CORPUS_DIR],
+            calls=calls,
+            keys=keys or DEFAULT_KEYS,
+            call_notes=call_notes,
+            answer_notes=answer_notes,
+            seed=seed,
+            progress=progress,
+        )
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print_musicality(result)
+
+
+_MUSICALITY_ROWS = (
+    ("key", "in the call's key", "mean"),
+    ("grid", "on the call's grid", "mean"),
+    ("drift", "note values drift x2", "mean"),
+    ("rests", "rests >= 1.5 beats", "mean"),
+    ("long_notes", "notes >= 1.5 beats", "mean"),
+    ("motif_reuse", "4-note shapes reused", "mean"),
+    ("register", "register shift p50", "p50"),
+    ("register", "register shift p99", "p99"),
+    ("leaps", "leaps > 7 semitones", "mean"),
+    ("degenerate", "degenerate answers", "mean"),
+)
+
+
+def print_musicality(result: dict[str, Any]) -> None:
+    """The ``bench musicality`` result as one table (80 columns)."""
+    metrics = result["metrics"]
+    table = Table(
+        title=f"musicality: {result['answers']} answers, {result['calls']} held-out calls "
+        f"x {len(result['keys'])} keys"
+    )
+    table.add_column("share of answers / notes", no_wrap=True)
+    for name in metrics:
+        table.add_column(name, justify="right")
+    for metric, label, stat in _MUSICALITY_ROWS:
+        cells = []
+        for name in metrics:
+            value = metrics[name][metric][stat]
+            cells.append("-" if value is None else f"{value:.2f}")
+        table.add_row(label, *cells)
+    Console().print(table)
+    Console().print(
+        f"{result['call_notes']}-note calls, {result['answer_notes']}-note answers; register "
+        f"in semitones, shares are means over answers; {result['seconds']:.0f} s",
+        highlight=False,
+    )
+
+
 @bench_app.command("e2e")
 def e2e_cmd(
     model: Annotated[

@@ -1,7 +1,10 @@
-"""A rich progress display for training: reading, then epochs with loss and notes/s."""
+"""Rich progress displays: training (reading, then epochs with loss and notes/s), and a
+plain count for the benchmarks' ``progress(done, total)`` callbacks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -16,7 +19,28 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["TrainingProgress"]
+__all__ = ["TrainingProgress", "count_progress"]
+
+
+@contextmanager
+def count_progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar on stderr, driven by the ``progress(done, total)`` callback it yields."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = progress.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    with progress:
+        yield update
 
 
 class TrainingProgress:

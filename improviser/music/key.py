@@ -1,0 +1,93 @@
+"""The key of a melody: Krumhansl–Kessler profiles correlated with its pitch classes.
+
+Each note adds its duration (in beats; 1 when none is given) to a 12-bin pitch-class
+histogram; the key is the one of the 24 major and minor keys whose Krumhansl–Kessler
+probe-tone profile, rotated to its tonic, correlates best with the histogram (Krumhansl
+1990, *Cognitive Foundations of Musical Pitch*, the "Krumhansl–Schmuckler" algorithm).
+
+Modal melodies come out as the major or minor key that shares their notes most: a
+D Dorian tune is usually D minor or C major, a G Mixolydian tune G or C major. For a
+*scale* (which notes belong), minor keys include both the natural minor's seventh and the
+raised (harmonic/melodic) seventh, as minor-key tunes use both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["MAJOR_PROFILE", "MINOR_PROFILE", "Key", "estimate_key", "pitch_class_histogram"]
+
+MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+"""Krumhansl–Kessler probe-tone ratings in a major context, from the tonic up."""
+MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+"""Krumhansl–Kessler probe-tone ratings in a minor context, from the tonic up."""
+_MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
+_MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10, 11)
+_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+Mode = Literal["major", "minor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A key: tonic pitch class (0 = C), mode, and how well it fitted (correlation)."""
+
+    tonic: int
+    mode: Mode
+    correlation: float = 1.0
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        """The pitch classes of its scale (minor: natural minor plus the raised seventh)."""
+        steps = _MAJOR_STEPS if self.mode == "major" else _MINOR_STEPS
+        return frozenset((self.tonic + s) % 12 for s in steps)
+
+    @property
+    def name(self) -> str:
+        """E.g. ``"D minor"``."""
+        return f"{_NAMES[self.tonic]} {self.mode}"
+
+    def contains(self, pitch: int) -> bool:
+        """Whether ``pitch`` (MIDI) belongs to the key's scale."""
+        return pitch % 12 in self.pitch_classes
+
+
+def pitch_class_histogram(
+    pitches: Sequence[int], weights: Sequence[float] | None = None
+) -> npt.NDArray[np.float64]:
+    """Total weight (duration) of each pitch class, 0 = C."""
+    hist = np.zeros(12, dtype=np.float64)
+    w = np.ones(len(pitches)) if weights is None else np.asarray(weights, dtype=np.float64)
+    np.add.at(hist, np.asarray(pitches, dtype=np.int64) % 12, w)
+    return hist
+
+
+def _rotations(profile: Sequence[float]) -> npt.NDArray[np.float64]:
+    base = np.asarray(profile, dtype=np.float64)
+    return np.stack([np.roll(base, tonic) for tonic in range(12)])
+
+
+_PROFILES = np.concatenate([_rotations(MAJOR_PROFILE), _rotations(MINOR_PROFILE)])
+
+
+def estimate_key(pitches: Sequence[int], durations: Sequence[float] | None = None) -> Key:
+    """The major or minor key whose profile correlates best with the notes.
+
+    Raises :class:`ValueError` for an empty melody. A single pitch class gives its major
+    key (every profile correlates equally with a flat histogram; major is listed first).
+    """
+    if len(pitches) == 0:
+        raise ValueError("cannot estimate the key of no notes")
+    hist = pitch_class_histogram(pitches, durations)
+    h = hist - hist.mean()
+    p = _PROFILES - _PROFILES.mean(axis=1, keepdims=True)
+    denom = np.linalg.norm(p, axis=1) * np.linalg.norm(h)
+    corr = (p @ h) / np.where(denom > 0, denom, 1.0)
+    best = int(np.argmax(corr))
+    mode: Mode = "major" if best < 12 else "minor"
+    return Key(best % 12, mode, float(corr[best]))
