@@ -16,17 +16,19 @@ The two are combined into one distribution over the 128 MIDI pitches by an
 entropy-weighted arithmetic mean (:mod:`improviser.music.blend`): the geometric mean,
 IDyOM's rule, scored 0.005 bits/note better on the validation split but lets the pitch
 viewpoint, which has never heard the transposed notes, veto a motif come back in
-another key. Learning is exactly
-reversible: :meth:`ShortTermModel.snapshot` marks a point, :meth:`ShortTermModel.restore`
-takes back every note learned since, at a cost proportional to those notes (the live
-engine tries an answer out on the model and takes it back).
+another key.
 
-Typical use, for each note heard::
+Learning is exactly reversible: :meth:`ShortTermModel.snapshot` marks a point,
+:meth:`ShortTermModel.restore` takes back every note learned since, at a cost
+proportional to those notes (the live engine tries an answer out on the model and takes
+it back).
+
+Typical use, for each note heard, with the LSTM's distribution ``dist``::
 
     stm = ShortTermModel()
     for pitch in piece:
-        probs = stm.predict()      # 128 probabilities for the next pitch
-        stm.update(pitch)          # then learn the note that came
+        probs = blend((dist.pitch, stm.predict()))  # music.blend: the next pitch, 128 probs
+        stm.update(pitch)                           # then learn the note that came
 """
 
 from __future__ import annotations
