@@ -17,6 +17,7 @@ from improviser.inference import NumpyEngine, StepModel
 from improviser.music.encoding import Distribution, Token, decode, encode
 from improviser.music.notes import Note, Score, extract_melody, read_midi, write_midi
 from improviser.music.sampling import SamplingParams, sample
+from improviser.music.stm import ShortTermModel
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,7 @@ __all__ = [
     "PortError",
     "SamplingParams",
     "Score",
+    "ShortTermModel",
     "StepModel",
     "Token",
     "__version__",

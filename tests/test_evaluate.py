@@ -44,6 +44,16 @@ def test_evaluate_reports_every_key_and_leaves_out_training_files(trained: Train
     # Even a tiny model trained for seconds beats pitch frequencies on this corpus.
     assert result["bits_per_note"] < result["baselines"]["unigram"]["bits_per_note"]
     assert 0 < result["accuracy"] <= result["top5"] <= 1
+    # With the short-term model: its own rows, the gain, and the model alone unchanged.
+    with_stm = result["with_stm"]
+    assert with_stm["gain_bits"] == pytest.approx(
+        result["bits_per_note"] - with_stm["bits_per_note"]
+    )
+    assert 0 < with_stm["accuracy"] <= with_stm["top5"] <= 1
+    assert math.isfinite(result["baselines"]["stm"]["bits_per_note"])
+    without = evaluate(trained.model, [trained.corpus], stm=False)
+    assert "with_stm" not in without and "stm" not in without["baselines"]
+    assert without["bits_per_note"] == result["bits_per_note"]
 
 
 def test_a_high_order_fit_given_k_notes_scores_as_an_order_k_fit() -> None:

@@ -147,6 +147,10 @@ def evaluate(
     regression_model: Annotated[
         Path | None, typer.Option(help="Notebook regression model to score as a baseline.")
     ] = None,
+    stm: Annotated[
+        bool,
+        typer.Option(help="Also score the model blended with a short-term model of each piece."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score a model and the baselines on held-out files (bits/note, accuracy)."""
@@ -157,6 +161,7 @@ def evaluate(
         data,
         train=train,
         regression_model=regression_model,
+        stm=stm,
         progress=None if as_json else (lambda msg: console.print(f"[dim]{msg}…[/]")),
     )
     if as_json:
@@ -179,6 +184,14 @@ def print_evaluation(result: dict[str, Any]) -> None:
             f"{result['accuracy']:.3f}",
             f"{result.get('top5', float('nan')):.3f}",
         )
+    if "with_stm" in result:
+        row = result["with_stm"]
+        table.add_row(
+            "[bold]improviser + short-term model[/]",
+            f"{row['bits_per_note']:.3f}",
+            f"{row['accuracy']:.3f}",
+            f"{row['top5']:.3f}",
+        )
     for name, row in result["baselines"].items():
         table.add_row(
             name,
@@ -187,6 +200,12 @@ def print_evaluation(result: dict[str, Any]) -> None:
             f"{row['top5']:.3f}" if "top5" in row else "-",
         )
     Console().print(table)
+    if "with_stm" in result:
+        row = result["with_stm"]
+        Console().print(
+            f"short-term model (order {row['max_order']}, {row['blend']} blend, bias "
+            f"{row['bias']}): {row['gain_bits']:+.3f} bits/note against the model alone"
+        )
     if "ioi_bits" in result:
         Console().print(
             f"rhythm: IOI {result['ioi_bits']:.3f} bits ({result['ioi_accuracy']:.3f} acc), "

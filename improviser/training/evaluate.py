@@ -5,6 +5,11 @@ piece from a zero state, and each note is scored on the distribution predicted b
 (the first note of a piece, which has no context, is not scored, for the baselines
 either). Files the model trained or validated on, and copies of them (same content key),
 are left out of DATA automatically, so the training corpus directory can be passed as is.
+
+With the short-term model (on by default), the model is also scored blended with a
+:class:`~improviser.music.stm.ShortTermModel` that learns each held-out piece as it goes
+(reset per piece, so only the piece's own earlier notes are its context), and the
+short-term model is scored alone as a baseline.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import numpy.typing as npt
 from improviser.config import DataConfig
 from improviser.errors import ModelError
 from improviser.inference import NumpyEngine, read_metadata
+from improviser.music.blend import DEFAULT_BIAS, DEFAULT_METHOD, blend
+from improviser.music.stm import ShortTermModel
 from improviser.training.baselines import (
     NgramModel,
     UnigramModel,
@@ -111,6 +118,7 @@ def evaluate(
     *,
     train: Sequence[str | Path] | None = None,
     regression_model: str | Path | None = None,
+    stm: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Score a model and the baselines on the held-out pieces under ``data``.
@@ -118,6 +126,8 @@ def evaluate(
     Returns the JSON-ready dict: ``files``, ``notes``, ``bits_per_note``, ``accuracy``,
     ``top5``, ``ioi_bits``, ``ioi_accuracy``, ``duration_bits``, ``duration_accuracy``,
     ``velocity_bits``, ``excluded_files`` and ``baselines.{name}.bits_per_note|accuracy``.
+    With ``stm``, also ``with_stm.{bits_per_note, accuracy, top5, gain_bits, max_order,
+    blend, bias}`` (the model blended with the short-term model) and ``baselines.stm``.
     """
     say = progress or (lambda _msg: None)
     model_path = Path(model_path)
@@ -144,13 +154,18 @@ def evaluate(
         "skipped_files": len(held.skipped),
         "notes": sum(len(p.tokens) - 1 for p in held.pieces),
     }
+    baselines: dict[str, Any] = {}
     if meta.get("objective") == "classes":
-        say("scoring the model")
-        result.update(_score_model(NumpyEngine.from_file(model_path), held.pieces))
+        say("scoring the model" + (" with and without the short-term model" if stm else ""))
+        scored, stm_alone = _score_model(
+            NumpyEngine.from_file(model_path), held.pieces, ShortTermModel() if stm else None
+        )
+        result.update(scored)
+        if stm_alone is not None:
+            baselines["stm"] = stm_alone
 
     say("fitting the baselines")
     train_seqs = _transposed(train_pieces, cfg.transpose_min, cfg.transpose_max)
-    baselines: dict[str, Any] = {}
     uni = UnigramModel().fit(train_seqs)
     baselines["unigram"] = _score_pitch_model(uni, held.pieces, 0)
     # One fit at the highest order: given only k notes of history it blends exactly as
@@ -182,10 +197,16 @@ def evaluate(
     return result
 
 
-def _score_model(engine: NumpyEngine, pieces: Sequence[Piece]) -> dict[str, float]:
+def _score_model(
+    engine: NumpyEngine, pieces: Sequence[Piece], stm: ShortTermModel | None = None
+) -> tuple[dict[str, Any], dict[str, float] | None]:
+    """The model's scores (blended with ``stm`` too, if given), and ``stm``'s alone."""
     pitch, ioi, dur, vel = Scores(), Scores(), Scores(), Scores()
+    blended, alone = Scores(), Scores()
     for piece in pieces:
         engine.reset()
+        if stm is not None:
+            stm.reset()
         t = piece.tokens
         for i in range(len(t) - 1):
             dist = engine.step(t[i])
@@ -194,8 +215,13 @@ def _score_model(engine: NumpyEngine, pieces: Sequence[Piece]) -> dict[str, floa
             ioi.add(dist.ioi, int(nxt[1]))
             dur.add(dist.duration, int(nxt[2]))
             vel.add(dist.velocity, int(nxt[3]))
+            if stm is not None:
+                stm.update(t[i])
+                short = stm.predict()
+                alone.add(short, int(nxt[0]), top5=True)
+                blended.add(blend((dist.pitch, short)), int(nxt[0]), top5=True)
     p = pitch.summary()
-    return {
+    out: dict[str, Any] = {
         "bits_per_note": p["bits_per_note"],
         "accuracy": p["accuracy"],
         "top5": p.get("top5", 0.0),
@@ -205,6 +231,20 @@ def _score_model(engine: NumpyEngine, pieces: Sequence[Piece]) -> dict[str, floa
         "duration_accuracy": dur.summary()["accuracy"],
         "velocity_bits": vel.summary()["bits_per_note"],
     }
+    if stm is not None:
+        b = blended.summary()
+        out["with_stm"] = {
+            "bits_per_note": b["bits_per_note"],
+            "accuracy": b["accuracy"],
+            "top5": b.get("top5", 0.0),
+            "gain_bits": p["bits_per_note"] - b["bits_per_note"],
+            "max_order": stm.max_order,
+            "intervals": stm.intervals,
+            "blend": DEFAULT_METHOD,
+            "bias": DEFAULT_BIAS,
+        }
+        return out, alone.summary()
+    return out, None
 
 
 def _score_pitch_model(
