@@ -128,8 +128,9 @@ def test_unknown_port_is_one_line_and_exit_2(
     proc = start_live(tmp_path, model_path, "--in", "nonexistent-keyboard")
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
-    lines = [line for line in err.splitlines() if line.startswith("improviser:")]
-    assert len(lines) == 1 and "'nonexistent-keyboard'" in lines[0]
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err  # the error alone: no log line before it
+    assert lines[0].startswith("improviser: error:") and "'nonexistent-keyboard'" in lines[0]
     assert "demo-keys:keys" in lines[0]  # the ports there are
     assert "Traceback" not in err
     assert not (tmp_path / "take.mid").exists()

@@ -17,9 +17,11 @@ from improviser.live.events import (
     EventBus,
     Notice,
     PhraseEnded,
+    PlayerNote,
     StatusChanged,
 )
 from improviser.live.modes import MODES, make_mode
+from improviser.live.player import CALL_ONSETS_KEPT
 from improviser.live.scheduler import Scheduler
 from tests.fakes import FakeClock, StepUpModel
 from tests.test_live_units import Wire, cc, make, off, on, play, run_until, wire_up
@@ -166,3 +168,51 @@ def test_follow_never_accumulates_a_call(clock: FakeClock) -> None:
         clock.advance(0.1)
         engine.handle(off(60 + i % 5, clock()))
     assert len(engine.player.call_onsets) <= 1  # bounded however long it plays
+
+
+def test_a_lost_note_off_ends_the_phrase_after_held_phrase_gap(clock: FakeClock) -> None:
+    engine, scheduler, _, _, stats = make(
+        clock, answer_length="notes", answer_notes=2, held_phrase_gap=3.0
+    )
+    engine.handle(on(60, clock()))  # its note-off is never seen
+    clock.advance(0.2)
+    engine.handle(on(62, clock()))
+    struck = clock()
+    clock.advance(0.2)
+    engine.handle(off(62, clock()))
+    assert engine.next_deadline() == pytest.approx(struck + 3.0)
+    run_until(engine, scheduler, clock, struck + 2.9)
+    assert stats.phrases == 0
+    run_until(engine, scheduler, clock, struck + 3.5)
+    assert stats.phrases == 1 and stats.answers == 1
+
+
+def test_a_key_held_past_the_bound_is_released_and_reported(clock: FakeClock) -> None:
+    engine, scheduler, _, _, stats = make(clock, held_key_seconds=10.0, held_phrase_gap=0.0)
+    events = engine.bus.subscribe()
+    engine.handle(on(60, clock()))
+    engine.handle(cc(64, 127, clock()))  # and the pedal's release is lost too
+    began = clock()
+    assert engine.next_deadline() == pytest.approx(began + 10.0)
+    run_until(engine, scheduler, clock, began + 9.9)
+    assert engine.player.held and engine.player.pedal
+    run_until(engine, scheduler, clock, began + 10.1)
+    assert not engine.player.held and not engine.player.pedal
+    got = events.drain()
+    releases = [e for e in got if isinstance(e, PlayerNote) and e.velocity == 0]
+    assert [(e.pitch, round(e.at - began, 1)) for e in releases] == [(60, 10.0)]
+    notices = [e for e in got if isinstance(e, Notice)]
+    assert [n.topic for n in notices] == ["stale_keys"]
+    assert "sustain pedal" in notices[0].message
+    assert stats.phrases == 0
+    run_until(engine, scheduler, clock, clock() + 1.0)  # the phrase then ends as usual
+    assert stats.phrases == 1 and engine.status == "answering"
+
+
+def test_a_flood_keeps_the_call_bounded(clock: FakeClock) -> None:
+    engine, _, _, _, _ = make(clock, held_phrase_gap=0.0)
+    for i in range(CALL_ONSETS_KEPT + 500):
+        engine.handle(on(40 + i % 40, clock()))  # note-offs all lost
+        clock.advance(0.0001)
+    assert len(engine.player.call_onsets) == CALL_ONSETS_KEPT
+    assert len(engine.player.held) == 40

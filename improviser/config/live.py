@@ -46,6 +46,9 @@ class LiveConfig(Section):
     client_name: str = Field("improviser", min_length=1, max_length=64)
     port_poll_seconds: float = Field(0.5, ge=0.05, le=10.0)
     """How often a vanished port is looked for (and a present one checked)."""
+    on_server_loss: Literal["recover", "exit"] = "recover"
+    """When the JACK server goes: wait for one and reopen the ports, or end the session
+    with one line and exit code 2 (for a service manager to restart it)."""
     queue_size: int = Field(1024, ge=16, le=1_000_000)
     """Incoming messages waiting for the engine; when full the oldest is dropped."""
     stats_seconds: float = Field(5.0, ge=0.1, le=3600.0)
@@ -77,6 +80,11 @@ class LiveConfig(Section):
     end_on_pedal_up: bool = False
     """Lifting the sustain pedal ends the phrase at once."""
     min_call_notes: int = Field(1, ge=1, le=1024)
+    held_phrase_gap: float = Field(4.0, ge=0.0, le=60.0)
+    """With a key still down (or the pedal), a phrase ends after this many seconds with no
+    new note: a lost note-off never keeps the improviser silent (0 = only when all is up)."""
+    held_key_seconds: float = Field(30.0, ge=1.0, le=3600.0)
+    """A key or sustain pedal held this long is taken as released (its release was lost)."""
     answer_length: Literal["notes", "beats", "call"] = "call"
     """How long an answer is: ``answer_notes`` notes, ``answer_beats`` beats, or as the call."""
     answer_notes: int = Field(16, ge=1, le=1024)

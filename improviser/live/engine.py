@@ -205,12 +205,34 @@ class Improviser:
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""
-        return self.mode.next_deadline()
+        deadlines = [self.mode.next_deadline()]
+        oldest = self.player.oldest_hold()
+        if oldest is not None:
+            deadlines.append(oldest + self.config.held_key_seconds)
+        return min((d for d in deadlines if d is not None), default=None)
 
     def tick(self, now: float) -> None:
-        """Advance to ``now``: the mode ends phrases and answers."""
+        """Advance to ``now``: expire lost releases; the mode ends phrases and answers."""
+        self._expire_holds(now)
         self.mode.tick(now)
         self._update_status()
+
+    def _expire_holds(self, now: float) -> None:
+        """Keys and a pedal held past ``held_key_seconds`` lost their release: let go."""
+        keys, pedal = self.player.stale(now, self.config.held_key_seconds)
+        if not keys and not pedal:
+            return
+        for channel, pitch in keys:
+            self.player.release(channel, pitch, now)
+            self.bus.publish(PlayerNote(now, channel, pitch, 0))
+            if self.config.thru:
+                self.scheduler.release(channel, pitch, THRU)
+        if pedal:
+            self.player.set_pedal(False, now)
+        what = f"{len(keys)} key(s)" + (" and the sustain pedal" if pedal else "")
+        message = f"{what} held over {self.config.held_key_seconds:g} s: taken as released"
+        _log.warning("%s", message)
+        self.bus.publish(Notice(now, "stale_keys", message))
 
     def rehearse(self) -> None:
         """Keep the model warm between notes (see :meth:`ModelContext.rehearse`)."""

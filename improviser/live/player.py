@@ -4,11 +4,20 @@
 are down (and since when), whether the sustain pedal is down, the onsets of the call
 being played and when the last key came up. An answer mode reads it to decide when a
 phrase is over; it never steps the model.
+
+A release can be lost (a cable glitch, a cycle JACK dropped while a client was late), so
+nothing here waits for one forever: :meth:`PlayerState.stale` names the keys (and the
+pedal) held longer than a bound, and the engine takes them as released.
 """
 
 from __future__ import annotations
 
-__all__ = ["PlayerState"]
+from collections import deque
+
+__all__ = ["CALL_ONSETS_KEPT", "PlayerState"]
+
+CALL_ONSETS_KEPT = 4096
+"""Onsets kept of a call that never ends (a flood, a stuck key): the most recent."""
 
 
 class PlayerState:
@@ -18,15 +27,19 @@ class PlayerState:
         self.held: dict[tuple[int, int], float] = {}
         """(channel, pitch) -> onset, for every key down now."""
         self.pedal = False
-        self.call_onsets: list[float] = []
+        self.pedal_since: float | None = None
+        self.call_onsets: deque[float] = deque(maxlen=CALL_ONSETS_KEPT)
         """Onsets of the call being played (cleared when a phrase ends)."""
         self.last_release: float | None = None
         """When the last key came up (or the pedal was lifted with no key down)."""
+        self.last_onset: float | None = None
+        """When the last key went down."""
 
     def press(self, channel: int, pitch: int, at: float) -> None:
         """A key went down."""
         self.held[(channel, pitch)] = at
         self.call_onsets.append(at)
+        self.last_onset = at
 
     def release(self, channel: int, pitch: int, at: float) -> float | None:
         """A key came up: its onset, or ``None`` if it was not held."""
@@ -38,9 +51,13 @@ class PlayerState:
     def set_pedal(self, down: bool, at: float) -> bool:
         """The sustain pedal moved; whether it was just lifted."""
         lifted = self.pedal and not down
+        if down and not self.pedal:
+            self.pedal_since = at
         self.pedal = down
-        if not down and not self.held:
-            self.last_release = at
+        if not down:
+            self.pedal_since = None
+            if not self.held:
+                self.last_release = at
         return lifted
 
     def keys_up(self) -> bool:
@@ -49,7 +66,8 @@ class PlayerState:
 
     def take_call(self) -> tuple[list[float], float | None]:
         """The call's onsets and last release; the next call starts empty."""
-        onsets, self.call_onsets = self.call_onsets, []
+        onsets = list(self.call_onsets)
+        self.call_onsets.clear()
         release, self.last_release = self.last_release, None
         return onsets, release
 
@@ -64,5 +82,20 @@ class PlayerState:
         """Forget everything: keys, pedal and the half-played call."""
         self.held.clear()
         self.pedal = False
-        self.call_onsets = []
+        self.pedal_since = None
+        self.call_onsets.clear()
         self.last_release = None
+
+    # --- lost releases -------------------------------------------------------------------------
+    def oldest_hold(self) -> float | None:
+        """When the longest-held key or the pedal went down (``None``: nothing is down)."""
+        times = list(self.held.values())
+        if self.pedal_since is not None:
+            times.append(self.pedal_since)
+        return min(times, default=None)
+
+    def stale(self, now: float, bound: float) -> tuple[list[tuple[int, int]], bool]:
+        """Keys held, and whether the pedal is down, for ``bound`` seconds or more."""
+        keys = [key for key, onset in self.held.items() if now - onset >= bound]
+        pedal = self.pedal_since is not None and now - self.pedal_since >= bound
+        return keys, pedal

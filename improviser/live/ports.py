@@ -179,8 +179,13 @@ class _Port:
         """:meth:`present` may run in a worker thread: the watcher client is never
         deleted while it lists ports."""
 
-    def _new_client(self) -> Any:
-        raise NotImplementedError
+    @property
+    def own_client(self) -> str:
+        """Our client's name, saying what it is: ``improviser-in``, ``improviser-out``.
+
+        One name for both would make JACK call the second ``improviser-01``.
+        """
+        return f"{self.client_name}-{'in' if self.kind == 'input' else 'out'}"
 
     def _open_on(self, client: Any) -> None:
         """Hook: set up ``client`` (callbacks, filters) before its port is opened."""
@@ -191,7 +196,7 @@ class _Port:
                 return []
             if self._lister is None:
                 try:
-                    self._lister = self._new_client_named(f"{self.client_name}-watch")
+                    self._lister = self._new_client_named(f"{self.own_client}-watch")
                 except PortError:
                     return []
             names: list[str] = self._lister.get_ports()
@@ -209,7 +214,7 @@ class _Port:
     def open(self) -> None:
         """Open the port; :class:`PortError` if the name matches none."""
         self._closed = False
-        client = self._new_client_named(self.client_name)
+        client = self._new_client_named(self.own_client)
         try:
             self._open_on(client)
             own = VIRTUAL_IN if self.kind == "input" else VIRTUAL_OUT
@@ -244,8 +249,13 @@ class _Port:
         return self.name in self._names()
 
     def reconnect(self) -> bool:
-        """Open the first port matching the name again, if one is there now."""
+        """Open the port again: ours (virtual), or the first matching the name, if there."""
         if self.virtual or self.pattern is None:
+            if self._client is None:
+                try:
+                    self.open()
+                except PortError:
+                    return False
             return True
         wanted = self.pattern.casefold()
         if not any(wanted in n.casefold() for n in self._names()):
@@ -256,6 +266,23 @@ class _Port:
         except PortError:
             return False
         return True
+
+    def abandon(self) -> None:
+        """The MIDI server went away: forget our clients without talking to it.
+
+        A client of a dead JACK server must not close its port (that is a call to the
+        server); it is only deleted. :meth:`reconnect` then opens a new one.
+        """
+        with self._lister_lock:
+            lister, self._lister = self._lister, None
+        client, self._client = self._client, None
+        self.name = None
+        for old in (client, lister):
+            if old is not None:
+                if isinstance(self, MidiInput):
+                    old.cancel_callback()
+                with contextlib.suppress(rtmidi.RtMidiError, RuntimeError):
+                    old.delete()
 
     def _close_client(self) -> None:
         client, self._client = self._client, None

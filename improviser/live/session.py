@@ -46,6 +46,7 @@ from improviser.live.midi import InMessage
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
 from improviser.live.recorder import Recorder, default_recording_path
 from improviser.live.scheduler import Scheduler
+from improviser.live.server import ServerWatch
 from improviser.live.stats import SessionStats
 from improviser.live.watch import watch_ports
 
@@ -92,6 +93,8 @@ class LiveSession:
         self.input: MidiInput | None = None
         self.output: MidiOutput | None = None
         self.api: int | None = None
+        self.server: ServerWatch | None = None
+        """Watches the JACK server (a JACK session only)."""
         self._queue: asyncio.Queue[InMessage] = asyncio.Queue(config.queue_size)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -169,6 +172,10 @@ class LiveSession:
         cfg, model = self.config, self.model
         assert model is not None
         self.api = resolve_api(cfg.api)
+        if api_label(self.api) == "jack":
+            self.server = ServerWatch(cfg.client_name)
+            self.server.start()
+            stack.callback(self.server.close)
         self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
         self.output.open()
         stack.callback(self.output.close)
@@ -217,7 +224,11 @@ class LiveSession:
             "improviser.engine": self._engine_loop(engine),
             "improviser.scheduler": scheduler.run(),
             "improviser.ports": watch_ports(
-                engine, {"input": self.input, "output": self.output}, cfg.port_poll_seconds
+                engine,
+                {"input": self.input, "output": self.output},
+                cfg.port_poll_seconds,
+                self.server,
+                exit_on_server_loss=cfg.on_server_loss == "exit",
             ),
             "improviser.stats": self._report_stats(),
         }

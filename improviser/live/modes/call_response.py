@@ -82,20 +82,27 @@ class CallResponse:
         """Nothing to do until the phrase ends."""
 
     def _phrase_open(self) -> bool:
+        """Every key up, and the pedal too if it holds the phrase."""
         cfg, player = self.voice.config, self.voice.player
-        return (
-            len(player.call_onsets) >= cfg.min_call_notes
-            and player.keys_up()
-            and not (player.pedal and cfg.pedal_holds_phrase)
-        )
+        return player.keys_up() and not (player.pedal and cfg.pedal_holds_phrase)
 
     def next_deadline(self) -> float | None:
-        """The end of the answer, or when the phrase's silence will be long enough."""
+        """The end of the answer, or when the phrase's silence will be long enough.
+
+        With every key up (and the pedal, if it holds the phrase): ``phrase_gap`` after
+        the last release. With a key or the pedal still down: ``held_phrase_gap`` after the
+        last note struck, so a lost note-off cannot keep the improviser silent.
+        """
         if self._answer is not None:
             return self._answer.end
-        release = self.voice.player.last_release
+        cfg, player = self.voice.config, self.voice.player
+        if len(player.call_onsets) < cfg.min_call_notes:
+            return None
+        release = player.last_release
         if release is not None and self._phrase_open():
-            return release + self.voice.config.phrase_gap
+            return release + cfg.phrase_gap
+        if cfg.held_phrase_gap > 0 and player.last_onset is not None:
+            return player.last_onset + cfg.held_phrase_gap
         return None
 
     def tick(self, now: float) -> None:

@@ -1,0 +1,86 @@
+"""Watching the JACK server behind our ports: told when it goes, asked when it is back.
+
+When jackd stops or restarts, every port of every client is gone, but an RtMidi client of
+the dead server goes on answering from its stale copy of the graph: listing ports cannot
+tell. A JACK client of our own (the JACK-Client package, ``<client>-server``) registers
+a shutdown callback, which libjack calls the moment the server goes; while it is gone,
+:meth:`ServerWatch.back` tries to connect (without starting a server) until one answers.
+
+Only JACK has a server to lose; with ALSA (a kernel sequencer) there is none to watch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from improviser.errors import PortError
+
+__all__ = ["ServerWatch"]
+
+_log = logging.getLogger("improviser.live")
+
+
+def _jack() -> Any:
+    """The JACK-Client module, its libjack messages routed to our log (debug)."""
+    try:
+        import jack  # noqa: PLC0415 - needs libjack; only a JACK session loads it
+    except (ImportError, OSError) as exc:
+        raise PortError(f"cannot watch the JACK server: {exc}") from exc
+    jack.set_error_function(lambda message: _log.debug("libjack: %s", message))
+    jack.set_info_function(lambda message: _log.debug("libjack: %s", message))
+    return jack
+
+
+class ServerWatch:
+    """Knows whether the JACK server our ports live on is still there."""
+
+    def __init__(self, client_name: str) -> None:
+        self.name = f"{client_name}-server"
+        self._jack = _jack()
+        self._client: Any = None
+        self._lost = threading.Event()
+        self.losses = 0
+
+    @property
+    def lost(self) -> bool:
+        """Whether the server went away (and has not been found back yet)."""
+        return self._lost.is_set()
+
+    def start(self) -> None:
+        """Join the server as a silent client that hears of its shutdown."""
+        try:
+            client = self._jack.Client(self.name, no_start_server=True)
+        except self._jack.JackError as exc:
+            raise PortError(f"cannot connect to the JACK server ({exc})") from exc
+        client.set_shutdown_callback(self._on_shutdown)
+        client.activate()
+        self._client = client
+        self._lost.clear()
+
+    def _on_shutdown(self, status: object, reason: str) -> None:
+        """Called by libjack on its own thread: only note it."""
+        self.losses += 1
+        self._lost.set()
+
+    def back(self) -> bool:
+        """Whether a server answers again (then watch it instead of the lost one)."""
+        self._drop_client()
+        try:
+            self.start()
+        except PortError:
+            return False
+        return True
+
+    def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and not self.lost:
+            client.deactivate()
+            client.close()
+        # A client of a dead server is left to the garbage collector: closing it would
+        # talk to a server that is not there.
+
+    def close(self) -> None:
+        """Leave the server; safe to call twice."""
+        self._drop_client()
