@@ -28,7 +28,6 @@ from improviser.config import DEFAULT_CONFIG_PATH, Config, load_config
 from improviser.errors import ConfigError, ImproviserError, MidiFileError, ModelError
 from improviser.inference import NumpyEngine, archive, modelfile, random_weights, write_weights
 from improviser.inference.modelfile import (
-    FORMAT,
     load_model,
     load_weights,
     metadata_data_config,
@@ -36,47 +35,14 @@ from improviser.inference.modelfile import (
     weight_arrays,
 )
 from improviser.music.encoding import VOCAB_SIZES
-from improviser.music.notes import Note, Score, read_midi, to_midifile
+from improviser.music.notes import Score, read_midi
+from tests.fuzz_seeds import META, MIDI, NPZ, NPZ_COMPRESSED
 
 FUZZ = settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-def valid_midi() -> bytes:
-    """A short two-part type-1 file with a tempo change: every chunk kind the reader meets."""
-    melody = [Note(60 + i % 12, 80, 0.0, 0.0, 0, 0, i * 0.5, 0.4) for i in range(12)]
-    bass = [Note(36 + i % 5, 70, 0.0, 0.0, 1, 0, i * 1.0, 0.9) for i in range(6)]
-    mid = to_midifile([melody, bass], bpm=100)
-    mid.tracks[1].insert(0, mido.MetaMessage("set_tempo", tempo=400_000, time=0))
-    buffer = io.BytesIO()
-    mid.save(file=buffer)
-    return buffer.getvalue()
-
-
-def tiny_weights_npz(compressed: bool = False) -> bytes:
-    """The smallest valid weights file: one LSTM unit, one-wide embeddings."""
-    buffer = io.BytesIO()
-    arrays = weight_arrays(random_weights((1,), 1))
-    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def valid_metadata() -> bytes:
-    """Metadata with every key the package reads, small enough to mutate quickly."""
-    meta = {
-        "format": FORMAT,
-        "objective": "classes",
-        "window": 30,
-        "seq_len": 24,
-        "config": {"data": {"window": 30, "channel": None}, "model": {}, "train": {}},
-        "corpus": {"train_files": ["a.mid"], "val_files": [], "train_keys": ["k"]},
-        "history": {"loss": [1.5, 1.25]},
-        "scaler": {"min": 40, "max": 90.0, "residual_std": 3.0},
-    }
-    return json.dumps(meta).encode()
 
 
 @st.composite
@@ -151,10 +117,6 @@ def check_config(path: Path, data: bytes) -> None:
         assert_one_line(exc, path)
 
 
-MIDI = valid_midi()
-NPZ = tiny_weights_npz()
-NPZ_COMPRESSED = tiny_weights_npz(compressed=True)
-META = valid_metadata()
 TOML = DEFAULT_CONFIG_PATH.read_bytes()
 
 

@@ -109,8 +109,16 @@ class Score:
 
 # What mido raises for a damaged file besides OSError with no errno ("MThd not found",
 # "undefined status byte"): EOFError when cut short, ValueError and the rest for a field
-# out of range.
-_PARSE_ERRORS = (EOFError, ValueError, KeyError, IndexError, TypeError, struct.error)
+# out of range, KeySignatureError for a key signature meta event with no such key.
+_PARSE_ERRORS = (
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    struct.error,
+    mido.KeySignatureError,
+)
 
 
 class _TempoMap:
