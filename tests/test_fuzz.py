@@ -203,7 +203,14 @@ def midi_with(*messages: mido.Message | mido.MetaMessage, ticks_per_beat: int = 
     return buffer.getvalue()
 
 
+def raw_midi(track: bytes) -> bytes:
+    """A type-0 file around the raw bytes of one track (events that mido will not write)."""
+    header = b"MThd" + (6).to_bytes(4, "big") + bytes([0, 0, 0, 1, 1, 0xE0])
+    return header + b"MTrk" + len(track).to_bytes(4, "big") + track
+
+
 NOTE = (mido.Message("note_on", note=60, velocity=64), mido.Message("note_off", note=60, time=9))
+END = b"\x00\xff\x2f\x00"
 
 
 @pytest.mark.parametrize(
@@ -214,8 +221,9 @@ NOTE = (mido.Message("note_on", note=60, velocity=64), mido.Message("note_off", 
         (MIDI[:12] + b"\x00\x00" + MIDI[14:], "ticks per beat must be positive"),
         (b"MThd\x00\x00\x00\x06\x00\x01", "not a readable MIDI file"),
         (b"", "not a readable MIDI file"),
+        (raw_midi(b"\x00\xff\x59\x02\x09\x27" + END), "Could not decode key with 9 sharps"),
     ],
-    ids=["tempo-zero", "smpte", "zero-division", "cut-header", "empty"],
+    ids=["tempo-zero", "smpte", "zero-division", "cut-header", "empty", "key-signature"],
 )
 def test_midi_faults(workdir: Path, data: bytes, message: str) -> None:
     path = workdir / "r.mid"
