@@ -263,6 +263,12 @@ def _huge_declared_shape() -> bytes:
     return buffer.getvalue()
 
 
+def _npy_header(text: bytes) -> bytes:
+    """A version-1.0 ``.npy`` file with ``text`` as its (padded) header and no data."""
+    header = text + b" " * (63 - 10 - len(text)) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+
+
 def _member(name: str, data: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -284,6 +290,7 @@ def _member(name: str, data: bytes) -> bytes:
         (_member("notes.txt", b"hello"), "unexpected member"),
         (_member("a.npy", b"\x93NUMPY\x03\x00" + b"\0" * 20), "unsupported .npy version"),
         (b"PK\x05\x06" + b"\0" * 18, "lacks array"),
+        (_member("emb_pitch.npy", _npy_header(b"{'descr': (")), "EOF in multi-line"),
     ],
     ids=[
         "zip-version",
@@ -297,6 +304,7 @@ def _member(name: str, data: bytes) -> bytes:
         "not-npy",
         "npy-v3",
         "empty-zip",
+        "npy-header-unclosed",
     ],
 )
 def test_weights_faults(workdir: Path, data: bytes, message: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import lzma
 import math
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -38,6 +39,7 @@ ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
     zlib.error,
     lzma.LZMAError,
     struct.error,
+    tokenize.TokenError,  # NumPy's fallback parser of an old-style .npy header
 )
 """What the standard library and NumPy raise for a damaged archive."""
 
