@@ -2,7 +2,7 @@
 
 Not collected by pytest (the name does not start with ``test_``) and not needed by CI:
 atheris is installed by hand (``pip install atheris``). Each target writes the fuzzer's
-bytes to a file in ``/dev/shm`` and reads it the way the package does; anything but the
+bytes to a file and reads it the way the package does; anything but the
 package's own one-line error, naming the file, is a crash that libFuzzer saves as
 ``crash-<sha1>`` in the working directory. Run one target for three minutes::
 
@@ -19,16 +19,16 @@ is seeded with the valid files of ``tests/fuzz_seeds.py``. Targets:
   of the NumPy engine) or the ``.json`` metadata (:func:`read_metadata`, then the data
   config). Keras' own ``.keras`` loader is left out: it needs TensorFlow per input.
 
-Replay a crash with ``python -m tests.fuzz_atheris TARGET crash-<sha1>``, then add it to
-``tests/test_fuzz.py`` as a regression case.
+Inputs are written to ``/dev/shm/improviser-fuzz-<uid>/input.*`` (one directory, reused;
+run one target at a time). Replay a crash with
+``python -m tests.fuzz_atheris TARGET crash-<sha1>``, then add it to ``tests/test_fuzz.py``
+as a regression case.
 """
 
 from __future__ import annotations
 
-import atexit
-import shutil
+import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,8 +41,9 @@ from improviser.music.encoding import encode
 from improviser.music.notes import extract_melody, read_midi
 from tests.fuzz_seeds import META, MIDI, NPZ, NPZ_COMPRESSED
 
-_SCRATCH = Path(tempfile.mkdtemp(prefix="improviser-fuzz-", dir="/dev/shm"))
-atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+# libFuzzer ends the process without running Python's exit hooks, so a temporary
+# directory would be left behind: one fixed directory, reused by every run, instead.
+_SCRATCH = Path("/dev/shm") / f"improviser-fuzz-{os.getuid()}"
 
 
 def _expect(error: type[ImproviserError], path: Path, action: Callable[[], object]) -> None:
@@ -90,6 +91,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
         sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(TARGETS)}}} [libFuzzer options] [CORPUS]")
     target, seeds = TARGETS[sys.argv[1]]
+    _SCRATCH.mkdir(exist_ok=True)
     argv = [sys.argv[0], *sys.argv[2:]]
     for arg in argv[1:]:
         corpus = Path(arg)
