@@ -11,7 +11,9 @@ built-in exception it resembles, so callers may catch either::
     ├── PortError(OSError)           an unknown, vanished or unusable MIDI port
     └── MqttError(ConnectionError)   a broker that cannot be reached
 
-The CLI prints such an error as one line and exits with code 2.
+The CLI prints such an error as one line and exits with code 2. :func:`reason` renders
+the library exception behind one (``raise ModelError(f"{path}: ... ({reason(exc)})")``)
+so that line stays one line.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ __all__ = [
     "ModelError",
     "MqttError",
     "PortError",
+    "reason",
 ]
+
+REASON_CHARS = 160
+"""The most characters of a library's message quoted in one of ours."""
 
 
 class ImproviserError(Exception):
@@ -53,3 +59,9 @@ class PortError(ImproviserError, OSError):
 
 class MqttError(ImproviserError, ConnectionError):
     """The MQTT broker cannot be reached or refuses us."""
+
+
+def reason(exc: BaseException) -> str:
+    """The message of ``exc`` (or its type's name) on one line, at most ``REASON_CHARS`` long."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"

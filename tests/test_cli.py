@@ -53,3 +53,56 @@ def test_wrong_config_value_names_the_key(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "config key 'generate.sampling.temperature'" in result.stderr
+
+
+def _damaged_model(root: Path) -> Path:
+    """The bundled model with its ``.keras`` and ``.npz`` cut in half, its metadata intact."""
+    from improviser.paths import DEFAULT_MODEL
+
+    model = root / "cut.keras"
+    for suffix in (".keras", ".npz"):
+        data = DEFAULT_MODEL.with_suffix(suffix).read_bytes()
+        model.with_suffix(suffix).write_bytes(data[: len(data) // 2])
+    model.with_suffix(".json").write_bytes(DEFAULT_MODEL.with_suffix(".json").read_bytes())
+    return model
+
+
+@pytest.mark.parametrize(
+    ("case", "culprit", "message"),
+    [
+        ("generate-cut-model", "cut.npz", "corrupt or truncated weights file"),
+        ("evaluate-cut-model", "cut.npz", "corrupt or truncated weights file"),
+        ("generate-garbage-seed", "garbage.mid", "not a readable MIDI file"),
+        ("generate-broken-config", "broken.toml", "not valid TOML"),
+        ("evaluate-metadata-not-an-object", "list.json", "not improviser model metadata"),
+    ],
+)
+def test_damaged_files_are_one_line_naming_the_file(
+    tmp_path: Path, case: str, culprit: str, message: str
+) -> None:
+    [seed] = write_corpus(tmp_path / "corpus", 1)
+    model = _damaged_model(tmp_path)
+    (tmp_path / "garbage.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01")
+    (tmp_path / "broken.toml").write_bytes(b"[generate\nnotes = 3\n")
+    (tmp_path / "list.json").write_text("[1, 2, 3]\n")
+    (tmp_path / "list.keras").write_bytes(b"")
+    out = str(tmp_path / "out.mid")
+    args = {
+        "generate-cut-model": ["generate", "--model", str(model), "--seed", str(seed), "-o", out],
+        "evaluate-cut-model": ["evaluate", "--model", str(model), str(tmp_path / "corpus")],
+        "generate-garbage-seed": ["generate", "--seed", str(tmp_path / "garbage.mid"), "-o", out],
+        "generate-broken-config": [
+            *("generate", "--config", str(tmp_path / "broken.toml")),
+            *("--seed", str(seed), "-o", out),
+        ],
+        "evaluate-metadata-not-an-object": [
+            *("evaluate", "--model", str(tmp_path / "list.keras"), str(tmp_path / "corpus")),
+        ],
+    }[case]
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    prefix = f"improviser: error: {tmp_path / culprit}: {message}"
+    assert result.stderr.startswith(prefix), result.stderr
+    assert not Path(out).exists()

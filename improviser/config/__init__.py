@@ -19,7 +19,7 @@ from improviser.config.generate import GenerateConfig
 from improviser.config.live import LiveConfig
 from improviser.config.sampling import SamplingConfig
 from improviser.config.training import DataConfig, ModelConfig, TrainConfig
-from improviser.errors import ConfigError
+from improviser.errors import ConfigError, reason
 
 __all__ = [
     "Config",
@@ -31,6 +31,7 @@ __all__ = [
     "Section",
     "TrainConfig",
     "load_config",
+    "validation_message",
     "with_overrides",
 ]
 
@@ -47,32 +48,58 @@ class Config(Section):
     live: LiveConfig = Field(default_factory=LiveConfig)
 
 
-def _first_error(exc: ValidationError, prefix: str = "") -> ConfigError:
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file larger than this is refused (``default.toml``: a few kB)."""
+_QUOTED_VALUE_CHARS = 60
+
+
+def validation_message(exc: ValidationError, prefix: str = "") -> str:
+    """The first error of ``exc`` as one line that names the key, e.g.
+    ``config key 'train.epochs': Input should be greater than 0 (got -3)``.
+
+    ``prefix`` is put before the key, for a section validated on its own.
+    """
     err = exc.errors()[0]
     key = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
-    msg = err["msg"]
+    msg = " ".join(err["msg"].split())
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
     got = err.get("input")
-    suffix = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
-    return ConfigError(f"config key '{key}': {msg}{suffix}")
+    suffix = ""
+    if got is not None and not isinstance(got, dict):
+        shown = repr(got)
+        if len(shown) > _QUOTED_VALUE_CHARS:
+            shown = shown[: _QUOTED_VALUE_CHARS - 1] + "…"
+        suffix = f" (got {shown})"
+    return f"config key '{key}': {msg}{suffix}"
 
 
 def load_config(path: str | Path | None = None) -> Config:
-    """Read and validate a TOML file; ``None`` gives the built-in defaults."""
+    """Read and validate a TOML file; ``None`` gives the built-in defaults.
+
+    Any fault (unreadable, too large, not UTF-8, not TOML, a wrong key or value) is a
+    one-line :class:`ConfigError` that starts with the file's path.
+    """
     if path is None:
         return Config()
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror or reason(exc)})") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than the {MAX_CONFIG_BYTES} bytes a config may have")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({reason(exc)})") from exc
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({reason(exc)})") from exc
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc) from exc
+        raise ConfigError(f"{path}: {validation_message(exc)}") from exc
 
 
 def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
@@ -94,4 +121,4 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise _first_error(exc) from exc
+        raise ConfigError(validation_message(exc)) from exc

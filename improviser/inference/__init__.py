@@ -6,6 +6,7 @@ is split by concept::
     protocol      StepModel: reset / step / snapshot / restore (ProbsStepModel: + step_probs)
     weights       the model's arrays in memory (LstmWeights)
     modelfile     the model file: M.keras, M.json, M.npz written and read in one place
+    archive       the zip archives (.keras, .npz) opened with bounds on what they unpack
     generate      seed .mid -> continuation .mid
     numpy_engine  NumpyEngine: the streaming engine, NumPy only (the live default)
     tf_engine     TfEngine: a compiled TensorFlow step pinned to a device (cpu/gpu)
@@ -18,6 +19,7 @@ Only ``tf_engine`` touches TensorFlow, and only when a :class:`TfEngine` is buil
 from improviser.inference.modelfile import (
     load_model,
     load_weights,
+    metadata_data_config,
     read_metadata,
     save_model,
     write_weights,
@@ -41,6 +43,7 @@ __all__ = [
     "load_model",
     "load_weights",
     "make_engine",
+    "metadata_data_config",
     "probe",
     "random_weights",
     "read_metadata",

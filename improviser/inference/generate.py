@@ -18,11 +18,11 @@ import numpy.typing as npt
 from improviser.config import DataConfig, GenerateConfig
 from improviser.errors import MidiFileError, ModelError
 from improviser.inference.context import ModelContext
-from improviser.inference.modelfile import read_metadata
+from improviser.inference.modelfile import metadata_data_config, read_metadata
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
 from improviser.music.encoding import Token, decode, encode
-from improviser.music.notes import Note, extract_melody, read_midi, write_midi
+from improviser.music.notes import MAX_BPM, Note, extract_melody, read_midi, write_midi
 from improviser.music.sampling import Sampler, SamplingParams
 
 __all__ = ["GenerateResult", "continue_tokens", "generate"]
@@ -73,10 +73,15 @@ def generate(
             f"{model}: generate needs a classes-objective model (this one is "
             f"{meta.get('objective')!r}); the regression baseline has no rhythm to play"
         )
-    data = data or DataConfig.model_validate(meta.get("config", {}).get("data", {}))
+    data = data or metadata_data_config(meta, model)
     melody = extract_melody(score.notes, channel=data.channel, track=data.track, mode=data.melody)
     if not melody:
         raise MidiFileError(f"{seed}: no melody notes to continue")
+    if score.bpm > MAX_BPM:
+        raise MidiFileError(
+            f"{seed}: tempo of {score.bpm:.0f} bpm is faster than the {MAX_BPM:.0f} bpm "
+            "a continuation may be written at"
+        )
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(cfg.sampling.seed)
     tokens = continue_tokens(

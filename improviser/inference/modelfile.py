@@ -17,24 +17,50 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
-from improviser.errors import ModelError
+from improviser.config import DataConfig, validation_message
+from improviser.errors import ModelError, reason
+from improviser.inference.archive import ARCHIVE_ERRORS, check_archive, read_npz
 from improviser.inference.tfload import keras
 from improviser.inference.weights import LstmWeights, check_shapes
 from improviser.music.encoding import DURATION_BEATS, FIELDS, IOI_BEATS, VELOCITY_BINS, VOCAB_SIZES
 
 __all__ = [
     "FORMAT",
+    "MAX_METADATA_BYTES",
+    "METADATA_TYPES",
+    "OBJECTIVES",
     "encoding_metadata",
     "export_weights",
     "load_model",
     "load_weights",
+    "metadata_data_config",
     "read_metadata",
     "save_model",
+    "weight_arrays",
     "write_weights",
 ]
 
 FORMAT = "improviser-model/1"
+OBJECTIVES = ("classes", "regression")
+MAX_METADATA_BYTES = 64 << 20
+"""Metadata larger than this is refused (the bundled model's: about 340 kB)."""
+
+_Schema = dict[str, "type | list[type] | _Schema"]
+METADATA_TYPES: _Schema = {
+    "format": str,
+    "objective": str,
+    "window": int,
+    "seq_len": int,
+    "config": {"data": {}, "model": {}, "train": {}},
+    "corpus": {"train_files": [str], "val_files": [str], "train_keys": [str]},
+    "encoding": {},
+    "history": {},
+    "training": {},
+    "scaler": {"min": float, "max": float, "residual_std": float},
+}
+"""The type of each metadata key the package reads; ``{}`` is any object."""
 
 
 def export_weights(model: Any) -> LstmWeights:
@@ -95,22 +121,35 @@ def save_model(model: Any, path: str | Path, metadata: dict[str, Any]) -> Path:
 def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """Load a model and its metadata, safely; any fault is a one-line :class:`ModelError`."""
     path = Path(path)
-    if not path.exists():
-        raise ModelError(f"{path}: model file not found")
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"{path}: not a Keras model file (corrupt or wrong format)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            check_archive(zf, path)
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: model file not found") from exc
+    except ModelError:
+        raise
+    except ARCHIVE_ERRORS as exc:
+        what = "not a Keras model file (corrupt, truncated or not a zip)"
+        raise _archive_error(path, exc, what) from exc
     meta = read_metadata(path)
     if meta.get("format") != FORMAT:
         raise ModelError(f"{path}: metadata format {meta.get('format')!r}, expected {FORMAT!r}")
     try:
         model = keras().models.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a damaged archive
-        raise ModelError(f"{path}: cannot load model ({type(exc).__name__}: {exc})") from exc
+        what = f"{type(exc).__name__}: {reason(exc)}"
+        raise ModelError(f"{path}: cannot load model ({what})") from exc
     return model, meta
 
 
-def write_weights(weights: LstmWeights, path: Path) -> None:
-    """Write ``weights`` as a plain ``.npz`` (no pickle), beside a model or anywhere."""
+def _archive_error(path: Path, exc: BaseException, what: str) -> ModelError:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return ModelError(f"{path}: cannot read ({exc.strerror})")
+    return ModelError(f"{path}: {what} ({reason(exc)})")
+
+
+def weight_arrays(weights: LstmWeights) -> dict[str, Any]:
+    """``weights`` as the named arrays of the ``.npz`` file."""
     arrays: dict[str, Any] = {}
     for name, emb in weights.embeddings.items():
         arrays[f"emb_{name}"] = emb
@@ -123,19 +162,29 @@ def write_weights(weights: LstmWeights, path: Path) -> None:
     for name, (k, b) in weights.heads.items():
         arrays[f"head_{name}_kernel"] = k
         arrays[f"head_{name}_bias"] = b
-    np.savez(path, **arrays)
+    return arrays
+
+
+def write_weights(weights: LstmWeights, path: Path) -> None:
+    """Write ``weights`` as a plain ``.npz`` (no pickle), beside a model or anywhere."""
+    np.savez(path, **weight_arrays(weights))
 
 
 def load_weights(path: str | Path) -> LstmWeights:
-    """Read the ``.npz`` weights of a model (``MODEL.keras`` or ``MODEL.npz`` may be given)."""
+    """Read the ``.npz`` weights of a model (``MODEL.keras`` or ``MODEL.npz`` may be given).
+
+    Any fault (missing, unreadable, truncated, not a ``.npz``, arrays missing, of the wrong
+    type or shape, too large) is a one-line :class:`ModelError` that names the file.
+    """
     path = Path(path).with_suffix(".npz")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: np.asarray(data[k], dtype=np.float32) for k in data.files}
+        arrays = read_npz(path)
     except FileNotFoundError as exc:
         raise ModelError(f"{path}: weights file not found (train or export the model)") from exc
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise ModelError(f"{path}: corrupt or truncated weights file ({exc})") from exc
+    except ModelError:
+        raise
+    except ARCHIVE_ERRORS as exc:
+        raise _archive_error(path, exc, "corrupt or truncated weights file") from exc
     try:
         layers = sum(1 for k in arrays if k.endswith("_recurrent"))
         weights = LstmWeights(
@@ -152,14 +201,70 @@ def load_weights(path: str | Path) -> LstmWeights:
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """Read the JSON metadata beside a model."""
+    """Read the JSON metadata beside a model.
+
+    Any fault (missing, unreadable, too large, not UTF-8, not JSON, not an object, a known
+    key of the wrong type) is a one-line :class:`ModelError` that names the file, so a
+    caller may rely on the types in :data:`METADATA_TYPES`.
+    """
     meta_path = Path(path).with_suffix(".json")
     try:
-        data: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+        with meta_path.open("rb") as fh:
+            raw = fh.read(MAX_METADATA_BYTES + 1)
     except FileNotFoundError as exc:
         raise ModelError(f"{meta_path}: model metadata not found") from exc
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{meta_path}: corrupt model metadata ({exc})") from exc
+    except OSError as exc:
+        raise ModelError(f"{meta_path}: cannot read ({exc.strerror or reason(exc)})") from exc
+    if len(raw) > MAX_METADATA_BYTES:
+        raise ModelError(
+            f"{meta_path}: larger than the {MAX_METADATA_BYTES} bytes model metadata may have"
+        )
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ModelError(f"{meta_path}: corrupt model metadata ({reason(exc)})") from exc
     if not isinstance(data, dict) or "objective" not in data:
         raise ModelError(f"{meta_path}: not improviser model metadata")
+    _check_types(data, METADATA_TYPES, meta_path, "")
+    if data["objective"] not in OBJECTIVES:
+        raise ModelError(f"{meta_path}: unknown objective {data['objective']!r}")
     return data
+
+
+def metadata_data_config(meta: dict[str, Any], path: str | Path) -> DataConfig:
+    """The data options a model was trained with (``config.data`` of its metadata)."""
+    try:
+        return DataConfig.model_validate(meta.get("config", {}).get("data", {}))
+    except ValidationError as exc:
+        meta_path = Path(path).with_suffix(".json")
+        raise ModelError(f"{meta_path}: {validation_message(exc, 'config.data')}") from exc
+
+
+def _check_types(data: dict[str, Any], types: _Schema, path: Path, prefix: str) -> None:
+    for key, expected in types.items():
+        if key not in data:
+            continue
+        value = data[key]
+        name = f"{prefix}{key}"
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise ModelError(f"{path}: '{name}' must be an object, got {_kind(value)}")
+            _check_types(value, expected, path, f"{name}.")
+        elif isinstance(expected, list):
+            (item,) = expected
+            if not isinstance(value, list) or not all(_is(v, item) for v in value):
+                raise ModelError(f"{path}: '{name}' must be a list of {item.__name__}")
+        elif not _is(value, expected):
+            raise ModelError(f"{path}: '{name}' must be {expected.__name__}, got {_kind(value)}")
+
+
+def _is(value: object, expected: type) -> bool:
+    if isinstance(value, bool):  # JSON true is not a number
+        return expected is bool
+    if expected is float:
+        return isinstance(value, int | float)
+    return isinstance(value, expected)
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__

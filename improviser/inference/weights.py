@@ -38,18 +38,21 @@ class LstmWeights:
 
 def check_shapes(w: LstmWeights, where: Path | str) -> None:
     """Raise a one-line :class:`ModelError` unless the arrays fit together."""
-    width = sum(w.embeddings[f].shape[1] for f in FIELDS)
     for f in FIELDS:
+        if w.embeddings[f].ndim != 2:
+            raise ModelError(f"{where}: {f} embedding has shape {w.embeddings[f].shape}, not 2-D")
         if w.embeddings[f].shape[0] != VOCAB_SIZES[f]:
             raise ModelError(
                 f"{where}: {f} vocabulary is {w.embeddings[f].shape[0]}, expected {VOCAB_SIZES[f]}"
             )
+    width = sum(w.embeddings[f].shape[1] for f in FIELDS)
     if not w.kernels:
         raise ModelError(f"{where}: no LSTM layer")
     for i, (k, r, b) in enumerate(zip(w.kernels, w.recurrents, w.biases, strict=True)):
-        units = r.shape[0]
+        units = r.shape[0] if r.ndim == 2 else 0
         if (
-            k.shape != (width, 4 * units)
+            units == 0
+            or k.shape != (width, 4 * units)
             or r.shape != (units, 4 * units)
             or b.shape != (4 * units,)
         ):

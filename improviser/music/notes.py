@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import io
 import os
+import struct
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,10 +28,11 @@ from typing import Literal
 
 import mido
 
-from improviser.errors import MidiFileError
+from improviser.errors import MidiFileError, reason
 
 __all__ = [
     "DRUM_CHANNEL",
+    "MAX_BPM",
     "MAX_FILE_BYTES",
     "Note",
     "ReadReport",
@@ -48,6 +50,8 @@ MAX_NOTES = 1_000_000
 DRUM_CHANNEL = 9
 """General MIDI percussion (channel 10 as musicians count)."""
 DEFAULT_BPM = 120.0
+MAX_BPM = 1000.0
+"""The fastest tempo written: faster is a broken file, not music."""
 DEFAULT_TICKS_PER_BEAT = 480
 
 
@@ -103,6 +107,20 @@ class Score:
     tracks: int = 1
 
 
+# What mido raises for a damaged file besides OSError with no errno ("MThd not found",
+# "undefined status byte"): EOFError when cut short, ValueError and the rest for a field
+# out of range, KeySignatureError for a key signature meta event with no such key.
+_PARSE_ERRORS = (
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    struct.error,
+    mido.KeySignatureError,
+)
+
+
 class _TempoMap:
     """Converts absolute ticks to seconds under a list of tempo changes."""
 
@@ -134,27 +152,35 @@ def _open(path: Path) -> mido.MidiFile:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise MidiFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise MidiFileError(f"{path}: cannot read ({exc.strerror or reason(exc)})") from exc
     if size > MAX_FILE_BYTES:
         raise MidiFileError(
             f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES} bytes a MIDI file may have"
         )
     try:
         return mido.MidiFile(path, clip=True)
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise MidiFileError(f"{path}: not a readable MIDI file ({exc})") from exc
+    except (OSError, *_PARSE_ERRORS) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise MidiFileError(f"{path}: cannot read ({exc.strerror})") from exc
+        detail = "it ends too early" if isinstance(exc, EOFError) else reason(exc)
+        raise MidiFileError(f"{path}: not a readable MIDI file ({detail})") from exc
 
 
 def read_midi(path: str | os.PathLike[str]) -> Score:
     """Read every note of a type-0 or type-1 MIDI file.
 
-    Raises :class:`MidiFileError` for a missing, malformed, type-2 or oversized file.
+    Raises :class:`MidiFileError` for a missing, malformed, type-2, SMPTE-timed or oversized
+    file, or one with a tempo of zero.
     """
     path = Path(path)
     mid = _open(path)
     if mid.type == 2:
         raise MidiFileError(f"{path}: type-2 MIDI files (independent sequences) are not supported")
     tpb = mid.ticks_per_beat
+    if tpb & 0x8000:
+        # The top bit of the division word means SMPTE frames, not ticks per beat: mido
+        # does not decode it, and reading it as ticks per beat would misplace every note.
+        raise MidiFileError(f"{path}: SMPTE time division is not supported")
     if tpb <= 0:
         raise MidiFileError(f"{path}: ticks per beat must be positive, got {tpb}")
 
@@ -164,6 +190,8 @@ def read_midi(path: str | os.PathLike[str]) -> Score:
         for msg in track:
             tick += msg.time
             if msg.type == "set_tempo":
+                if msg.tempo <= 0:
+                    raise MidiFileError(f"{path}: tempo of 0 microseconds per beat at tick {tick}")
                 changes.append((tick, msg.tempo))
     tempo = _TempoMap(changes, tpb)
 
@@ -295,8 +323,8 @@ def write_midi(
     ``note_off`` that a synthesizer will honour. The file is written next to ``path`` and
     renamed into place, so a reader never sees it half written.
     """
-    if not 0 < bpm <= 1000:
-        raise MidiFileError(f"bpm must be in range 0..1000, got {bpm}")
+    if not 0 < bpm <= MAX_BPM:
+        raise MidiFileError(f"bpm must be in range 0..{MAX_BPM:.0f}, got {bpm}")
     mid = to_midifile(
         parts, bpm=bpm, ticks_per_beat=ticks_per_beat, time_unit=time_unit, names=names
     )

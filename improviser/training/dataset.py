@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.config import DataConfig
-from improviser.errors import MidiFileError
+from improviser.errors import MidiFileError, reason
 from improviser.music.encoding import encode
 from improviser.music.notes import extract_melody, read_midi
 
@@ -94,12 +94,17 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*")) if p.suffix.lower() in MIDI_SUFFIXES)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise MidiFileError(f"{path}: no such file or directory")
+        try:
+            if path.is_dir():
+                found.extend(
+                    p for p in sorted(path.rglob("*")) if p.suffix.lower() in MIDI_SUFFIXES
+                )
+            elif path.exists():
+                found.append(path)
+            else:
+                raise MidiFileError(f"{path}: no such file or directory")
+        except OSError as exc:  # a directory we may not list
+            raise MidiFileError(f"{path}: cannot read ({exc.strerror or reason(exc)})") from exc
     return sorted(set(found))
 
 
@@ -121,13 +126,15 @@ def load_corpus(
             melody = extract_melody(
                 score.notes, channel=cfg.channel, track=cfg.track, mode=cfg.melody
             )
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
         except MidiFileError as exc:
             corpus.skipped.append((str(path), str(exc)))
+        except OSError as exc:  # removed or made unreadable since read_midi read it
+            corpus.skipped.append((str(path), f"{path}: cannot read ({exc.strerror})"))
         else:
             if len(melody) < cfg.min_notes:
                 corpus.skipped.append((str(path), f"only {len(melody)} melody notes"))
             else:
-                sha = hashlib.sha256(path.read_bytes()).hexdigest()
                 corpus.pieces.append(Piece(str(path), encode(melody), sha))
         if progress is not None:
             progress(i + 1, len(files))

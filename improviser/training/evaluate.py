@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from improviser.config import DataConfig
 from improviser.errors import ModelError
-from improviser.inference import NumpyEngine, read_metadata
+from improviser.inference import NumpyEngine, metadata_data_config, read_metadata
 from improviser.music.blend import DEFAULT_BIAS, DEFAULT_METHOD, blend
 from improviser.music.stm import ShortTermModel
 from improviser.training.baselines import (
@@ -132,7 +132,9 @@ def evaluate(
     say = progress or (lambda _msg: None)
     model_path = Path(model_path)
     meta = read_metadata(model_path)
-    cfg = DataConfig.model_validate(meta.get("config", {}).get("data", {}))
+    cfg = metadata_data_config(meta, model_path)
+    # Load the model before reading any corpus: a broken model fails at once, not later.
+    engine = NumpyEngine.from_file(model_path) if meta["objective"] == "classes" else None
     say("reading held-out files")
     held = held_out(data, meta, cfg)
     if not held.pieces:
@@ -155,11 +157,9 @@ def evaluate(
         "notes": sum(len(p.tokens) - 1 for p in held.pieces),
     }
     baselines: dict[str, Any] = {}
-    if meta.get("objective") == "classes":
+    if engine is not None:
         say("scoring the model" + (" with and without the short-term model" if stm else ""))
-        scored, stm_alone = _score_model(
-            NumpyEngine.from_file(model_path), held.pieces, ShortTermModel() if stm else None
-        )
+        scored, stm_alone = _score_model(engine, held.pieces, ShortTermModel() if stm else None)
         result.update(scored)
         if stm_alone is not None:
             baselines["stm"] = stm_alone
@@ -264,11 +264,16 @@ def _score_regression(path: Path, pieces: Sequence[Piece]) -> dict[str, float]:
     model, meta = load_model(path)
     if meta.get("objective") != "regression":
         raise ModelError(f"{path}: not a regression-objective model")
-    window = int(meta["window"])
+    scaler = meta.get("scaler", {})
+    window = meta.get("window", 0)
+    if window < 1 or "min" not in scaler or "max" not in scaler:
+        raise ModelError(
+            f"{path.with_suffix('.json')}: regression metadata needs a positive 'window' and "
+            "'scaler.min', 'scaler.max'"
+        )
     x, y = pitch_windows(pieces, window)
     if len(x) == 0:
         raise ModelError(f"no held-out piece is longer than the regression window ({window})")
-    scaler = meta["scaler"]
     pred = regression_predict(model, x, scaler["min"], scaler["max"])
     std = float(scaler.get("residual_std", 1.0))
     scores = Scores()

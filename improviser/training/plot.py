@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from improviser.errors import ModelError
+from improviser.inference.modelfile import read_metadata
 from improviser.music.notes import read_midi
 
 __all__ = ["plot_pianoroll", "plot_training"]
@@ -73,11 +73,13 @@ def plot_pianoroll(midi: str | Path, out: str | Path, title: str | None = None) 
 
 def plot_training(model: str | Path, out: str | Path) -> Path:
     """Training and validation loss and pitch accuracy per epoch of a saved model."""
-    meta_path = Path(model).with_suffix(".json")
-    try:
-        history = json.loads(meta_path.read_text(encoding="utf-8"))["history"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise ModelError(f"{meta_path}: no training history to plot ({exc})") from exc
+    history = {
+        key: curve
+        for key, curve in read_metadata(model).get("history", {}).items()
+        if isinstance(curve, list) and all(isinstance(x, int | float) for x in curve)
+    }
+    if not history:
+        raise ModelError(f"{Path(model).with_suffix('.json')}: no training history to plot")
     plt = _pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), dpi=100)
     for key in ("loss", "val_loss"):
