@@ -20,6 +20,8 @@ from improviser.errors import PortError
 __all__ = ["ServerWatch"]
 
 _log = logging.getLogger("improviser.live")
+_ABANDONED: list[Any] = []
+"""Clients of servers that went away: never closed, never collected (a few bytes each)."""
 
 
 def _jack() -> Any:
@@ -75,11 +77,16 @@ class ServerWatch:
 
     def _drop_client(self) -> None:
         client, self._client = self._client, None
-        if client is not None and not self.lost:
+        if client is None:
+            return
+        if not self.lost:
             client.deactivate()
             client.close()
-        # A client of a dead server is left to the garbage collector: closing it would
-        # talk to a server that is not there.
+            return
+        # Closing a client of a dead server talks to a server that is not there (libjack
+        # crashes in it, even from the garbage collector): the client is kept, unclosed.
+        client._ptr = self._jack._ffi.NULL
+        _ABANDONED.append(client)
 
     def close(self) -> None:
         """Leave the server; safe to call twice."""
