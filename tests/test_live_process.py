@@ -16,7 +16,8 @@ import rtmidi
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import VirtualPlayer
 from improviser.inference import random_weights, write_weights
-from improviser.music.notes import Note, read_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.notes import Note
 
 pytestmark = pytest.mark.jack
 API = rtmidi.API_UNIX_JACK

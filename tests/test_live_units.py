@@ -22,7 +22,8 @@ from improviser.live.scheduler import Scheduler
 from improviser.live.stats import SessionStats
 from improviser.live.tempo import TempoEstimator
 from improviser.music.encoding import Distribution, Token
-from improviser.music.notes import read_midi, to_midifile
+from improviser.music.midi_read import read_midi
+from improviser.music.midi_write import to_midifile
 from tests.fakes import FakeClock, StepUpModel
 
 

@@ -22,7 +22,9 @@ from improviser.inference.modelfile import metadata_data_config, read_metadata
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
 from improviser.music.encoding import Token, decode, encode
-from improviser.music.notes import MAX_BPM, Note, extract_melody, read_midi, write_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import MAX_BPM, Note, extract_melody
 from improviser.music.sampling import Sampler, SamplingParams
 
 __all__ = ["GenerateResult", "continue_tokens", "generate"]
