@@ -52,8 +52,9 @@ __all__ = [
 
 VIRTUAL_IN = "improviser in"
 VIRTUAL_OUT = "improviser out"
-JACK_DRAIN_SECONDS = 0.05
-"""How long a JACK output is given to deliver its last messages before it closes."""
+JACK_DRAIN_SECONDS = 0.1
+"""How long a JACK output is given to deliver its last messages before it closes: a few
+cycles of the longest period in common use (1024 frames at 48 kHz is 21 ms)."""
 
 
 class _Port:
