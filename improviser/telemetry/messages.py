@@ -136,12 +136,13 @@ class Messages:
             message = f"phrase of {event.notes} notes ended"
             return EventPayload(kind="phrase_ended", at=at, message=message)
         if isinstance(event, AnswerStarted):
-            details = {"tag": event.tag}
-            return EventPayload(kind="answer_started", at=at, message=event.tag, details=details)
+            return EventPayload(
+                kind="answer_started", at=at, message=event.tag, details={"tag": event.tag}
+            )
         if isinstance(event, AnswerEnded):
             kind = "answer_interrupted" if event.interrupted else "answer_ended"
             message = f"{event.tag}: {event.played} notes played"
-            details: dict[str, object] = {"tag": event.tag, "played": event.played}
+            details = {"tag": event.tag, "played": event.played}
             return EventPayload(kind=kind, at=at, message=message, details=details)
         if isinstance(event, Notice):
             level = event.level if event.level in ("info", "warning", "error") else "warning"
