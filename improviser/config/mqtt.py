@@ -17,7 +17,14 @@ from pydantic import Field, field_validator, model_validator
 from improviser.config.base import Section
 from improviser.errors import ConfigError
 
-__all__ = ["DEFAULT_PORT", "TLS_PORT", "MqttConfig", "default_instance", "read_password"]
+__all__ = [
+    "DEFAULT_PORT",
+    "TLS_PORT",
+    "MqttConfig",
+    "default_instance",
+    "parse_broker",
+    "read_password",
+]
 
 DEFAULT_PORT = 1883
 TLS_PORT = 8883
@@ -132,3 +139,20 @@ def read_password(config: MqttConfig) -> str | None:
             raise ConfigError(f"config key 'mqtt.password_file': {config.password_file} is empty")
         return lines[0]
     return None
+
+
+def parse_broker(text: str) -> tuple[str, int | None]:
+    """``HOST``, ``HOST:PORT`` or ``[IPV6]:PORT`` -> (host, port or ``None``)."""
+    host, port = text, None
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.removeprefix(":") or None
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    if not host:
+        raise ConfigError(f"--mqtt: expected HOST[:PORT], got {text!r}")
+    if port is None:
+        return host, None
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"--mqtt: port must be 1..65535, got {port!r}")
+    return host, int(port)
