@@ -50,7 +50,7 @@ def test_payloads_validate_against_their_schemas() -> None:
     assert not validator("notes").is_valid({"part": "drums", "at": 0, "channel": 1,
                                             "pitch": 60, "velocity": 1})  # fmt: skip
     assert not validator("notes").is_valid({**json.loads(note.encode()), "pitch": 128})
-    stats: dict[str, Any] = {k: 0 for k in StatsPayload.model_fields}
+    stats: dict[str, Any] = dict.fromkeys(StatsPayload.model_fields, 0)
     validator("stats").validate(stats)
     assert not validator("stats").is_valid({**stats, "extra": 1})
 

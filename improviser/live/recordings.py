@@ -150,12 +150,13 @@ class RecordControl:
                 raise ControlError("control 'record': 'stop' takes no file")
             recordings.stop()
             return self.value()
+        path = self._path(command.file)
         if command.action == "start" and recordings.recorder is not None:
             raise ControlError(
                 f"control 'record': already recording to {recordings.recorder.path} "
                 "(use 'rotate' for a new file)"
             )
-        recordings.open(self._path(command.file))
+        recordings.open(path)
         event = "recording_started" if command.action == "start" else "recording_rotated"
         recordings.notice(event, f"recording to {self.value()}")
         return self.value()

@@ -141,8 +141,7 @@ class MqttBridge:
         while True:
             event = await events.get()
             messages.mqtt_dropped = events.dropped
-            message = messages.of(event)
-            if message is not None:
+            for message in messages.of(event):
                 await self._send(client, message)
 
     async def _listen(

@@ -117,18 +117,24 @@ class Messages:
         )
         return Message(self.topics.stats, payload.encode(), self.config.qos)
 
-    def of(self, event: Event) -> Message | None:
-        """The message an event makes (``None``: none)."""
+    def of(self, event: Event) -> list[Message]:
+        """The messages an event makes: a note, stats, an event, the status (or none).
+
+        A notice (a port, the recording, the model) changes what the status says, so
+        the status follows it.
+        """
         if isinstance(event, PlayerNote | AnswerNote):
-            return self._note(event)
+            note = self._note(event)
+            return [] if note is None else [note]
         if isinstance(event, StatsReport):
-            return self.stats()
+            return [self.stats()]
         if isinstance(event, StatusChanged):
-            return self.status()
+            return [self.status()]
         payload = self._event(event)
         if payload is None:
-            return None
-        return Message(self.topics.events, payload.encode(), self.config.qos)
+            return []
+        message = Message(self.topics.events, payload.encode(), self.config.qos)
+        return [message, self.status()] if isinstance(event, Notice) else [message]
 
     def _event(self, event: Event) -> EventPayload | None:
         at = round(event.at - self.session.started, 4)

@@ -108,5 +108,9 @@ class ControlReply(Payload):
     """``ack`` (done; ``value`` now in force) and ``error`` (refused; nothing changed)."""
 
     key: str
-    value: Any = Field(description="ack: the value in force; error: what was sent")
+    value: Any = Field(description="ack: the value in force; error: what was sent (or null)")
     message: str
+
+    def encode(self) -> bytes:
+        """The JSON bytes sent (``value`` always there, ``null`` included)."""
+        return self.model_dump_json().encode()
