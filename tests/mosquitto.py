@@ -7,6 +7,7 @@ the tests are skipped — except in CI (``CI`` set), where that is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import os
@@ -89,6 +90,7 @@ class Broker:
                 self.kill()
 
 
+@contextlib.contextmanager
 def broker_at(folder: Path, extra: str = "") -> Iterator[Broker]:
     require_mosquitto()
     folder.mkdir(parents=True, exist_ok=True)

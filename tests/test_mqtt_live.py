@@ -31,12 +31,19 @@ pytestmark = [pytest.mark.jack, pytest.mark.mqtt]
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    yield from broker_at(tmp_path_factory.mktemp("mosquitto"))
+    with broker_at(tmp_path_factory.mktemp("mosquitto")) as running:
+        yield running
 
 
 def mqtt(port: int, instance: str, **options: Any) -> MqttConfig:
-    base: dict[str, Any] = {"enabled": True, "host": "127.0.0.1", "port": port,
-                            "instance": instance, "reconnect_min": 0.05, "reconnect_max": 0.5}  # fmt: skip
+    base: dict[str, Any] = {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "instance": instance,
+        "reconnect_min": 0.05,
+        "reconnect_max": 0.5,
+    }
     return MqttConfig(**{**base, **options})
 
 
@@ -75,8 +82,9 @@ BAD: list[tuple[str, Any, str]] = [
     ("top_p", True, "top_p"), ("mode", "jazz", "mode"), ("mute", 1, "mute"),
     ("volume", 3, "unknown control"), ("temperature", b"0.7 degrees", "not JSON"),
     ("temperature", b"1" * 1_000_000, "over the limit"),
-    ("record", {"action": "start", "file": "../escape.mid"}, "plain file name"), ("record", {"action": "rotate",
-     "file": "../../etc/x"}, "plain file name"), ("record", {"action": "rotate", "file": "/tmp/abs"}, "plain file name"),
+    ("record", {"action": "start", "file": "../escape.mid"}, "plain file name"),
+    ("record", {"action": "rotate", "file": "../../etc/x"}, "plain file name"),
+    ("record", {"action": "rotate", "file": "/tmp/abs"}, "plain file name"),
     ("record", "pause", "record"),
     ("model", "../../etc/passwd", "plain file name"), ("model", "sub/other", "plain file name"),
     ("model", "absent", "no model"),
@@ -115,8 +123,8 @@ async def test_status_every_control_notes_and_bad_payloads(
             kind, reply = await ask(seen, client, "room-a", "model", "other")
             assert kind == "ack" and reply["value"] == "other.keras"
             await seen.wait(lambda: seen.last("improviser/room-a/status")["model"] == "other.keras")
-            kind, reply = await ask(seen, client, "room-a", "record", {"action": "rotate",
-                                                                       "file": "second"})  # fmt: skip
+            rotate = {"action": "rotate", "file": "second"}
+            kind, reply = await ask(seen, client, "room-a", "record", rotate)
             assert kind == "ack" and reply["value"].endswith("second.mid")
             await player.play(phrase([67, 65, 64]))
             await wait_for(lambda: s.stats.answers >= 2 and engine.status == "listening")
@@ -162,7 +170,7 @@ async def test_three_instances_on_one_broker_keep_to_their_own(
 async def test_broker_killed_and_back_midi_plays_on_and_bridge_returns(
     player: VirtualPlayer, tmp_path: Path
 ) -> None:
-    for broker in broker_at(tmp_path / "broker"):
+    with broker_at(tmp_path / "broker") as broker:
         bridge = MqttBridge(mqtt(broker.port, "room-r"))
         cfg = config(tmp_path)
         async with LiveSession(cfg, model=model(), companions={"m": bridge}) as s:
@@ -184,7 +192,7 @@ async def test_wrong_password_is_a_clear_error_and_the_session_plays(
     player: VirtualPlayer, tmp_path: Path
 ) -> None:
     extra = password_broker_extra(tmp_path, "studio", "right-password")
-    for broker in broker_at(tmp_path / "broker", extra):
+    with broker_at(tmp_path / "broker", extra) as broker:
         wrong = MqttBridge(mqtt(broker.port, "room-w", username="studio"), password="nope")
         good = MqttBridge(mqtt(broker.port, "room-g", username="studio"), password="right-password")
         companions = {"improviser.mqtt": wrong, "improviser.mqtt.good": good}
@@ -203,16 +211,18 @@ async def test_wrong_password_is_a_clear_error_and_the_session_plays(
 async def test_tls_with_a_ca_made_here(jack_server: object, tmp_path: Path) -> None:
     ca, cert, key = make_ca(tmp_path)
     extra = f"allow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
-    for broker in broker_at(tmp_path / "broker", extra):
+    with broker_at(tmp_path / "broker", extra) as broker:
         cfg = mqtt(broker.port, "room-t", tls=True, ca_file=ca)
         bridge = MqttBridge(cfg)
         session_cfg = config(tmp_path, virtual=True, client_name="imp-tls", record=False)
         tls = ssl.create_default_context(cafile=str(ca))
-        async with watching(broker.port, tls=tls) as (seen, client):
-            async with LiveSession(session_cfg, model=model(), companions={"m": bridge}):
-                await seen.wait(lambda: online(seen, "room-t"))
-                kind, _ = await ask(seen, client, "room-t", "mute", True)
-                assert kind == "ack"
+        async with (
+            watching(broker.port, tls=tls) as (seen, client),
+            LiveSession(session_cfg, model=model(), companions={"m": bridge}),
+        ):
+            await seen.wait(lambda: online(seen, "room-t"))
+            kind, _ = await ask(seen, client, "room-t", "mute", True)
+            assert kind == "ack"
         plain = MqttBridge(mqtt(broker.port, "room-p"))  # no TLS: refused
         async with LiveSession(session_cfg, model=model(), companions={"m": plain}):
             await wait_for(lambda: plain.last_error is not None)

@@ -83,7 +83,7 @@ def test_mqtt_is_off_by_default_and_broker_parsing() -> None:
 
 @pytest.mark.parametrize("name", ["a/b", "+", "#", "", "x" * 65, "bad name"])
 def test_instance_names_that_would_break_topics_are_refused(name: str) -> None:
-    with pytest.raises(ConfigError, match="mqtt.instance"):
+    with pytest.raises(ConfigError, match=r"mqtt\.instance"):
         with_overrides(Config(), mqtt={"instance": name})
 
 
@@ -100,10 +100,10 @@ def test_password_from_env_or_file_never_in_messages(
     with pytest.raises(ConfigError, match="cannot read"):
         read_password(MqttConfig(password_file=tmp_path / "absent"))
 
-    class Refused(Exception):
+    class RefusedError(Exception):
         rc = 5
 
-    line = describe(Refused(f"not authorised {SECRET}"[:14]), cfg)
+    line = describe(RefusedError(f"not authorised {SECRET}"[:14]), cfg)
     assert "refused us" in line and SECRET not in line and "\n" not in line
     assert "password" not in MqttConfig.model_fields  # there is no way to put it in config
 
