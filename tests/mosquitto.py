@@ -149,6 +149,7 @@ def make_ca(folder: Path) -> tuple[Path, Path, Path]:
                        critical=False)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
     paths = folder / "ca.crt", folder / "server.crt", folder / "server.key"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))

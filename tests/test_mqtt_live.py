@@ -208,6 +208,10 @@ async def test_wrong_password_is_a_clear_error_and_the_session_plays(
         assert not wrong.online.is_set()
 
 
+# paho-mqtt leaves the socket of a failed TLS handshake to the garbage collector (it is
+# closed there, with a ResourceWarning); not ours to fix, and only the refused case hits it.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
 async def test_tls_with_a_ca_made_here(jack_server: object, tmp_path: Path) -> None:
     ca, cert, key = make_ca(tmp_path)
     extra = f"allow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n"
@@ -223,7 +227,8 @@ async def test_tls_with_a_ca_made_here(jack_server: object, tmp_path: Path) -> N
             await seen.wait(lambda: online(seen, "room-t"))
             kind, _ = await ask(seen, client, "room-t", "mute", True)
             assert kind == "ack"
-        plain = MqttBridge(mqtt(broker.port, "room-p"))  # no TLS: refused
-        async with LiveSession(session_cfg, model=model(), companions={"m": plain}):
-            await wait_for(lambda: plain.last_error is not None)
-        assert not plain.online.is_set()
+        other_ca, _, _ = make_ca(tmp_path / "other")  # a CA that did not sign the broker's
+        doubtful = MqttBridge(mqtt(broker.port, "room-x", tls=True, ca_file=other_ca))
+        async with LiveSession(session_cfg, model=model(), companions={"m": doubtful}):
+            await wait_for(lambda: doubtful.last_error is not None)
+        assert not doubtful.online.is_set() and "certificate" in doubtful.last_error

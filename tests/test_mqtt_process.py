@@ -35,8 +35,8 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 async def test_kill_9_leaves_offline_and_set_watch_work(
     broker: Broker,
     player: VirtualPlayer,
-    model_path: Path,
-    tmp_path: Path,  # noqa: F811
+    model_path: Path,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
 ) -> None:
     where = f"127.0.0.1:{broker.port}"
     proc = start_live(tmp_path, model_path, "--mqtt", where, "--mqtt-instance", "k9")
