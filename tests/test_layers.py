@@ -29,7 +29,17 @@ ALLOWED: dict[str, set[str]] = {
     "live": {"errors", "paths", "config", "music", "inference"},
     "telemetry": {"errors", "paths", "config", "music", "inference", "live", "__init__"},
     "harness": {"errors", "paths", "config", "music", "inference", "live"},
-    "bench": {"errors", "paths", "config", "music", "inference", "training", "live", "harness"},
+    "bench": {
+        "errors",
+        "paths",
+        "config",
+        "music",
+        "inference",
+        "training",
+        "live",
+        "harness",
+        "telemetry",
+    },
     "cli": {
         "errors",
         "paths",

@@ -163,3 +163,14 @@ def test_bad_payloads_are_answered_and_change_nothing(payload: bytes, message: s
     assert engine.config.model_dump() == before
     done, reply = take_control(engine.controls, "temperature", b"0.5", limit=65536, at=clock())
     assert done and reply.value == 0.5 and engine.params.temperature == 0.5
+
+
+def test_the_example_studio_config_loads() -> None:
+    from improviser.config import load_config
+    from improviser.paths import DEFAULT_CONFIG
+
+    studio = load_config(DEFAULT_CONFIG.parent / "studio.toml")
+    assert studio.mqtt.enabled and studio.mqtt.tls and studio.mqtt.instance == "room-a"
+    assert studio.mqtt.password_file is not None and studio.live.models_dir is not None
+    unit = (DEFAULT_CONFIG.parent / "improviser.service").read_text()
+    assert "Type=notify" in unit and "Restart=on-failure" in unit and "WatchdogSec=" in unit
