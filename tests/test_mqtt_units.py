@@ -174,3 +174,10 @@ def test_the_example_studio_config_loads() -> None:
     assert studio.mqtt.password_file is not None and studio.live.models_dir is not None
     unit = (DEFAULT_CONFIG.parent / "improviser.service").read_text()
     assert "Type=notify" in unit and "Restart=on-failure" in unit and "WatchdogSec=" in unit
+
+
+def test_stats_payload_has_every_session_counter() -> None:
+    from improviser.live.stats import SessionStats
+
+    session_keys = {*SessionStats().summary(), "queue_depth", "events_dropped", "uptime_s"}
+    assert session_keys <= set(StatsPayload.model_fields)

@@ -14,17 +14,26 @@ from improviser.live.session import LiveSession
 
 __all__ = ["notify_ready", "notify_stopping", "watchdog"]
 
-_notifier = sdnotify.SystemdNotifier()
+
+def _notify(state: str) -> None:
+    """Send ``state`` to systemd, if we run under it (a socket per message, closed at once)."""
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
+    notifier = sdnotify.SystemdNotifier()
+    try:
+        notifier.notify(state)
+    finally:
+        notifier.socket.close()
 
 
 def notify_ready(status: str) -> None:
     """Tell systemd the session is playing (``READY=1``) with a one-line status."""
-    _notifier.notify(f"READY=1\nSTATUS={status}")
+    _notify(f"READY=1\nSTATUS={status}")
 
 
 def notify_stopping() -> None:
     """Tell systemd the session is stopping."""
-    _notifier.notify("STOPPING=1")
+    _notify("STOPPING=1")
 
 
 async def watchdog(session: LiveSession) -> None:
@@ -38,5 +47,5 @@ async def watchdog(session: LiveSession) -> None:
         return
     period = int(usec) / 2e6
     while True:
-        _notifier.notify("WATCHDOG=1")
+        _notify("WATCHDOG=1")
         await asyncio.sleep(period)

@@ -70,6 +70,9 @@ class MqttBridge:
                     await self._connection(session, messages, events)
                 except aiomqtt.MqttError as exc:
                     self._failed(exc)
+                except Exception:  # a bug here must never end the session: log, go on
+                    self.online.clear()
+                    _log.exception("mqtt: the bridge failed; reconnecting")
                 if loop.time() - began >= STABLE_SECONDS:
                     attempt = 0
                 await asyncio.sleep(
