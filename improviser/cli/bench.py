@@ -293,6 +293,14 @@ def e2e_cmd(
         int, typer.Option(help="Frames per period of a private JACK server (48 kHz).")
     ] = 64,
     seed: Annotated[int, typer.Option(help="Seed of the notes played and of the sampler.")] = 0,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt",
+            help="Broker HOST:PORT: play the follow run again with MQTT on (every note "
+            "published) and report both.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
@@ -316,6 +324,7 @@ def e2e_cmd(
             record=record,
             jack_period=jack_period,
             seed=seed,
+            mqtt=mqtt,
         )
     )
     if as_json:
@@ -394,8 +403,23 @@ def print_e2e(result: dict[str, Any]) -> None:
         + f"; stuck at the synth: {result['stuck_notes']}; dropped: {result['dropped']}; "
         f"{result['seconds']:.0f} s"
     )
+    if result.get("mqtt"):
+        lines.append(_mqtt_line(result["mqtt"]))
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _mqtt_line(mqtt: dict[str, Any]) -> str:
+    """MQTT off beside on, in one line."""
+    off, on = mqtt["off"], mqtt["on"]
+    verdict = "meets" if mqtt["added_p99_ms"] <= mqtt["target_added_p99_ms"] else "misses"
+    return (
+        f"MQTT ({mqtt['broker']}, every note published): e2e p50 {off['p50_ms']:.3f} -> "
+        f"{on['p50_ms']:.3f} ms, p99 {off['p99_ms']:.3f} -> {on['p99_ms']:.3f} ms; added p99 "
+        f"{mqtt['added_p99_ms']:+.3f} ms {verdict} the {mqtt['target_added_p99_ms']:g} ms target"
+        f"; {on['n']} answers, {mqtt['notes_skipped']} notes skipped, "
+        f"{mqtt['mqtt_dropped']} dropped"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -143,6 +143,9 @@ class LiveConfig(Section):
     record_path: Path | None = None
     """Where the session is recorded (``None``: a timestamped file in ``sessions_dir``)."""
     sessions_dir: Path = Path("sessions")
+    """Folder of the timestamped recordings, and the only one the ``record`` control writes to."""
+    models_dir: Path | None = None
+    """The only folder the ``model`` control loads from (``None``: that control is off)."""
     recording_bpm: float = Field(120.0, ge=20.0, le=400.0)
     """The tempo of the recording's tick grid (real timestamps are kept)."""
     flush_seconds: float = Field(1.0, ge=0.1, le=60.0)

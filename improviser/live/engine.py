@@ -299,6 +299,29 @@ class Improviser:
         self.bus.publish(Notice(self.now(), "port_back", f"{which} port back", level="info"))
         self._update_status()
 
+    # --- changing the model --------------------------------------------------------------------
+    def between_phrases(self, now: float) -> bool:
+        """No answer playing, no key held, and the player's last phrase is over."""
+        if self.mode.playing or self.player.held:
+            return False
+        last = self.context.last_onset
+        return last is None or now - last >= self.config.phrase_gap
+
+    def swap_model(self, model: StepModel, at: float) -> None:
+        """Play with ``model`` from now on: it hears the recent notes again, the mode restarts.
+
+        Call it :meth:`between_phrases`: the mode's memory of the last call (kept in the
+        old model's state) is dropped with it.
+        """
+        old = self.context
+        context = ModelContext(model, self.config.window)
+        context.prime(old.window)
+        context.last_onset, context.last_duration = old.last_onset, old.last_duration
+        self.mode.silence(at)
+        self.context = self.voice.context = context
+        self.mode = make_mode(self.config.mode, self.voice)
+        self._update_status()
+
     def close(self) -> None:
         """End any answer; the session then releases everything."""
         self.mode.silence(self.now())

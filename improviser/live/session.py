@@ -41,10 +41,12 @@ from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
-from improviser.live.loading import open_model
+from improviser.live.loading import load_step_model, open_model
 from improviser.live.midi import InMessage
+from improviser.live.model_swap import ModelControl
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
 from improviser.live.recorder import Recorder, default_recording_path
+from improviser.live.recordings import RecordControl, Recordings
 from improviser.live.scheduler import Scheduler
 from improviser.live.server import ServerWatch
 from improviser.live.stats import SessionStats
@@ -89,7 +91,11 @@ class LiveSession:
         self.started = now()
         self.engine: Improviser | None = None
         self.scheduler: Scheduler | None = None
-        self.recorder: Recorder | None = None
+        self.recordings = Recordings(
+            config, now=now, publish=self.bus.publish, on_error=self._recording_error
+        )
+        """The recording (started, stopped and rotated by the ``record`` control)."""
+        self.bus.observe(self.recordings.observe)
         self.input: MidiInput | None = None
         self.output: MidiOutput | None = None
         self.api: int | None = None
@@ -105,6 +111,11 @@ class LiveSession:
         is ``enqueued`` (on the loop), ``dequeued`` (by the engine task) and ``handled``
         (the engine done with it, its answer sent if one was due at once). The message
         time is the input callback's clock, so it names the message."""
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """The recording being made now (``None``: not recording)."""
+        return self.recordings.recorder
 
     @property
     def dropped(self) -> int:
@@ -187,18 +198,12 @@ class LiveSession:
         )
         if cfg.record:
             path = self.record_path or cfg.record_path or default_recording_path(cfg.sessions_dir)
-            self.recorder = Recorder(
-                path,
-                start=self.now(),
-                now=self.now,
-                bpm=cfg.recording_bpm,
-                flush_seconds=cfg.flush_seconds,
-            )
-            self.bus.observe(self.recorder.observe)
-            stack.push_async_callback(self.recorder.finish)
+            self.recordings.open(path, armed=False)
+        stack.push_async_callback(self.recordings.close)
         self.engine = Improviser(
             cfg, model, self.scheduler, now=self.now, rng=self._rng, bus=self.bus
         )
+        self._register_controls(self.engine, stack)
         self.scheduler.listeners += [self.engine.guard, AnswerFeed(self.bus)]
         stack.callback(self.scheduler.panic)
         stack.callback(self.engine.close)
@@ -213,6 +218,23 @@ class LiveSession:
         self.input.open()
         stack.callback(self.input.close)
         self.engine.start()
+
+    def _register_controls(self, engine: Improviser, stack: contextlib.AsyncExitStack) -> None:
+        """The session's own controls: ``record`` and ``model``."""
+        cfg = self.config
+        engine.controls.register(RecordControl(self.recordings))
+        models = ModelControl(
+            cfg,
+            engine,
+            load=lambda path: load_step_model(path, cfg.engine, cfg.device),
+            now=self.now,
+            on_swap=self._model_swapped,
+        )
+        engine.controls.register(models)
+        stack.push_async_callback(models.close)
+
+    def _model_swapped(self, model: StepModel) -> None:
+        self.model = model
 
     async def _start_tasks(self, stack: contextlib.AsyncExitStack) -> None:
         cfg, engine, scheduler = self.config, self.engine, self.scheduler
@@ -234,8 +256,8 @@ class LiveSession:
         }
         if cfg.keep_warm_ms > 0:
             tasks["improviser.warm"] = self._keep_warm(engine)
+        tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
-            tasks["improviser.recorder"] = self.recorder.run(self._recording_error)
             self.recorder.armed = True
         for name, companion in self.companions.items():
             tasks[name] = companion(self)
