@@ -319,7 +319,8 @@ def test_fast_path_plays_the_same_notes_as_the_step_protocol(clock: FakeClock, m
     played = []
     fast = CountingEngine(random_weights((16, 8), seed=2))
     for model in (fast, StepOnly(NumpyEngine(random_weights((16, 8), seed=2)))):
-        config = LiveConfig(bpm=120.0, phrase_gap=0.5, sampling={"seed": 1}, mode=mode, answer_start="now")  # type: ignore[arg-type]
+        options = {"sampling": {"seed": 1}, "mode": mode, "answer_start": "now"}
+        config = LiveConfig(bpm=120.0, phrase_gap=0.5, **options)  # type: ignore[arg-type]
         wire = Wire(clock)
         scheduler = Scheduler(wire, clock)
         engine, _ = wire_up(config, model, scheduler, clock)

@@ -326,16 +326,19 @@ class MidiInput(_Port):
         *,
         on_message: Callable[[InMessage], None],
         clock: Callable[[], float],
+        timing: bool = False,
     ) -> None:
         super().__init__(api, client_name, pattern, virtual)
         self._on_message = on_message
         self._clock = clock
+        self.timing = timing
+        """Let MIDI clock messages through (RtMidi filters them out otherwise)."""
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiIn  # type: ignore[no-any-return]
 
     def _open_on(self, client: Any) -> None:
-        client.ignore_types(sysex=True, timing=True, active_sense=True)
+        client.ignore_types(sysex=True, timing=not self.timing, active_sense=True)
         client.set_callback(self._callback)
 
     def _callback(self, event: tuple[list[int], float], _data: object = None) -> None:
