@@ -7,8 +7,11 @@ call is answered by:
 
 - ``model``: the streaming NumPy engine steps through the call and draws
   ``answer_notes`` notes with the live sampler settings (``[live.sampling]`` defaults:
-  temperature, top-p, the live pitch range), as :func:`~improviser.inference.generate.
-  continue_tokens` does offline;
+  temperature, top-p, the live pitch range), its rhythm conditioned on the call's note
+  values as a live answer is (:class:`~improviser.music.rhythm.CallRhythm` at
+  ``rhythm_strength``), as :func:`~improviser.inference.generate.continue_tokens` does;
+- ``model-raw``: the same model in its own rhythm (no conditioning: the answers before
+  the call's note values were followed);
 - ``truth``: the song's own next ``answer_notes`` notes (transposed alike);
 - ``repeat``: the call again (its first ``answer_notes`` notes, cycled if shorter);
 - ``unigram``: notes drawn at random from the call (pitch, rhythm and loudness together);
@@ -37,6 +40,7 @@ from improviser.inference.generate import continue_tokens
 from improviser.music.encoding import decode
 from improviser.music.key import Key
 from improviser.music.notes import Note
+from improviser.music.rhythm import DEFAULT_STRENGTH
 from improviser.music.sampling import SamplingParams
 from improviser.training.evaluate import held_out
 
@@ -44,7 +48,7 @@ __all__ = ["ANSWERERS", "DEFAULT_KEYS", "bench_musicality"]
 
 DEFAULT_KEYS = tuple(range(-5, 7))
 """Transpositions of each call, in semitones: every key once."""
-ANSWERERS = ("model", "truth", "repeat", "unigram", "walk")
+ANSWERERS = ("model", "model-raw", "truth", "repeat", "unigram", "walk")
 Tokens = npt.NDArray[np.int32]
 Progress = Callable[[int, int], None]
 
@@ -100,6 +104,7 @@ def bench_musicality(
     call_notes: int = 16,
     answer_notes: int = 16,
     seed: int = 0,
+    rhythm_strength: float = DEFAULT_STRENGTH,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Answer held-out calls in every key; measure model, truth and baselines alike.
@@ -146,7 +151,10 @@ def bench_musicality(
             call = _notes(call_tokens)
             key = call_key(call)
             answers = {
-                "model": continue_tokens(engine, call_tokens, answer_notes, params, rng),
+                "model": continue_tokens(
+                    engine, call_tokens, answer_notes, params, rng, rhythm_strength
+                ),
+                "model-raw": continue_tokens(engine, call_tokens, answer_notes, params, rng),
                 "truth": tokens[call_notes:],
                 "repeat": _repeat(call_tokens, answer_notes),
                 "unigram": _unigram(call_tokens, answer_notes, rng),
@@ -169,6 +177,7 @@ def bench_musicality(
         "answer_notes": answer_notes,
         "sampling": sampling.model_dump(),
         "seed": seed,
+        "rhythm_strength": rhythm_strength,
         "seconds": time.perf_counter() - t0,
         "metrics": {a: {m: _summary(v) for m, v in per.items()} for a, per in values.items()},
     }

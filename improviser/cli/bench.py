@@ -207,6 +207,9 @@ def musicality_cmd(
     call_notes: Annotated[int, typer.Option(help="Notes in each call.")] = 16,
     answer_notes: Annotated[int, typer.Option(help="Notes in each answer.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of the sampler and the baselines.")] = 0,
+    rhythm_strength: Annotated[
+        float, typer.Option(help="How strongly answers follow the call's note values (0: not).")
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Key, rhythm, motif and register of the model's answers against truth and baselines."""
@@ -222,6 +225,7 @@ def musicality_cmd(
             call_notes=call_notes,
             answer_notes=answer_notes,
             seed=seed,
+            rhythm_strength=rhythm_strength,
             progress=progress,
         )
     if as_json:

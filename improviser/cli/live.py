@@ -113,6 +113,18 @@ def live(
     record: Annotated[Path | None, typer.Option("--record", help="Recording file (.mid).")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record.")] = False,
     bpm: Annotated[float | None, typer.Option("--bpm", help="Fixed tempo (else follow).")] = None,
+    sync: Annotated[
+        str | None, typer.Option("--sync", help="Tempo and beat from: clock, player or fixed.")
+    ] = None,
+    clock_port: Annotated[
+        str | None, typer.Option("--clock-port", help="Read the MIDI clock from this port.")
+    ] = None,
+    clock_out: Annotated[
+        bool | None, typer.Option("--clock-out", help="Send MIDI clock on the output.")
+    ] = None,
+    answer_start: Annotated[
+        str | None, typer.Option("--answer-start", help="First answer note: now, beat or bar.")
+    ] = None,
     channel: Annotated[
         int | None, typer.Option("--channel", help="Listen to this channel only (1-16).")
     ] = None,
@@ -154,6 +166,10 @@ def live(
         device=device,
         record=False if no_record else None,
         bpm=bpm,
+        sync=sync,
+        clock_port=clock_port,
+        clock_out=clock_out,
+        answer_start=answer_start,
         in_channel=channel,
         out_channel=out_channel,
         thru=thru,

@@ -52,7 +52,7 @@ from improviser.live.midi import (
 from improviser.live.modes import AnswerMode, make_mode
 from improviser.live.player import PlayerState
 from improviser.live.scheduler import THRU, Scheduler
-from improviser.live.tempo import TempoEstimator
+from improviser.live.timing import Timing
 from improviser.live.voice import Voice
 from improviser.music.encoding import Token, duration_class, ioi_class, velocity_class
 from improviser.music.sampling import SamplingParams
@@ -86,9 +86,7 @@ class Improviser:
             config=config,
             context=self.context,
             scheduler=scheduler,
-            tempo=TempoEstimator(
-                config.initial_bpm, config.min_bpm, config.max_bpm, fixed_bpm=config.bpm
-            ),
+            timing=Timing(config, self._publish),
             player=self.player,
             publish=self._publish,
             now=now,
@@ -145,6 +143,9 @@ class Improviser:
     def handle(self, msg: InMessage) -> None:
         """Take one incoming message."""
         cfg = self.config
+        if msg.kind == Kind.SYNC:
+            self.voice.timing.clock_message(msg.data1, msg.data2, msg.time)
+            return
         if cfg.in_channel is not None and msg.channel != cfg.in_channel - 1:
             return
         if msg.kind == Kind.CONTROL:
@@ -168,7 +169,7 @@ class Improviser:
 
     def _hear(self, pitch: int, velocity: int, t: float) -> None:
         context = self.context
-        spb = self.voice.tempo.seconds_per_beat
+        spb = self.voice.timing.seconds_per_beat
         ioi = 0.0 if context.last_onset is None else (t - context.last_onset) / spb
         token = Token(pitch, ioi_class(ioi), context.last_duration, velocity_class(velocity))
         context.hear(token, revisable=True)
@@ -182,7 +183,7 @@ class Improviser:
         self.bus.publish(PlayerNote(t, channel, pitch, 0))
         if self.config.thru:
             self.scheduler.release(channel, pitch, THRU)
-        duration = duration_class((t - onset) / self.voice.tempo.seconds_per_beat)
+        duration = duration_class((t - onset) / self.voice.timing.seconds_per_beat)
         self.context.last_duration = duration
         self.context.revise_duration(pitch, duration)
 
@@ -205,7 +206,7 @@ class Improviser:
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""
-        deadlines = [self.mode.next_deadline()]
+        deadlines = [self.mode.next_deadline(), self.voice.timing.next_deadline()]
         oldest = self.player.oldest_hold()
         if oldest is not None:
             deadlines.append(oldest + self.config.held_key_seconds)
@@ -214,6 +215,7 @@ class Improviser:
     def tick(self, now: float) -> None:
         """Advance to ``now``: expire lost releases; the mode ends phrases and answers."""
         self._expire_holds(now)
+        self.voice.timing.check(now)
         self.mode.tick(now)
         self._update_status()
 

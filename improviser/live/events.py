@@ -7,6 +7,8 @@ published on the session's :class:`EventBus`:
   the improviser (as it actually left the output port); velocity 0 is the release;
 - :class:`PhraseEnded`, :class:`AnswerStarted`, :class:`AnswerEnded`: the dialogue;
 - :class:`StatusChanged`: listening, answering, muted, waiting for port;
+- :class:`SyncChanged`: where tempo and beat come from now (a MIDI clock, the player,
+  a fixed tempo);
 - :class:`StatsReport`: the session's counters, every few seconds;
 - :class:`Notice`: something an engineer should know (a port lost or back, a recording
   error, dropped input), with a ``kind`` and one line of text.
@@ -41,6 +43,7 @@ __all__ = [
     "Status",
     "StatusChanged",
     "Subscription",
+    "SyncChanged",
 ]
 
 THRU = "thru"
@@ -125,6 +128,16 @@ class StatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncChanged:
+    """Tempo and beat now come from ``source`` (``clock``, ``player`` or ``fixed``)."""
+
+    kind: ClassVar[str] = "sync"
+    at: float
+    source: str
+    bpm: float
+
+
+@dataclass(frozen=True, slots=True)
 class StatsReport:
     """The session's counters at ``at`` (see :class:`~improviser.live.stats.SessionStats`)."""
 
@@ -151,6 +164,7 @@ Event = (
     | AnswerStarted
     | AnswerEnded
     | StatusChanged
+    | SyncChanged
     | StatsReport
     | Notice
 )

@@ -18,6 +18,7 @@ once (see :mod:`improviser.live.midi`); everything else happens on the asyncio l
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ from improviser.live.apis import (
     probe_api,
     resolve_api,
 )
-from improviser.live.midi import InMessage, parse
+from improviser.live.midi import InMessage, Kind, parse
 
 __all__ = [
     "VIRTUAL_IN",
@@ -225,22 +226,39 @@ class MidiInput(_Port):
         *,
         on_message: Callable[[InMessage], None],
         clock: Callable[[], float],
+        timing: bool = False,
     ) -> None:
         super().__init__(api, client_name, pattern, virtual)
         self._on_message = on_message
         self._clock = clock
+        self.timing = timing
+        """Let MIDI clock messages through (RtMidi filters them out otherwise)."""
+        self._stream = 0.0
+        """The sum of RtMidi's delta times: each message's time on the MIDI thread's clock."""
+        self._offset = math.inf
+        """Our clock minus the MIDI thread's: the smallest seen (the least delayed callback)."""
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiIn  # type: ignore[no-any-return]
 
     def _open_on(self, client: Any) -> None:
-        client.ignore_types(sysex=True, timing=True, active_sense=True)
+        client.ignore_types(sysex=True, timing=not self.timing, active_sense=True)
         client.set_callback(self._callback)
 
     def _callback(self, event: tuple[list[int], float], _data: object = None) -> None:
         message = parse(event[0], self._clock())
         if message is not None:
+            if message.kind == Kind.SYNC:
+                message = message._replace(time=self._midi_time(event[1], message.time))
             self._on_message(message)
+
+    def _midi_time(self, delta: float, now: float) -> float:
+        """When a message arrived, from RtMidi's delta times (stamped on its MIDI thread,
+        which needs no GIL) rather than from when this callback got to run: a clock tick's
+        time must not carry the callback's delay on a busy machine."""
+        self._stream += delta
+        self._offset = min(self._offset, now - self._stream)
+        return self._stream + self._offset
 
     def _before_close(self, client: Any) -> None:
         # As mido does: no callback may run while the port is being torn down.

@@ -39,6 +39,7 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
+from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
 from improviser.live.loading import load_step_model, open_model
@@ -97,6 +98,8 @@ class LiveSession:
         """The recording (started, stopped and rotated by the ``record`` control)."""
         self.bus.observe(self.recordings.observe)
         self.input: MidiInput | None = None
+        self.clock_input: MidiInput | None = None
+        """The port the MIDI clock comes from, when it is not the input (``clock_port``)."""
         self.output: MidiOutput | None = None
         self.api: int | None = None
         self.server: ServerWatch | None = None
@@ -214,9 +217,11 @@ class LiveSession:
             cfg.virtual,
             on_message=self._from_callback,
             clock=self.now,
+            timing=cfg.sync == "clock" and cfg.clock_port is None,
         )
         self.input.open()
         stack.callback(self.input.close)
+        self._open_clock(stack)
         self.engine.start()
 
     def _register_controls(self, engine: Improviser, stack: contextlib.AsyncExitStack) -> None:
@@ -235,6 +240,24 @@ class LiveSession:
 
     def _model_swapped(self, model: StepModel) -> None:
         self.model = model
+
+    def _open_clock(self, stack: contextlib.AsyncExitStack) -> None:
+        """The clock port we follow (``clock_port``), or the clock we send (``clock_out``)."""
+        cfg, engine, scheduler, output = self.config, self.engine, self.scheduler, self.output
+        assert engine is not None and scheduler is not None and output is not None
+        assert self.api is not None
+        if cfg.sync == "clock" and cfg.clock_port is not None:
+            self.clock_input = MidiInput(
+                self.api, f"{cfg.client_name}-clock", cfg.clock_port, False,
+                on_message=self._from_callback, clock=self.now, timing=True,
+            )  # fmt: skip
+            self.clock_input.open()
+            stack.callback(self.clock_input.close)
+        if cfg.clock_out:
+            clock_out = ClockOut(output.send, lambda: engine.voice.timing.bpm)
+            scheduler.add_timer(clock_out)
+            clock_out.start(self.now())
+            stack.callback(clock_out.stop)
 
     async def _start_tasks(self, stack: contextlib.AsyncExitStack) -> None:
         cfg, engine, scheduler = self.config, self.engine, self.scheduler
