@@ -330,6 +330,8 @@ class MidiInput(_Port):
         super().__init__(api, client_name, pattern, virtual)
         self._on_message = on_message
         self._clock = clock
+        self.received = 0
+        """Messages our callback was given, garbage included (what JACK or ALSA delivered)."""
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiIn  # type: ignore[no-any-return]
@@ -339,6 +341,7 @@ class MidiInput(_Port):
         client.set_callback(self._callback)
 
     def _callback(self, event: tuple[list[int], float], _data: object = None) -> None:
+        self.received += 1
         message = parse(event[0], self._clock())
         if message is not None:
             self._on_message(message)
