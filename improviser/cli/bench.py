@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from improviser.cli import bench_live
 from improviser.config import load_config, with_overrides
 from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
@@ -401,3 +402,6 @@ def print_e2e(result: dict[str, Any]) -> None:
 def register(app: typer.Typer) -> None:
     """Add the ``bench`` group to the main app."""
     app.add_typer(bench_app, name="bench")
+
+
+bench_live.add_commands(bench_app)
