@@ -76,6 +76,9 @@ def latency_cmd(
         bool, typer.Option("--startup/--no-startup", help="Measure start-up in subprocesses.")
     ] = True,
     profile: Annotated[bool, typer.Option(help="Also time each phase of the NumPy step.")] = False,
+    real_notes: Annotated[
+        int, typer.Option(help="Notes per row at 100-500 ms spacing (~0.3 s each; 0: none).")
+    ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-note latency of every engine against the notebook's model.predict, start-up, FLOPs."""
@@ -89,6 +92,7 @@ def latency_cmd(
         tensorflow=tensorflow,
         startup=startup,
         profile=profile,
+        real_notes=real_notes,
     )
     if as_json:
         print(json.dumps(result, indent=2))
