@@ -43,12 +43,12 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
         "numpy step",
         "numpy step + sample",
         "numpy step + sample, 5 ms apart",
-        "numpy step + sample, 100-500 ms apart",
-        "numpy step + sample, 100-500 ms, kept warm every 5 ms",
-        "numpy step + sample, 100-500 ms, kept warm every 1 ms",
+        "numpy, 100-500 ms apart",
+        "numpy, 100-500 ms, warm 5 ms",
+        "numpy, 100-500 ms, warm 1 ms",
     ]
     assert rows["numpy step"]["n"] == 30 and rows["keras predict (window)"]["n"] == 4
-    assert rows["numpy step + sample, 100-500 ms apart"]["n"] == 3
+    assert rows["numpy, 100-500 ms apart"]["n"] == 3
     for row in rows.values():
         assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
         assert row["speedup_vs_predict_p50"] > 0 and row["gflops"] > 0

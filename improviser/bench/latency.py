@@ -14,9 +14,9 @@ speed-up over ``model.predict``'s p50):
   pitch range, the live defaults): what the live engine pays per answer note;
 - ``numpy step + sample, spaced``: the same with a pause between notes, so the weights
   are no longer hot in the caches;
-- ``numpy step + sample, 100-500 ms apart``: at a player's spacing, cold, then kept warm
-  as the live session does (a rehearsed step every 5 ms, the default ``keep_warm_ms``,
-  and every 1 ms).
+- ``numpy, 100-500 ms apart``, ``numpy, 100-500 ms, warm N ms``: step + sample at a
+  player's spacing, cold, then kept warm as the live session does (a rehearsed step every
+  5 ms, the default ``keep_warm_ms``, and every 1 ms).
 
 The slow rows (Keras, window) use fewer notes; each row says how many. The end-to-end
 latency through MIDI ports is not measured here (that is the live engine's benchmark);
@@ -132,10 +132,10 @@ def _real_spacing_rows(
 
     rows = {f"{REAL_GAP_LABEL} apart": time_spaced_steps(step, tokens, REAL_GAP_S)}
     for every_ms in KEEP_WARM_ROWS_MS:
-        rows[f"{REAL_GAP_LABEL}, kept warm every {every_ms:g} ms"] = time_spaced_steps(
+        rows[f"{REAL_GAP_LABEL}, warm {every_ms:g} ms"] = time_spaced_steps(
             step, tokens, REAL_GAP_S, rehearse, every_ms / 1000
         )
-    return {f"numpy step + sample, {name}": times for name, times in rows.items()}
+    return {f"numpy, {name}": times for name, times in rows.items()}
 
 
 def flops_per_note(weights: LstmWeights) -> dict[str, int]:
