@@ -22,20 +22,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from improviser.bench.e2e import choose_model, jack_info
-from improviser.bench.e2e_analysis import note_ons, xruns
+from improviser.bench.e2e import choose_model
+from improviser.bench.e2e_analysis import note_ons
+from improviser.bench.rig import LiveBenchOptions, outside_player, take_trace
 from improviser.bench.soak_ledger import memory_mb
 from improviser.config import Config, with_overrides
 from improviser.harness.e2e_player import PlayerProcess
-from improviser.harness.jackserver import some_jack_server
-from improviser.harness.soak_player import KEYS_CLIENT, MODULE, SYNTH_CLIENT
+from improviser.harness.soak_player import KEYS_CLIENT, SYNTH_CLIENT
 from improviser.harness.soak_script import PARSED_KINDS
 from improviser.live.session import LiveSession
 
@@ -45,15 +43,11 @@ AFTER_PHRASE = (60, 64, 67, 72, 71, 67)
 
 
 @dataclass(frozen=True, slots=True)
-class FloodOptions:
+class FloodOptions(LiveBenchOptions):
     """What ``bench flood`` sends."""
 
     rate: float = 10_000.0
     seconds: float = 5.0
-    model: Path | None = None
-    untrained: bool = False
-    jack_period: int = 64
-    seed: int = 0
 
 
 class _Watch:
@@ -65,11 +59,7 @@ class _Watch:
         self.anon_peak = 0.0
 
     def drain(self) -> None:
-        trace = self.session.trace
-        assert trace is not None
-        taken = trace[:]
-        del trace[: len(taken)]
-        self.stages.update(stage for stage, _, _ in taken)
+        self.stages.update(stage for stage, _, _ in take_trace(self.session))
         self.anon_peak = max(self.anon_peak, memory_mb()["anon_mb"])
 
     async def run(self) -> None:
@@ -147,29 +137,23 @@ async def run_flood(options: FloodOptions) -> dict[str, Any]:
     """Run the flood (see the module docstring); a JSON-ready dict."""
     model, path, label = choose_model(options.model, untrained=options.untrained, seed=options.seed)
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="improviser-flood-") as tmp:
-        jack_log = Path(tmp) / "jackd.log"
-        with some_jack_server(options.jack_period, jack_log) as server:
-            child = await PlayerProcess.start(MODULE)
-            try:
-                cfg = with_overrides(
-                    Config(),
-                    live={"api": "jack", "in_port": KEYS_CLIENT, "out_port": SYNTH_CLIENT,
-                          "model": path, "mode": "call-response",
-                          "record_path": Path(tmp) / "flood.mid"},
-                ).live  # fmt: skip
-                async with LiveSession(cfg, model=model, trace=True) as session:
-                    await asyncio.sleep(0.3)
-                    flood = await _flood(session, child, options)
-                    await asyncio.sleep(cfg.held_phrase_gap + 1.0)  # the flood's phrase ends
-                    await _settle(session, 30.0)
-                    after = await _answered_after(session, child)
-            finally:
-                await child.close()
-        overruns = xruns(jack_log) if server is not None else None
+    async with outside_player(options.jack_period, "improviser-flood-") as rig:
+        child = rig.player
+        cfg = with_overrides(
+            Config(),
+            live={"api": "jack", "in_port": KEYS_CLIENT, "out_port": SYNTH_CLIENT,
+                  "model": path, "mode": "call-response",
+                  "record_path": rig.folder / "flood.mid"},
+        ).live  # fmt: skip
+        async with LiveSession(cfg, model=model, trace=True) as session:
+            await asyncio.sleep(0.3)
+            flood = await _flood(session, child, options)
+            await asyncio.sleep(cfg.held_phrase_gap + 1.0)  # the flood's phrase ends
+            await _settle(session, 30.0)
+            after = await _answered_after(session, child)
     return {
         "model": label,
-        "jack": jack_info(server, overruns),
+        "jack": rig.jack,
         "rate": options.rate,
         **flood,
         "after": after,

@@ -19,21 +19,19 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.e2e import choose_model, jack_info
-from improviser.bench.e2e_analysis import xruns
+from improviser.bench.e2e import choose_model
+from improviser.bench.rig import LiveBenchOptions, outside_player, take_trace
 from improviser.bench.soak_ledger import SoakLedger, memory_mb
 from improviser.bench.soak_rows import Interval, summary
 from improviser.config import Config, with_overrides
 from improviser.harness.e2e_player import PlayerProcess
-from improviser.harness.jackserver import some_jack_server
-from improviser.harness.soak_player import KEYS_CLIENT, MODULE, SYNTH_CLIENT
+from improviser.harness.soak_player import KEYS_CLIENT, SYNTH_CLIENT
 from improviser.harness.soak_script import ScriptRules
 from improviser.inference import StepModel
 from improviser.live.session import LiveSession
@@ -45,17 +43,13 @@ SAMPLE_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
-class SoakOptions:
+class SoakOptions(LiveBenchOptions):
     """What ``bench soak`` plays."""
 
     seconds: float = 600.0
     interval: float = 60.0
     """Seconds per row."""
-    model: Path | None = None
-    untrained: bool = False
     record: bool = True
-    jack_period: int = 64
-    seed: int = 0
 
 
 class _Run:
@@ -108,12 +102,8 @@ class _Run:
         )
 
     def _drain(self, interval: Interval) -> None:
-        trace = self.session.trace
-        assert trace is not None
-        taken = trace[:]
-        del trace[: len(taken)]  # the loop's thread appends: nothing comes in between
         note_ons = self.ledger.events(self.events.drain())
-        interval.costs(taken, note_ons)
+        interval.costs(take_trace(self.session), note_ons)
 
     async def finish(self) -> None:
         """After the session closed: the last of what the synth heard, judged."""
@@ -144,18 +134,11 @@ async def run_soak(
     """Run the soak (see the module docstring); ``progress`` gets each row as it is made."""
     model, path, label = choose_model(options.model, untrained=options.untrained, seed=options.seed)
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="improviser-soak-") as tmp:
-        jack_log = Path(tmp) / "jackd.log"
-        with some_jack_server(options.jack_period, jack_log) as server:
-            child = await PlayerProcess.start(MODULE)
-            try:
-                run = await _session(options, model, path, Path(tmp), child, progress)
-            finally:
-                await child.close()
-        overruns = xruns(jack_log) if server is not None else None
+    async with outside_player(options.jack_period, "improviser-soak-") as rig:
+        run = await _session(options, model, path, rig.folder, rig.player, progress)
     return {
         "model": label,
-        "jack": jack_info(server, overruns),
+        "jack": rig.jack,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
         "rows": run.rows,
         "summary": summary(run.rows, run.ledger),

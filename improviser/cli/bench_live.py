@@ -50,9 +50,9 @@ def soak_row_line(row: dict[str, Any]) -> str:
     """One progress line per interval."""
     return (
         f"{row['t_s'] / 60:5.1f} min: anon {row['anon_mb']:.1f} MB, {row['tasks']} tasks, "
-        f"{row['answered']} answered / {row['unanswered']} not, {row['stuck']} stuck, "
-        f"latency p99 {_cell('{:.1f}', row['latency_p99_ms'])} ms, "
-        f"engine p99 {_cell('{:.2f}', row['engine_p99_ms'])} ms"
+        f"answered {row['answered']}/{row['answered'] + row['unanswered']}, "
+        f"stuck {row['stuck']}, p99 ms: answer {_cell('{:.1f}', row['latency_p99_ms'])}, "
+        f"engine {_cell('{:.2f}', row['engine_p99_ms'])}"
     )
 
 
