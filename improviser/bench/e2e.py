@@ -45,13 +45,13 @@ from improviser.bench.stats import summarize
 from improviser.config import Config, ModelConfig, with_overrides
 from improviser.config.live import LiveConfig
 from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIENT, PlayerProcess
-from improviser.harness.jackserver import JackServer, jack_running
+from improviser.harness.jackserver import JackServer, some_jack_server
 from improviser.inference import NumpyEngine, StepModel, random_weights
 from improviser.live.loading import describe_engine
 from improviser.live.session import Companion, LiveSession
 from improviser.paths import DEFAULT_MODEL
 
-__all__ = ["TARGETS", "E2eOptions", "bench_e2e", "run_e2e"]
+__all__ = ["TARGETS", "E2eOptions", "bench_e2e", "choose_model", "jack_info", "run_e2e"]
 
 TARGETS = {"added_p99_ms": 1.0, "jitter_p99_ms": 1.0}
 """The issue's targets: added latency p99 within 1 ms of the JACK floor; jitter p99 1 ms."""
@@ -84,13 +84,16 @@ class E2eOptions:
     (every note published), and both runs are reported side by side."""
 
 
-def _model(options: E2eOptions) -> tuple[StepModel | None, Path, str]:
-    """The injected model (random weights) or ``None`` (the session loads ``path``)."""
-    path = options.model or DEFAULT_MODEL
-    if options.untrained or (options.model is None and not path.with_suffix(".npz").exists()):
-        why = "--untrained" if options.untrained else f"no bundled model at {path}"
+def choose_model(
+    model: Path | None, *, untrained: bool = False, seed: int = 0
+) -> tuple[StepModel | None, Path, str]:
+    """The injected model (random weights) or ``None`` (the session loads ``path``), and a
+    label: ``model`` (default: the bundled one if present, else random weights)."""
+    path = model or DEFAULT_MODEL
+    if untrained or (model is None and not path.with_suffix(".npz").exists()):
+        why = "--untrained" if untrained else f"no bundled model at {path}"
         units = tuple(ModelConfig().lstm_units)  # the default model's size, so its cost
-        weights = random_weights(units, embedding=16, seed=options.seed)
+        weights = random_weights(units, embedding=16, seed=seed)
         label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
         return NumpyEngine(weights), path, label
     return None, path, str(path)
@@ -187,16 +190,14 @@ async def _call_response_run(
 
 async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     """Run the benchmark (see the module docstring); a JSON-ready dict."""
-    model, path, model_label = _model(options)
-    server: JackServer | None = None
+    model, path, model_label = choose_model(
+        options.model, untrained=options.untrained, seed=options.seed
+    )
     load_before = os.getloadavg()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="improviser-e2e-") as tmp:
         jack_log = Path(tmp) / "jackd.log"
-        if not jack_running():
-            server = JackServer(period=options.jack_period, log=jack_log)
-            server.start()
-        try:
+        with some_jack_server(options.jack_period, jack_log) as server:
             child = await PlayerProcess.start()
             try:
                 follow = await _follow_run(child, options, model, path, Path(tmp))
@@ -211,16 +212,13 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
                 heard = heard_follow + (await child.ask(cmd="heard"))["heard"]
             finally:
                 await child.close()
-        finally:
-            if server is not None:
-                server.stop()
         xruns = e2e_analysis.xruns(jack_log) if server is not None else None
     result = _figures(options, follow, cr, heard_follow, heard)
     if mqtt is not None:
         result["mqtt"] = _mqtt_figures(options, result["e2e"], mqtt)
     return {
         "api": "jack",
-        "jack": _jack_info(server, xruns),
+        "jack": jack_info(server, xruns),
         "model": model_label,
         **result,
         "targets": TARGETS,
@@ -231,7 +229,8 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     }
 
 
-def _jack_info(server: JackServer | None, xruns: dict[str, int] | None) -> dict[str, Any]:
+def jack_info(server: JackServer | None, xruns: dict[str, int] | None) -> dict[str, Any]:
+    """The JACK server a benchmark ran on: private or not, its period, its overruns."""
     return {
         "private_server": server is not None,
         "rate": server.rate if server else None,

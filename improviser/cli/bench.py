@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from improviser.cli import bench_live
 from improviser.config import load_config, with_overrides
 from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
@@ -75,6 +76,9 @@ def latency_cmd(
         bool, typer.Option("--startup/--no-startup", help="Measure start-up in subprocesses.")
     ] = True,
     profile: Annotated[bool, typer.Option(help="Also time each phase of the NumPy step.")] = False,
+    real_notes: Annotated[
+        int, typer.Option(help="Notes per row at 100-500 ms spacing (~0.3 s each; 0: none).")
+    ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-note latency of every engine against the notebook's model.predict, start-up, FLOPs."""
@@ -88,6 +92,7 @@ def latency_cmd(
         tensorflow=tensorflow,
         startup=startup,
         profile=profile,
+        real_notes=real_notes,
     )
     if as_json:
         print(json.dumps(result, indent=2))
@@ -429,3 +434,6 @@ def _mqtt_line(mqtt: dict[str, Any]) -> str:
 def register(app: typer.Typer) -> None:
     """Add the ``bench`` group to the main app."""
     app.add_typer(bench_app, name="bench")
+
+
+bench_live.add_commands(bench_app)

@@ -237,6 +237,8 @@ class MidiInput(_Port):
         """The sum of RtMidi's delta times: each message's time on the MIDI thread's clock."""
         self._offset = math.inf
         """Our clock minus the MIDI thread's: the smallest seen (the least delayed callback)."""
+        self.received = 0
+        """Messages our callback was given, garbage included (what JACK or ALSA delivered)."""
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiIn  # type: ignore[no-any-return]
@@ -246,6 +248,7 @@ class MidiInput(_Port):
         client.set_callback(self._callback)
 
     def _callback(self, event: tuple[list[int], float], _data: object = None) -> None:
+        self.received += 1
         message = parse(event[0], self._clock())
         if message is not None:
             if message.kind == Kind.SYNC:
