@@ -88,7 +88,10 @@ async def _answered_after(session: LiveSession, child: PlayerProcess) -> dict[st
     deadline = end + cfg.held_phrase_gap + 3.0
     while time.perf_counter() < deadline and session.stats.answers <= answers:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    engine = session.engine
+    assert engine is not None
+    # The answer's first note waits for the next beat (live.answer_start): up to one beat.
+    await asyncio.sleep(60.0 / engine.voice.timing.bpm + 0.3)
     heard = [t for t in note_ons((await child.ask(cmd="report"))["heard"]) if t > end]
     return {
         "answered": session.stats.answers > answers and bool(heard),

@@ -91,7 +91,9 @@ def make_engine(
     candidates: list[StepModel] = []
     if device != "gpu":
         candidates.append(NumpyEngine.from_file(model_path))
-    if device == "gpu" or "tensorflow" in sys.modules:
+    # TensorFlow's engines need the .keras file; a model shipped as .npz + .json only
+    # (a models folder, a test) plays on NumPy even where TensorFlow is loaded.
+    if device == "gpu" or ("tensorflow" in sys.modules and Path(model_path).exists()):
         candidates.extend(_tf_engines(model_path, device, strict, both=True))
     if len(candidates) == 1:
         return candidates[0]
