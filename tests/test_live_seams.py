@@ -204,6 +204,7 @@ def test_a_key_held_past_the_bound_is_released_and_reported(clock: FakeClock) ->
     notices = [e for e in got if isinstance(e, Notice)]
     assert [n.topic for n in notices] == ["stale_keys"]
     assert "sustain pedal" in notices[0].message
+    assert stats.guard_releases == 2  # the key and the pedal
     assert stats.phrases == 0
     run_until(engine, scheduler, clock, clock() + 1.0)  # the phrase then ends as usual
     assert stats.phrases == 1 and engine.status == "answering"

@@ -234,7 +234,7 @@ class Improviser:
         what = f"{len(keys)} key(s)" + (" and the sustain pedal" if pedal else "")
         message = f"{what} held over {self.config.held_key_seconds:g} s: taken as released"
         _log.warning("%s", message)
-        self.bus.publish(Notice(now, "stale_keys", message))
+        self.bus.publish(Notice(now, "stale_keys", message, count=len(keys) + pedal))
 
     def rehearse(self) -> None:
         """Keep the model warm between notes (see :meth:`ModelContext.rehearse`)."""

@@ -155,6 +155,8 @@ class Notice:
     topic: str
     message: str
     level: str = "warning"
+    count: int = 1
+    """How many things it is about (``stale_keys``: the keys taken as released)."""
 
 
 Event = (

@@ -43,7 +43,7 @@ from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
 from improviser.live.loading import load_step_model, open_model
-from improviser.live.midi import InMessage
+from improviser.live.midi import InMessage, Kind
 from improviser.live.model_swap import ModelControl
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
 from improviser.live.recorder import Recorder, default_recording_path
@@ -319,8 +319,11 @@ class LiveSession:
                 trace = self.trace
                 if trace is not None:
                     trace.append(("dequeued", message.time, self.now()))
+                began = self.now()
                 engine.handle(message)
                 self.last_handled = self.now()
+                if message.kind == Kind.NOTE_ON:
+                    self.stats.engine_times.append(self.last_handled - began)
                 if trace is not None:
                     trace.append(("handled", message.time, self.now()))
             engine.tick(self.now())

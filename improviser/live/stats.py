@@ -51,6 +51,10 @@ class SessionStats:
     """Seconds from a cue (end of phrase, followed note) to the first note answering it."""
     jitter: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES_KEPT))
     """Seconds a planned note left after its time."""
+    engine_times: deque[float] = field(default_factory=lambda: deque(maxlen=SAMPLES_KEPT))
+    """Seconds the engine took over a player's ``note_on`` (model step, draw, send)."""
+    guard_releases: int = 0
+    """Keys and pedals held past ``held_key_seconds``, taken as released (lost releases)."""
 
     def observe(self, event: Event) -> None:
         """Count one event."""
@@ -72,6 +76,8 @@ class SessionStats:
             self.interrupted += event.interrupted
         elif isinstance(event, Notice) and event.topic == "port_back":
             self.reconnects += 1
+        elif isinstance(event, Notice) and event.topic == "stale_keys":
+            self.guard_releases += event.count
 
     def summary(self) -> dict[str, float | int | None]:
         """The counters and p50/p99 of the timings in milliseconds, JSON-ready."""
@@ -92,4 +98,7 @@ class SessionStats:
             "response_p99_ms": ms(self.response_times, 99),
             "jitter_p50_ms": ms(self.jitter, 50),
             "jitter_p99_ms": ms(self.jitter, 99),
+            "engine_p50_ms": ms(self.engine_times, 50),
+            "engine_p99_ms": ms(self.engine_times, 99),
+            "guard_releases": self.guard_releases,
         }

@@ -82,6 +82,9 @@ class StatsPayload(Payload):
     response_p99_ms: float | None
     jitter_p50_ms: float | None
     jitter_p99_ms: float | None
+    engine_p50_ms: float | None = Field(description="engine time per note played (step, draw)")
+    engine_p99_ms: float | None
+    guard_releases: int = Field(description="keys or pedals taken as released (lost note-offs)")
     queue_depth: int
     events_dropped: int = Field(description="events dropped by every slow watcher together")
     uptime_s: float
