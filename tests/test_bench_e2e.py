@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from improviser.cli import bench as bench_cli
+from improviser.cli import bench_tables
 from improviser.cli.bench import bench_app
 from improviser.harness.jackserver import ENV
 from tests.jack import require_jackd
@@ -79,8 +79,8 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     _summary_ok(jitter["answer on (timed)"])
     # The table renders from the same result.
     console = Console(record=True, width=80)
-    monkeypatch.setattr(bench_cli, "Console", lambda: console)
-    bench_cli.print_e2e(result)
+    monkeypatch.setattr(bench_tables, "Console", lambda: console)
+    bench_tables.print_e2e(result)
     text = console.export_text()
     assert "JACK floor" in text and "where the time goes" in text and "jitter" in text
     assert max(len(line) for line in text.splitlines()) <= 80
