@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 
 from improviser.config.base import Section
 from improviser.config.generate import GenerateConfig
+from improviser.config.listen import ListenConfig
 from improviser.config.live import LiveConfig
 from improviser.config.sampling import SamplingConfig
 from improviser.config.training import DataConfig, ModelConfig, TrainConfig
@@ -25,6 +26,7 @@ __all__ = [
     "Config",
     "DataConfig",
     "GenerateConfig",
+    "ListenConfig",
     "LiveConfig",
     "ModelConfig",
     "SamplingConfig",

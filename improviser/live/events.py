@@ -7,6 +7,7 @@ published on the session's :class:`EventBus`:
   the improviser (as it actually left the output port); velocity 0 is the release;
 - :class:`PhraseEnded`, :class:`AnswerStarted`, :class:`AnswerEnded`: the dialogue;
 - :class:`StatusChanged`: listening, answering, muted, waiting for port;
+- :class:`KeyChanged`: the key the answers keep to (estimated from the player, or set);
 - :class:`StatsReport`: the session's counters, every few seconds;
 - :class:`Notice`: something an engineer should know (a port lost or back, a recording
   error, dropped input), with a ``kind`` and one line of text.
@@ -34,6 +35,7 @@ __all__ = [
     "AnswerStarted",
     "Event",
     "EventBus",
+    "KeyChanged",
     "Notice",
     "PhraseEnded",
     "PlayerNote",
@@ -125,6 +127,15 @@ class StatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyChanged:
+    """The answers now keep to ``key`` (e.g. ``"D minor"``; ``None``: no key)."""
+
+    kind: ClassVar[str] = "key"
+    at: float
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatsReport:
     """The session's counters at ``at`` (see :class:`~improviser.live.stats.SessionStats`)."""
 
@@ -151,6 +162,7 @@ Event = (
     | AnswerStarted
     | AnswerEnded
     | StatusChanged
+    | KeyChanged
     | StatsReport
     | Notice
 )

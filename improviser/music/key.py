@@ -20,7 +20,15 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAJOR_PROFILE", "MINOR_PROFILE", "Key", "estimate_key", "pitch_class_histogram"]
+__all__ = [
+    "MAJOR_PROFILE",
+    "MINOR_PROFILE",
+    "Key",
+    "estimate_key",
+    "parse_key",
+    "pitch_class_histogram",
+    "scale_mask",
+]
 
 MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
 """Krumhansl–Kessler probe-tone ratings in a major context, from the tonic up."""
@@ -29,6 +37,8 @@ MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.3
 _MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10, 11)
 _NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_LETTERS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+_ACCIDENTALS = {"": 0, "#": 1, "b": -1}
 
 Mode = Literal["major", "minor"]
 
@@ -91,3 +101,32 @@ def estimate_key(pitches: Sequence[int], durations: Sequence[float] | None = Non
     best = int(np.argmax(corr))
     mode: Mode = "major" if best < 12 else "minor"
     return Key(best % 12, mode, float(corr[best]))
+
+
+def parse_key(name: str) -> Key:
+    """The key named ``name``: a tonic (``D``, ``F#``, ``Bb``) and ``major`` or ``minor``.
+
+    Case-blind (``"d minor"``); raises :class:`ValueError` naming the text otherwise.
+    """
+    parts = name.split()
+    if len(parts) == 2 and parts[1].lower() in ("major", "minor"):
+        tonic, mode = parts[0].lower(), parts[1].lower()
+        letter, accidental = tonic[:1], tonic[1:]
+        if letter in _LETTERS and accidental in _ACCIDENTALS:
+            semis = (_LETTERS[letter] + _ACCIDENTALS[accidental]) % 12
+            return Key(semis, "major" if mode == "major" else "minor")
+    raise ValueError(f"key must be a tonic and major or minor (e.g. 'D minor'), got {name!r}")
+
+
+_MASKS: dict[frozenset[int], npt.NDArray[np.bool_]] = {}
+
+
+def scale_mask(key: Key, size: int = 128) -> npt.NDArray[np.bool_]:
+    """Which of the MIDI pitches 0..size-1 belong to ``key``'s scale (cached, read-only)."""
+    classes = key.pitch_classes
+    mask = _MASKS.get(classes)
+    if mask is None or len(mask) != size:
+        mask = np.isin(np.arange(size) % 12, sorted(classes))
+        mask.setflags(write=False)
+        _MASKS[classes] = mask
+    return mask

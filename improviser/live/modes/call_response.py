@@ -174,7 +174,7 @@ class CallResponse:
                 prediction = context.predict(token)
                 answer.after.append((context.model.snapshot(), prediction))
         finally:
-            context.model.restore(before.state)
+            context.take_back(before)
 
     def _schedule(self, answer: _Answer, p: _Planned, *, first: bool) -> None:
         self.voice.play(
