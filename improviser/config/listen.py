@@ -35,7 +35,7 @@ class ListenConfig(Section):
     key: str = Field("auto", pattern=KEY_PATTERN)
     """The key answers keep to: ``auto`` (estimated from the player's recent notes), a key
     such as ``"D minor"``, or ``off``."""
-    scale_strength: float = Field(0.7, ge=0.0, le=1.0)
+    scale_strength: float = Field(0.9, ge=0.0, le=1.0)
     """How strictly: out-of-scale pitches are weighed by 1 - this (1 = only the scale)."""
     listen_notes: int = Field(24, ge=1, le=1024)
     """The player's last notes the key and the register are estimated from."""

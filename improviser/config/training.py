@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from improviser.config.base import Section
 
-__all__ = ["DataConfig", "ModelConfig", "TrainConfig"]
+__all__ = ["DEFAULT_EPOCHS", "DataConfig", "ModelConfig", "TrainConfig"]
 
 
 class DataConfig(Section):
@@ -53,13 +53,22 @@ class ModelConfig(Section):
         return self
 
 
-class TrainConfig(Section):
-    """The training loop."""
+DEFAULT_EPOCHS = 1000
+"""A ceiling, not a budget: training stops on validation loss (``patience``) or time.
 
-    epochs: int = Field(30, gt=0)
+The bundled model stopped at a 30-epoch cap with its validation loss still falling."""
+
+
+class TrainConfig(Section):
+    """The training loop: stops on validation loss, the time limit, or the epoch ceiling."""
+
+    epochs: int = Field(DEFAULT_EPOCHS, gt=0)
     batch_size: int = Field(64, gt=0)
     checkpoint_every: int = Field(5, gt=0)
     patience: int = Field(5, ge=0)
+    """Epochs without an improvement of validation loss before stopping (0 = never)."""
+    min_delta: float = Field(0.001, ge=0.0)
+    """An improvement of validation loss smaller than this does not count."""
     strategy: Literal["auto", "default", "mirrored", "multi-worker"] = "auto"
     max_minutes: float = Field(0.0, ge=0.0)
     """Stop after this many minutes of training (0 = no limit)."""

@@ -9,9 +9,10 @@ prediction before a note is drawn (:meth:`Listener.shape`):
    in any key;
 2. **key**: pitches outside the key (estimated from the player's recent notes, or set)
    are weighed by ``1 - scale_strength`` (1: a hard lock);
-3. **register**: pitches further than ``register_span`` from the player's recent mean
-   pitch are moved by octaves towards it (:func:`~improviser.music.register.fold`), so a
-   low call gets a low answer.
+3. **register**: the LSTM's prediction is first moved by whole octaves so its mean is
+   nearest the player's recent mean pitch (its contour kept), then every pitch further
+   than ``register_span`` from that mean is moved by octaves towards it
+   (:func:`~improviser.music.register.fold`), so a low call gets a low answer.
 
 Player notes go to :meth:`Listener.hear`; notes the improviser draws to
 :meth:`Listener.look_ahead` (they never move the key or register estimate).
@@ -30,7 +31,7 @@ import numpy.typing as npt
 from improviser.config.listen import ListenConfig
 from improviser.music.blend import entropy_weights
 from improviser.music.key import Key, estimate_key, parse_key, scale_mask
-from improviser.music.register import fold
+from improviser.music.register import fold, octave_shift
 from improviser.music.stm import ShortTermModel, StmSnapshot
 
 __all__ = ["ListenParams", "Listener"]
@@ -51,7 +52,7 @@ class ListenParams:
     key: Key | None = None
     """A fixed key; ``None`` with ``auto_key`` estimates it, without: no key."""
     auto_key: bool = True
-    scale_strength: float = 0.7
+    scale_strength: float = 0.9
     listen_notes: int = 24
     register: bool = True
     register_span: int = 12
@@ -148,14 +149,16 @@ class Listener:
     def shape(self, pitch: F64) -> F64:
         """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""
         params = self._params
+        center = self.center if params.register else None
         p = pitch
+        if center is not None:  # the LSTM's own register moved to the player's, contour kept
+            p = fold(p, center, params.register_span, octave_shift(p, center))
         if params.short_term and params.short_term_weight > 0 and self.stm.notes:
             p = self._blend(p, self.stm.predict())
         key = self.key
         if key is not None and params.scale_strength > 0:
             p = np.where(scale_mask(key, len(p)), p, p * (1.0 - params.scale_strength))
-        center = self.center
-        if params.register and center is not None:
+        if center is not None:
             p = fold(p, center, params.register_span)
         return p if p is not pitch else p.copy()
 

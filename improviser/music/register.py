@@ -1,9 +1,11 @@
-"""Keeping a pitch distribution in a register: octave folding around a centre pitch.
+"""Keeping a pitch distribution in a register: octave moves and folding around a centre.
 
-:func:`fold` moves the probability of every pitch further than ``span`` semitones from a
-centre by whole octaves into ``[centre - span, centre + span]``: each pitch class keeps its
-probability, only its octave changes. With ``span >= 6`` the window holds every pitch
-class, so nothing is lost; the window is kept inside the MIDI range.
+:func:`fold` moves a distribution by whole octaves (:func:`octave_shift`: its mean
+nearest the centre), then moves the probability of every pitch further than ``span``
+semitones from the centre by whole octaves into ``[centre - span, centre + span]``: each
+pitch class keeps its probability, only its octave changes. With ``span >= 6`` the
+window holds every pitch class, so nothing is lost; the window is kept inside the MIDI
+range.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["fold", "register_window"]
+__all__ = ["fold", "octave_shift", "register_window"]
 
 F64 = npt.NDArray[np.float64]
 _OCTAVE = 12
@@ -26,27 +28,33 @@ def register_window(center: float, span: int, size: int = 128) -> tuple[int, int
     return lo, lo + 2 * span
 
 
-_TARGETS: dict[tuple[int, int, int], npt.NDArray[np.int64]] = {}
+_TARGETS: dict[tuple[int, int, int, int], npt.NDArray[np.int64]] = {}
 
 
-def _targets(lo: int, hi: int, size: int) -> npt.NDArray[np.int64]:
-    """Where each pitch goes: itself inside ``lo..hi``, else moved by octaves into it."""
-    found = _TARGETS.get((lo, hi, size))
+def _targets(lo: int, hi: int, size: int, shift: int) -> npt.NDArray[np.int64]:
+    """Where each pitch goes: moved by ``shift`` octaves, then by octaves into ``lo..hi``."""
+    found = _TARGETS.get((lo, hi, size, shift))
     if found is None:
-        pitches = np.arange(size)
+        pitches = np.arange(size) + _OCTAVE * shift
         up = -((pitches - lo) // _OCTAVE)  # octaves to raise a pitch below lo
         down = np.maximum((pitches - hi + _OCTAVE - 1) // _OCTAVE, 0)  # to lower one above hi
         found = pitches + _OCTAVE * (np.where(pitches < lo, up, 0) - down)
-        _TARGETS[(lo, hi, size)] = found
+        _TARGETS[(lo, hi, size, shift)] = found
     return found
 
 
-def fold(probs: F64, center: float, span: int) -> F64:
-    """``probs`` (one per MIDI pitch) with every pitch moved by octaves to within ``span``
-    semitones of ``center``; a new array of the same total."""
+def octave_shift(probs: F64, center: float) -> int:
+    """The whole octaves that bring the mean pitch of ``probs`` nearest to ``center``."""
+    mean = float(probs @ np.arange(len(probs))) / float(probs.sum())
+    return round((center - mean) / _OCTAVE)
+
+
+def fold(probs: F64, center: float, span: int, shift: int = 0) -> F64:
+    """``probs`` (one per MIDI pitch) moved by ``shift`` octaves, then every pitch moved by
+    octaves to within ``span`` semitones of ``center``; a new array of the same total."""
     size = len(probs)
     lo, hi = register_window(center, span, size)
-    folded: F64 = np.bincount(_targets(lo, hi, size), weights=probs, minlength=size).astype(
+    folded: F64 = np.bincount(_targets(lo, hi, size, shift), weights=probs, minlength=size).astype(
         np.float64, copy=False
     )
     return folded

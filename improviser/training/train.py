@@ -36,6 +36,7 @@ from improviser.training.dataset import (
     windows,
 )
 from improviser.training.model import build_model, build_regression_model, compile_model
+from improviser.training.multiworker import multi_worker_fit
 
 __all__ = ["TrainResult", "checkpoint_dir", "get_strategy", "train"]
 
@@ -113,10 +114,12 @@ def _time_limit_callback(minutes: float) -> Any:
         def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
             self.t0 = time.monotonic()
 
+            self.fired = False
+
         def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
             # Checked per batch: one epoch of a large corpus can outlast the whole budget.
             if minutes > 0 and time.monotonic() - self.t0 > minutes * 60:
-                self.model.stop_training = True
+                self.model.stop_training = self.fired = True
 
     return TimeLimit()
 
@@ -173,15 +176,21 @@ def train(
     with strategy.scope():
         model = _model(config, resume_path)
     monitor = "val_loss" if val_data is not None else "loss"
+    stopping, limit = (
+        _early_stopping(config, monitor),
+        _time_limit_callback(config.train.max_minutes),
+    )
     callbacks = [
         _progress_callback(report, notes_per_batch, steps, config.train.epochs),
         _checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
-        _early_stopping(config, monitor),
-        _time_limit_callback(config.train.max_minutes),
+        stopping,
+        limit,
     ]
     t0 = time.perf_counter()
-    history = model.fit(
-        fit_data,
+    history = multi_worker_fit(
+        model,
+        strategy,
+        x=fit_data,
         validation_data=val_data,
         epochs=config.train.epochs,
         initial_epoch=initial_epoch,
@@ -200,6 +209,7 @@ def train(
         "notes_per_second": round(trained_notes / seconds, 1) if seconds > 0 else None,
         "batch_size": batch,
         "tensorflow": tensorflow().__version__,
+        "stopped_by": _stopped_by(stopping, limit, monitor),
     }
     if config.model.objective == "regression":
         meta["scaler"]["residual_std"] = _regression_residual_std(model, config, split, meta)
@@ -287,8 +297,18 @@ def _early_stopping(config: Config, monitor: str) -> Any:
     if config.train.patience <= 0:
         return k.callbacks.Callback()
     return k.callbacks.EarlyStopping(
-        monitor=monitor, patience=config.train.patience, restore_best_weights=True
+        monitor=monitor,
+        patience=config.train.patience,
+        min_delta=config.train.min_delta,
+        restore_best_weights=True,
     )
+
+
+def _stopped_by(stopping: Any, limit: Any, monitor: str) -> str:
+    """Why training ended: ``patience`` (on ``monitor``), ``max_minutes`` or ``epochs``."""
+    if getattr(stopping, "stopped_epoch", 0) > 0:
+        return f"patience ({monitor})"
+    return "max_minutes" if getattr(limit, "fired", False) else "epochs"
 
 
 def _write_history(out: Path, hist: dict[str, list[float]]) -> None:
