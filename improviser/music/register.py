@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["fold", "octave_shift", "register_window"]
+__all__ = ["SHIFT_SLACK", "fold", "octave_shift", "register_window"]
 
 F64 = npt.NDArray[np.float64]
 _OCTAVE = 12
@@ -43,10 +43,20 @@ def _targets(lo: int, hi: int, size: int, shift: int) -> npt.NDArray[np.int64]:
     return found
 
 
+SHIFT_SLACK = 2
+"""An octave move is made only when the mean is at least ``12 - SHIFT_SLACK`` semitones
+from the centre: a prediction a fifth above the player's register stays there."""
+
+
 def octave_shift(probs: F64, center: float) -> int:
-    """The whole octaves that bring the mean pitch of ``probs`` nearest to ``center``."""
-    mean = float(probs @ np.arange(len(probs))) / float(probs.sum())
-    return round((center - mean) / _OCTAVE)
+    """The whole octaves that bring the mean pitch of ``probs`` near ``center``.
+
+    Towards the centre, and only once it is at least 10 semitones away (see
+    :data:`SHIFT_SLACK`), so a melodic step away from the centre is kept.
+    """
+    distance = center - float(probs @ np.arange(len(probs))) / float(probs.sum())
+    octaves = int((abs(distance) + SHIFT_SLACK) // _OCTAVE)
+    return octaves if distance >= 0 else -octaves
 
 
 def fold(probs: F64, center: float, span: int, shift: int = 0) -> F64:
