@@ -38,6 +38,7 @@ __all__ = [
     "ReadReport",
     "Score",
     "extract_melody",
+    "part_track",
     "read_midi",
     "skyline",
     "write_midi",
@@ -105,6 +106,8 @@ class Score:
     """The first tempo of the file (120 if it has none)."""
     report: ReadReport = field(default_factory=ReadReport)
     tracks: int = 1
+    track_names: tuple[str, ...] = ()
+    """Each track's first ``track_name`` (``""`` where it has none)."""
 
 
 # What mido raises for a damaged file besides OSError with no errno ("MThd not found",
@@ -248,7 +251,19 @@ def read_midi(path: str | os.PathLike[str]) -> Score:
         bpm=tempo.first_bpm,
         report=report,
         tracks=len(mid.tracks),
+        track_names=tuple(_track_name(track) for track in mid.tracks),
     )
+
+
+def _track_name(track: mido.MidiTrack) -> str:
+    """The first ``track_name`` of ``track`` (``""`` if none)."""
+    return next((str(m.name) for m in track if m.type == "track_name"), "")
+
+
+def part_track(score: Score, part: str) -> int | None:
+    """The index of the track named ``part`` (case-blind), ``None`` if none is."""
+    wanted = part.casefold()
+    return next((i for i, n in enumerate(score.track_names) if n.casefold() == wanted), None)
 
 
 def skyline(notes: Iterable[Note], onset_tolerance_beats: float = 1 / 32) -> list[Note]:

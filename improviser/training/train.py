@@ -38,7 +38,18 @@ from improviser.training.dataset import (
 from improviser.training.model import build_model, build_regression_model, compile_model
 from improviser.training.multiworker import multi_worker_fit
 
-__all__ = ["TrainResult", "checkpoint_dir", "get_strategy", "train"]
+__all__ = [
+    "ProgressFn",
+    "TrainResult",
+    "checkpoint_dir",
+    "classes_data",
+    "early_stopping",
+    "get_strategy",
+    "progress_callback",
+    "read_and_split",
+    "time_limit_callback",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,8 @@ def get_strategy(name: str) -> Any:
 ProgressFn = Callable[[dict[str, Any]], None]
 
 
-def _progress_callback(report: ProgressFn, notes_per_batch: int, steps: int, epochs: int) -> Any:
+def progress_callback(report: ProgressFn, notes_per_batch: int, steps: int, epochs: int) -> Any:
+    """A Keras callback that reports batches and epochs to ``report``."""
     k = keras()
 
     class Progress(k.callbacks.Callback):  # type: ignore[misc,name-defined]
@@ -107,7 +119,8 @@ def _progress_callback(report: ProgressFn, notes_per_batch: int, steps: int, epo
     return Progress()
 
 
-def _time_limit_callback(minutes: float) -> Any:
+def time_limit_callback(minutes: float) -> Any:
+    """A Keras callback that stops training after ``minutes`` (0 = never); ``fired`` says."""
     k = keras()
 
     class TimeLimit(k.callbacks.Callback):  # type: ignore[misc,name-defined]
@@ -160,7 +173,7 @@ def train(
         raise ConfigError(f"--out must end in .keras, got {out}")
     report = report or (lambda _event: None)
     keras().utils.set_random_seed(config.data.seed)
-    corpus, split = _read_and_split(paths, config, report)
+    corpus, split = read_and_split(paths, config, report)
     ckpt = checkpoint_dir(out)
     ckpt.mkdir(parents=True, exist_ok=True)
     resume_path = Path(resume) if resume is not None else None
@@ -172,16 +185,16 @@ def train(
         fit_data, val_data, notes_per_batch, steps, extra = _regression_data(config, split, batch)
         meta["scaler"] = extra
     else:
-        fit_data, val_data, notes_per_batch, steps = _classes_data(config, split, batch)
+        fit_data, val_data, notes_per_batch, steps = classes_data(config, split, batch)
     with strategy.scope():
         model = _model(config, resume_path)
     monitor = "val_loss" if val_data is not None else "loss"
     stopping, limit = (
-        _early_stopping(config, monitor),
-        _time_limit_callback(config.train.max_minutes),
+        early_stopping(config, monitor),
+        time_limit_callback(config.train.max_minutes),
     )
     callbacks = [
-        _progress_callback(report, notes_per_batch, steps, config.train.epochs),
+        progress_callback(report, notes_per_batch, steps, config.train.epochs),
         _checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
         stopping,
         limit,
@@ -218,9 +231,10 @@ def train(
     return TrainResult(out, epochs_run, hist, seconds, trained_notes / max(seconds, 1e-9))
 
 
-def _read_and_split(
+def read_and_split(
     paths: Sequence[str | Path], config: Config, report: ProgressFn
 ) -> tuple[Corpus, Split]:
+    """Read the corpus under ``paths`` and split it by content (one-line errors if empty)."""
     corpus = load_corpus(
         paths,
         config.data,
@@ -261,14 +275,14 @@ def _metadata(config: Config, corpus: Corpus, split: Split, strategy: Any) -> di
     }
 
 
-def _classes_data(config: Config, split: Split, batch: int) -> tuple[Any, Any, int, int]:
+def classes_data(config: Config, split: Split, batch: int) -> tuple[Any, Any, int, int]:
     """Training and validation datasets, notes per batch and steps per epoch."""
     train_w = windows(split.train, config.data.seq_len, config.data.stride)
     val_w = windows(split.val, config.data.seq_len, config.data.seq_len)
     fit_data = make_dataset(
         train_w,
         batch,
-        transpose=(config.data.transpose_min, config.data.transpose_max),
+        transpose=config.data.transpose_range,
         shuffle=True,
         seed=config.data.seed,
     )
@@ -292,7 +306,8 @@ def _model(config: Config, resume_path: Path | None) -> Any:
     return model
 
 
-def _early_stopping(config: Config, monitor: str) -> Any:
+def early_stopping(config: Config, monitor: str) -> Any:
+    """Stop when ``monitor`` stops improving (``patience``, ``min_delta``); keep the best."""
     k = keras()
     if config.train.patience <= 0:
         return k.callbacks.Callback()
