@@ -13,7 +13,7 @@ import pytest
 from improviser.config import DataConfig
 from improviser.errors import ModelError
 from improviser.music.notes import Note, write_midi
-from improviser.training.dataset import load_corpus, make_dataset, windows
+from improviser.training.dataset import Piece, load_corpus, make_dataset, windows
 from tests.model_fixtures import Trained, tiny_config
 from tests.synth import make_melody
 
@@ -46,7 +46,8 @@ def test_part_reads_the_named_track_and_a_plain_file_whole(tmp_path: Path) -> No
     write_midi(tmp_path / "s" / "plain.mid", [_player_phrase(7)])
     corpus = load_corpus([tmp_path / "s"], DataConfig(part="player"))
     by_name = {Path(p.path).name: p for p in corpus.pieces}
-    assert set(by_name["session00.mid"].tokens[:, 0]) <= {p + d for p in PLAYER_MOTIF for d in (0, 2)}
+    played = {p + d for p in PLAYER_MOTIF for d in (0, 2)}
+    assert set(by_name["session00.mid"].tokens[:, 0]) <= played
     assert len(by_name["plain.mid"].tokens) == 48
 
 
@@ -54,8 +55,6 @@ def test_octave_augmentation_spreads_over_the_keyboard() -> None:
     cfg = DataConfig(transpose_octaves=3)
     assert cfg.transpose_range == (-41, 42)
     tokens = np.tile(np.asarray([[60, 4, 4, 3]], dtype=np.int32), (40, 1))
-    from improviser.training.dataset import Piece  # noqa: PLC0415
-
     data = windows([Piece("p", tokens, "x")], 24, 1)
     ds = make_dataset(data, 1, transpose=cfg.transpose_range, shuffle=False, seed=1)
     firsts = {int(x["pitch"][0, 0]) for x, _, _ in ds.repeat(4).as_numpy_iterator()}
@@ -63,7 +62,7 @@ def test_octave_augmentation_spreads_over_the_keyboard() -> None:
 
 
 def test_finetune_learns_the_player_and_is_guarded(tmp_path: Path, trained: Trained) -> None:
-    from improviser.training.finetune import finetune  # noqa: PLC0415
+    from improviser.training.finetune import finetune
 
     sessions = tmp_path / "sessions"
     write_sessions(sessions, 16)

@@ -31,7 +31,9 @@ def _free_ports(count: int) -> list[int]:
         return [s.getsockname()[1] for s in socks]
 
 
-def _start(index: int, ports: list[int], corpus: Path, cfg: Path, out: Path) -> subprocess.Popen[str]:
+def _start(
+    index: int, ports: list[int], corpus: Path, cfg: Path, out: Path
+) -> subprocess.Popen[str]:
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     env = {
         **os.environ,
