@@ -181,3 +181,17 @@ def test_the_key_is_published_and_set_by_a_control() -> None:
         engine.controls.apply("key", "Q minor", 10.0)
     engine.controls.apply("short_term", False, 10.0)
     assert not engine.listener.params.short_term
+
+
+@pytest.mark.parametrize(("weight", "bias"), [(1.0, 0.75), (2.0, 0.0), (0.5, 1.5)])
+def test_the_live_blend_is_blend_py_s_rule(weight: float, bias: float) -> None:
+    from improviser.music.blend import entropy_weights
+
+    listener = _heard(
+        MOTIF, dataclasses.replace(STM_ONLY, short_term_weight=weight, short_term_bias=bias)
+    )
+    lstm = np.random.default_rng(1).dirichlet(np.ones(128))
+    stm = listener.stm.predict()
+    w = entropy_weights((lstm, stm), bias)
+    w[1] *= weight
+    np.testing.assert_allclose(listener.shape(lstm), (w[0] * lstm + w[1] * stm) / w.sum())

@@ -13,7 +13,11 @@ speed-up over ``model.predict``'s p50):
 - ``numpy step + sample``: plus :class:`~improviser.music.sampling.Sampler` (top-p 0.95 and a
   pitch range, the live defaults): what the live engine pays per answer note;
 - ``numpy step + sample, spaced``: the same with a pause between notes, as in play, so
-  the weights are no longer hot in the caches.
+  the weights are no longer hot in the caches;
+- ``numpy step + listen + sample``: what a live note costs with the default listening
+  (:class:`~improviser.music.listener.Listener`: the short-term model learns the note and
+  reshapes the prediction with the key and register) on a melodic stream (a phrase
+  repeated with variations, so the short-term model's long contexts are found).
 
 The slow rows (Keras, window) use fewer notes; each row says how many. The end-to-end
 latency through MIDI ports is not measured here (that is the live engine's benchmark);
@@ -34,10 +38,12 @@ from typing import Any
 import numpy as np
 
 from improviser.bench.stats import summarize
+from improviser.config import LiveConfig
 from improviser.inference import NumpyEngine, WindowEngine, load_weights
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
+from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import Sampler, SamplingParams
 from improviser.paths import ROOT
 
@@ -46,6 +52,7 @@ __all__ = [
     "bench_latency",
     "flops_per_note",
     "measure_startup",
+    "melodic_tokens",
     "profile_numpy_step",
     "run_latency_bench",
     "time_steps",
@@ -76,6 +83,28 @@ def time_steps(
         if i >= warmup:
             times.append((t1 - t0) / 1e6)
     return times
+
+
+def melodic_tokens(count: int, seed: int = 2) -> list[Token]:
+    """A 16-note phrase in C major played over and over, one note in eight varied."""
+    rng = np.random.default_rng(seed)
+    phrase = [60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 71, 67, 65, 62]
+    pitches = [phrase[i % len(phrase)] for i in range(count)]
+    steps = rng.choice([-2, -1, 1, 2], size=count) * (rng.random(count) < 0.125)
+    return [Token(int(p + d), 6, 6, 4) for p, d in zip(pitches, steps, strict=True)]
+
+
+def _listening(
+    engine: NumpyEngine, sampler: Sampler, rng: np.random.Generator
+) -> Callable[[Token], Token]:
+    """One live note with the default listening: hear, step, reshape, draw."""
+    listener = Listener(ListenParams.from_config(LiveConfig()))
+
+    def step(tok: Token) -> Token:
+        listener.hear(tok.pitch)
+        return sampler.sample_padded(listener.shape_padded(engine.step_probs(tok)), rng)
+
+    return step
 
 
 def flops_per_note(weights: LstmWeights) -> dict[str, int]:
@@ -184,6 +213,10 @@ def bench_latency(
     engine.reset()
     rows[f"numpy step + sample, {gap_ms:g} ms apart"] = time_steps(
         step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
+    )
+    engine.reset()
+    rows["numpy step + listen + sample"] = time_steps(
+        _listening(engine, sampler, rng), melodic_tokens(len(tokens))
     )
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}

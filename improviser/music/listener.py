@@ -22,6 +22,7 @@ exactly as the LSTM's state is taken back after an answer is drawn.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -29,8 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.config.listen import ListenConfig
-from improviser.music.blend import entropy_weights
-from improviser.music.key import Key, estimate_key, parse_key, scale_mask
+from improviser.music.key import Key, key_of_histogram, parse_key, scale_weights
 from improviser.music.register import fold, octave_shift
 from improviser.music.stm import ShortTermModel, StmSnapshot
 
@@ -39,6 +39,9 @@ __all__ = ["ListenParams", "Listener"]
 F64 = npt.NDArray[np.float64]
 MIN_KEY_NOTES = 4
 """The key is estimated once the player has played this many notes (before: no key)."""
+_TINY = 1e-300
+_MIN_H = 1e-6
+"""Floors under a probability before its log, and under a relative entropy (as in blend)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class Listener:
     def __init__(self, params: ListenParams | None = None) -> None:
         self.stm = ShortTermModel()
         self._recent: deque[int] = deque()
+        self._classes = np.zeros(12)  # pitch-class counts of the recent notes
         self._key: Key | None = None
         self._key_stale = False
         self.params = params or ListenParams()
@@ -98,14 +102,20 @@ class Listener:
     @params.setter
     def params(self, params: ListenParams) -> None:
         self._params = params
-        self._recent = deque(self._recent, maxlen=params.listen_notes)
+        self._recent = deque(list(self._recent)[-params.listen_notes :], maxlen=params.listen_notes)
+        pitches = np.asarray(self._recent, dtype=np.int64)
+        self._classes = np.bincount(pitches % 12, minlength=12).astype(np.float64)
         self._key_stale = True
 
     # --- hearing ----------------------------------------------------------------------------
     def hear(self, pitch: int) -> None:
         """A player's note: learned, and part of the key and register estimates."""
         self.stm.update(pitch)
-        self._recent.append(pitch)
+        recent = self._recent
+        if len(recent) == recent.maxlen:
+            self._classes[recent[0] % 12] -= 1
+        recent.append(pitch)
+        self._classes[pitch % 12] += 1
         self._key_stale = True
 
     def look_ahead(self, pitch: int) -> None:
@@ -124,6 +134,7 @@ class Listener:
         """Forget the session."""
         self.stm.reset()
         self._recent.clear()
+        self._classes[:] = 0
         self._key_stale = True
 
     # --- what was heard -----------------------------------------------------------------------
@@ -134,8 +145,8 @@ class Listener:
         if params.key is not None or not params.auto_key:
             return params.key
         if self._key_stale:
-            recent = self._recent
-            self._key = estimate_key(list(recent)) if len(recent) >= MIN_KEY_NOTES else None
+            enough = len(self._recent) >= MIN_KEY_NOTES
+            self._key = key_of_histogram(self._classes) if enough else None
             self._key_stale = False
         return self._key
 
@@ -157,7 +168,7 @@ class Listener:
             p = self._blend(p, self.stm.predict())
         key = self.key
         if key is not None and params.scale_strength > 0:
-            p = np.where(scale_mask(key, len(p)), p, p * (1.0 - params.scale_strength))
+            p = p * scale_weights(key, params.scale_strength, len(p))
         if center is not None:
             p = fold(p, center, params.register_span)
         return p if p is not pitch else p.copy()
@@ -170,8 +181,15 @@ class Listener:
         return out
 
     def _blend(self, lstm: F64, stm: F64) -> F64:
+        """The entropy-weighted arithmetic mean (:mod:`~improviser.music.blend`), the
+        short-term model's weight scaled by ``short_term_weight``; two entropies inline."""
         params = self._params
-        w = entropy_weights((lstm, stm), params.short_term_bias)
-        w[1] *= params.short_term_weight
-        mixed: F64 = (w[0] * lstm + w[1] * stm) / (w[0] + w[1])
+        bias = params.short_term_bias
+        w_lstm, w_stm = 1.0, params.short_term_weight
+        if bias > 0:
+            scale = -1.0 / math.log(len(lstm))
+            h_lstm = max(scale * float(lstm @ np.log(np.maximum(lstm, _TINY))), _MIN_H)
+            h_stm = max(scale * float(stm @ np.log(stm)), _MIN_H)  # PPM: never 0
+            w_lstm, w_stm = h_lstm**-bias, w_stm * h_stm**-bias
+        mixed: F64 = (w_lstm * lstm + w_stm * stm) * (1.0 / (w_lstm + w_stm))
         return mixed

@@ -48,13 +48,23 @@ SHIFT_SLACK = 2
 from the centre: a prediction a fifth above the player's register stays there."""
 
 
+_PITCHES: dict[int, F64] = {}
+
+
+def _pitches(size: int) -> F64:
+    found = _PITCHES.get(size)
+    if found is None:
+        found = _PITCHES[size] = np.arange(size, dtype=np.float64)
+    return found
+
+
 def octave_shift(probs: F64, center: float) -> int:
     """The whole octaves that bring the mean pitch of ``probs`` near ``center``.
 
     Towards the centre, and only once it is at least 10 semitones away (see
     :data:`SHIFT_SLACK`), so a melodic step away from the centre is kept.
     """
-    distance = center - float(probs @ np.arange(len(probs))) / float(probs.sum())
+    distance = center - float(probs @ _pitches(len(probs))) / float(probs.sum())
     octaves = int((abs(distance) + SHIFT_SLACK) // _OCTAVE)
     return octaves if distance >= 0 else -octaves
 

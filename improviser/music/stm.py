@@ -157,7 +157,11 @@ class ShortTermModel:
         last = self._pitches[-1]
         steps = self._interval.distribution(_tail(self._steps, order))
         by_interval = steps[_SPAN - last : _SPAN - last + PITCHES]
-        return arithmetic_blend((by_pitch, by_interval / by_interval.sum()), self.viewpoint_bias)
+        by_interval = by_interval / by_interval.sum()
+        if self.viewpoint_bias == 0:  # equal weights: the mean (arithmetic_blend's result)
+            mean: F64 = (by_pitch + by_interval) * 0.5
+            return mean
+        return arithmetic_blend((by_pitch, by_interval), self.viewpoint_bias)
 
     def reset(self) -> None:
         """Forget everything heard (a new piece); every snapshot becomes invalid."""
