@@ -30,17 +30,16 @@ from improviser.inference.modelfile import (
     save_model,
 )
 from improviser.inference.tfload import keras
+from improviser.training.callbacks import (
+    ProgressFn,
+    early_stopping,
+    progress_callback,
+    time_limit_callback,
+)
 from improviser.training.dataset import Piece, Split
 from improviser.training.evaluate import held_out, score_pieces
 from improviser.training.model import compile_model
-from improviser.training.train import (
-    ProgressFn,
-    classes_data,
-    early_stopping,
-    progress_callback,
-    read_and_split,
-    time_limit_callback,
-)
+from improviser.training.train import classes_data, read_and_split
 
 __all__ = ["DEFAULT_LEARNING_RATE", "DEFAULT_MAX_FORGETTING", "finetune"]
 

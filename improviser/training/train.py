@@ -13,7 +13,7 @@ import csv
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,14 @@ from improviser.config import Config
 from improviser.errors import ConfigError, ModelError
 from improviser.inference.modelfile import encoding_metadata, load_model, save_model
 from improviser.inference.tfload import keras, tensorflow
+from improviser.training.callbacks import (
+    ProgressFn,
+    checkpoint_callback,
+    early_stopping,
+    progress_callback,
+    stopped_by,
+    time_limit_callback,
+)
 from improviser.training.dataset import (
     Corpus,
     Split,
@@ -39,15 +47,11 @@ from improviser.training.model import build_model, build_regression_model, compi
 from improviser.training.multiworker import multi_worker_fit
 
 __all__ = [
-    "ProgressFn",
     "TrainResult",
     "checkpoint_dir",
     "classes_data",
-    "early_stopping",
     "get_strategy",
-    "progress_callback",
     "read_and_split",
-    "time_limit_callback",
     "train",
 ]
 
@@ -79,62 +83,6 @@ def get_strategy(name: str) -> Any:
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_physical_devices("GPU")
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-
-
-ProgressFn = Callable[[dict[str, Any]], None]
-
-
-def progress_callback(report: ProgressFn, notes_per_batch: int, steps: int, epochs: int) -> Any:
-    """A Keras callback that reports batches and epochs to ``report``."""
-    k = keras()
-
-    class Progress(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-        """Reports epoch, batch, loss and notes/s to ``report``."""
-
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.t0 = time.perf_counter()
-            self.notes = 0
-
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            self.notes += notes_per_batch
-            elapsed = time.perf_counter() - self.t0
-            report(
-                {
-                    "event": "batch",
-                    "epoch": self.epoch,
-                    "epochs": epochs,
-                    "batch": batch + 1,
-                    "steps": steps,
-                    "loss": float((logs or {}).get("loss", math.nan)),
-                    "notes_per_second": self.notes / elapsed if elapsed > 0 else 0.0,
-                }
-            )
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            report({"event": "epoch", "epoch": epoch, "logs": dict(logs or {})})
-
-    return Progress()
-
-
-def time_limit_callback(minutes: float) -> Any:
-    """A Keras callback that stops training after ``minutes`` (0 = never); ``fired`` says."""
-    k = keras()
-
-    class TimeLimit(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.t0 = time.monotonic()
-
-            self.fired = False
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            # Checked per batch: one epoch of a large corpus can outlast the whole budget.
-            if minutes > 0 and time.monotonic() - self.t0 > minutes * 60:
-                self.model.stop_training = self.fired = True
-
-    return TimeLimit()
 
 
 def _split_metadata(corpus: Corpus, split: Split) -> dict[str, Any]:
@@ -195,7 +143,7 @@ def train(
     )
     callbacks = [
         progress_callback(report, notes_per_batch, steps, config.train.epochs),
-        _checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
+        checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
         stopping,
         limit,
     ]
@@ -222,7 +170,7 @@ def train(
         "notes_per_second": round(trained_notes / seconds, 1) if seconds > 0 else None,
         "batch_size": batch,
         "tensorflow": tensorflow().__version__,
-        "stopped_by": _stopped_by(stopping, limit, monitor),
+        "stopped_by": stopped_by(stopping, limit, monitor),
     }
     if config.model.objective == "regression":
         meta["scaler"]["residual_std"] = _regression_residual_std(model, config, split, meta)
@@ -306,26 +254,6 @@ def _model(config: Config, resume_path: Path | None) -> Any:
     return model
 
 
-def early_stopping(config: Config, monitor: str) -> Any:
-    """Stop when ``monitor`` stops improving (``patience``, ``min_delta``); keep the best."""
-    k = keras()
-    if config.train.patience <= 0:
-        return k.callbacks.Callback()
-    return k.callbacks.EarlyStopping(
-        monitor=monitor,
-        patience=config.train.patience,
-        min_delta=config.train.min_delta,
-        restore_best_weights=True,
-    )
-
-
-def _stopped_by(stopping: Any, limit: Any, monitor: str) -> str:
-    """Why training ended: ``patience`` (on ``monitor``), ``max_minutes`` or ``epochs``."""
-    if getattr(stopping, "stopped_epoch", 0) > 0:
-        return f"patience ({monitor})"
-    return "max_minutes" if getattr(limit, "fired", False) else "epochs"
-
-
 def _write_history(out: Path, hist: dict[str, list[float]]) -> None:
     path = out.with_suffix(".history.csv")
     keys = sorted(hist)
@@ -378,28 +306,3 @@ def _regression_residual_std(
     idx = np.random.default_rng(0).permutation(len(x))[:5000]
     pred = regression_predict(model, x[idx], meta["scaler"]["min"], meta["scaler"]["max"])
     return float(max(np.sqrt(np.mean((pred - y[idx]) ** 2)), 0.5))
-
-
-def _checkpoint_callback(directory: Path, every: int, meta: dict[str, Any], monitor: str) -> Any:
-    """A checkpoint every N epochs and one of the best, each with its resume state."""
-    k = keras()
-
-    class EpochCheckpoint(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.best = math.inf
-
-        def _save(self, name: str, epoch: int) -> None:
-            path = directory / name
-            save_model(self.model, path, {**meta, "checkpoint_epoch": epoch})
-            path.with_suffix(".state.json").write_text(json.dumps({"epoch": epoch}))
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            done = epoch + 1
-            if done % every == 0:
-                self._save(f"epoch-{done:04d}.keras", done)
-            value = float((logs or {}).get(monitor, math.inf))
-            if value < self.best:
-                self.best = value
-                self._save("best.keras", done)
-
-    return EpochCheckpoint()
