@@ -87,6 +87,10 @@ def train(
     max_forgetting: Annotated[
         float | None, typer.Option(help="Bits/note the base's held-out set may lose.")
     ] = None,
+    held_out: Annotated[
+        float | None,
+        typer.Option(help="Share of DATA held out to score a fine-tune (and to validate it)."),
+    ] = None,
 ) -> None:
     """Train a model on MIDI files; writes MODEL.keras, .json, .npz and .history.csv.
 
@@ -117,7 +121,11 @@ def train(
     from improviser.cli.progress import TrainingProgress  # noqa: PLC0415
 
     if finetune is not None:
-        tuning = {"learning_rate": learning_rate, "max_forgetting": max_forgetting}
+        tuning = {
+            "learning_rate": learning_rate,
+            "max_forgetting": max_forgetting,
+            "held_out_share": held_out,
+        }
         _finetune(finetune, data, out, cfg, base_data, tuning)
         return
     with TrainingProgress(console) as progress:

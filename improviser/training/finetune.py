@@ -41,10 +41,12 @@ from improviser.training.evaluate import held_out, score_pieces
 from improviser.training.model import compile_model
 from improviser.training.train import classes_data, read_and_split
 
-__all__ = ["DEFAULT_LEARNING_RATE", "DEFAULT_MAX_FORGETTING", "finetune"]
+__all__ = ["DEFAULT_HELD_OUT", "DEFAULT_LEARNING_RATE", "DEFAULT_MAX_FORGETTING", "finetune"]
 
 DEFAULT_LEARNING_RATE = 3e-4
 """A tenth to a third of training's: the player's phrases move the model, not replace it."""
+DEFAULT_HELD_OUT = 0.25
+"""The share of the player's files held out for scoring, and the share for validation."""
 DEFAULT_MAX_FORGETTING = 0.15
 """Bits/note the base's held-out pieces may get worse before the result is refused."""
 
@@ -79,15 +81,16 @@ def _fit(base: Path, config: Config, split: Split, learning_rate: float, report:
     return model
 
 
-def _config_for(base: Path, meta: dict[str, Any], config: Config) -> Config:
-    """``config`` with the base model's own data and model options (its encoding)."""
+def _config_for(base: Path, meta: dict[str, Any], config: Config, held: float) -> Config:
+    """``config`` with the base model's own data and model options (its encoding), and
+    ``held`` of the player's files held out, as much for validation."""
     data = metadata_data_config(meta, base)
     data = data.model_copy(
         update={
             "part": config.data.part,
             "stride": config.data.stride,
-            "val_fraction": config.data.val_fraction,
-            "test_fraction": config.data.test_fraction,
+            "val_fraction": held,
+            "test_fraction": held,
             "seed": config.data.seed,
         }
     )
@@ -104,6 +107,7 @@ def finetune(
     base_data: Sequence[str | Path] = (),
     learning_rate: float = DEFAULT_LEARNING_RATE,
     max_forgetting: float = DEFAULT_MAX_FORGETTING,
+    held_out_share: float = DEFAULT_HELD_OUT,
     report: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Fine-tune ``base`` on the player's files ``data``; save at ``out``; the figures."""
@@ -114,13 +118,15 @@ def finetune(
     meta = read_metadata(base)
     if meta.get("objective") != "classes":
         raise ModelError(f"{base}: only a classes-objective model can be fine-tuned")
-    config = _config_for(base, meta, config)
+    if not 0 < held_out_share < 0.5:
+        raise ConfigError(f"the held-out share must be in (0, 0.5), got {held_out_share}")
+    config = _config_for(base, meta, config, held_out_share)
     keras().utils.set_random_seed(config.data.seed)
     _, split = read_and_split(data, config, report)
     if not split.test or not split.val:
         raise ModelError(
             f"the player's files split into {len(split.train)} train, {len(split.val)} "
-            f"validation, {len(split.test)} held-out: add sessions (or raise the fractions)"
+            f"validation, {len(split.test)} held-out: add sessions (or raise --held-out)"
         )
     base_pieces = held_out(base_data, meta, metadata_data_config(meta, base)).pieces
     t0 = time.perf_counter()
