@@ -42,6 +42,7 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
         "numpy step + sample",
         "numpy step + sample, 5 ms apart",
         "numpy step + listen + sample",
+        "numpy step + hear",
     ]
     assert rows["numpy step"]["n"] == 30 and rows["keras predict (window)"]["n"] == 4
     for row in rows.values():

@@ -14,10 +14,13 @@ speed-up over ``model.predict``'s p50):
   pitch range, the live defaults): what the live engine pays per answer note;
 - ``numpy step + sample, spaced``: the same with a pause between notes, as in play, so
   the weights are no longer hot in the caches;
-- ``numpy step + listen + sample``: what a live note costs with the default listening
-  (:class:`~improviser.music.listener.Listener`: the short-term model learns the note and
-  reshapes the prediction with the key and register) on a melodic stream (a phrase
-  repeated with variations, so the short-term model's long contexts are found).
+- ``numpy step + listen + sample``: what a live note costs in follow mode with the
+  default listening (:class:`~improviser.music.listener.Listener`: the short-term model
+  learns the note and reshapes the prediction with the key and register) on a melodic
+  stream (a phrase repeated with variations, so the short-term model's long contexts are
+  found);
+- ``numpy step + hear``: what a player's note costs in call-response (it is heard, the
+  answer is drawn when the phrase ends), on the same stream.
 
 The slow rows (Keras, window) use fewer notes; each row says how many. The end-to-end
 latency through MIDI ports is not measured here (that is the live engine's benchmark);
@@ -95,14 +98,18 @@ def melodic_tokens(count: int, seed: int = 2) -> list[Token]:
 
 
 def _listening(
-    engine: NumpyEngine, sampler: Sampler, rng: np.random.Generator
-) -> Callable[[Token], Token]:
-    """One live note with the default listening: hear, step, reshape, draw."""
+    engine: NumpyEngine, sampler: Sampler | None, rng: np.random.Generator
+) -> Callable[[Token], object]:
+    """One live note with the default listening: hear, step, then (with a sampler)
+    reshape and draw."""
     listener = Listener(ListenParams.from_config(LiveConfig()))
 
-    def step(tok: Token) -> Token:
+    def step(tok: Token) -> object:
         listener.hear(tok.pitch)
-        return sampler.sample_padded(listener.shape_padded(engine.step_probs(tok)), rng)
+        probs = engine.step_probs(tok)
+        if sampler is None:
+            return probs
+        return sampler.sample_padded(listener.shape_padded(probs), rng)
 
     return step
 
@@ -215,9 +222,10 @@ def bench_latency(
         step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
     )
     engine.reset()
-    rows["numpy step + listen + sample"] = time_steps(
-        _listening(engine, sampler, rng), melodic_tokens(len(tokens))
-    )
+    melody = melodic_tokens(len(tokens))
+    rows["numpy step + listen + sample"] = time_steps(_listening(engine, sampler, rng), melody)
+    engine.reset()
+    rows["numpy step + hear"] = time_steps(_listening(engine, None, rng), melody)
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}
     base = summary.get("keras predict (window)", {}).get("p50_ms")
