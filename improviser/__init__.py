@@ -15,7 +15,9 @@ from improviser.errors import (
 )
 from improviser.inference import NumpyEngine, StepModel
 from improviser.music.encoding import Distribution, Token, decode, encode
-from improviser.music.notes import Note, Score, extract_melody, read_midi, write_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import Note, Score, extract_melody
 from improviser.music.sampling import SamplingParams, sample
 from improviser.music.stm import ShortTermModel
 

@@ -40,7 +40,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from improviser.music.notes import Note, write_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import Note
 
 COLLECTIONS = ("ryansMammoth", "oneills1850")
 """music21 corpus folders used, in priority order (the first copy of a tune is kept)."""

@@ -38,7 +38,8 @@ from improviser.errors import ImproviserError, MidiFileError, ModelError
 from improviser.inference.modelfile import load_weights, metadata_data_config, read_metadata
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.music.encoding import encode
-from improviser.music.notes import extract_melody, read_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.notes import extract_melody
 from tests.fuzz_seeds import META, MIDI, NPZ, NPZ_COMPRESSED
 
 # libFuzzer ends the process without running Python's exit hooks, so a temporary

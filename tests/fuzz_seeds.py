@@ -13,7 +13,8 @@ import numpy as np
 
 from improviser.inference.modelfile import FORMAT, weight_arrays
 from improviser.inference.weights import random_weights
-from improviser.music.notes import Note, to_midifile
+from improviser.music.midi_write import to_midifile
+from improviser.music.notes import Note
 
 __all__ = ["META", "MIDI", "NPZ", "NPZ_COMPRESSED"]
 

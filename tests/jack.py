@@ -26,12 +26,19 @@ def require_jackd() -> None:
         pytest.skip("jackd is not installed")
 
 
+TEST_PERIOD = 1024
+"""Frames per JACK cycle in tests (21 ms at 48 kHz). Without realtime scheduling a client
+that overruns a cycle on a busy 2-core machine can lose that cycle's MIDI (a note, or its
+note-off); a long cycle makes that rare. Nothing in the tests measures latency; the
+benchmarks run their own server at 64 frames."""
+
+
 @pytest.fixture(scope="module")
 def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
     """A private JACK server for one test module; ``JACK_DEFAULT_SERVER`` names it."""
     require_jackd()
     log = tmp_path_factory.mktemp("jack") / "jackd.log"
-    server = JackServer(log=log)
+    server = JackServer(log=log, period=TEST_PERIOD)
     server.start()
     try:
         yield server

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from improviser.music.notes import Note, write_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import Note
 
 SCALE = (0, 2, 4, 5, 7, 9, 11)
 RHYTHMS = ((1.0, 0.5, 0.5, 1.0, 1.0), (0.5, 0.5, 0.5, 0.5, 2.0), (1.5, 0.5, 1.0, 1.0))

@@ -30,7 +30,9 @@ def test_flops_are_counted_from_the_shapes() -> None:
 
 
 def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
-    result = bench_latency(trained.model, notes=30, slow_notes=4, window=5, spaced_notes=3)
+    result = bench_latency(
+        trained.model, notes=30, slow_notes=4, window=5, spaced_notes=3, real_notes=3
+    )
     rows = result["rows"]
     assert list(rows) == [
         "keras predict (window)",
@@ -43,8 +45,12 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
         "numpy step + sample, 5 ms apart",
         "numpy step + listen + sample",
         "numpy step + hear",
+        "numpy, 100-500 ms apart",
+        "numpy, 100-500 ms, warm 5 ms",
+        "numpy, 100-500 ms, warm 1 ms",
     ]
     assert rows["numpy step"]["n"] == 30 and rows["keras predict (window)"]["n"] == 4
+    assert rows["numpy, 100-500 ms apart"]["n"] == 3
     for row in rows.values():
         assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
         assert row["speedup_vs_predict_p50"] > 0 and row["gflops"] > 0
@@ -54,7 +60,9 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
 
 
 def test_bench_latency_without_tensorflow_has_only_numpy_rows(trained: Trained) -> None:
-    result = bench_latency(trained.model, notes=10, slow_notes=3, window=4, tensorflow=False)
+    result = bench_latency(
+        trained.model, notes=10, slow_notes=3, window=4, tensorflow=False, real_notes=0
+    )
     assert all(name.startswith("numpy") for name in result["rows"])
     assert all("speedup_vs_predict_p50" not in r for r in result["rows"].values())
 
@@ -93,7 +101,8 @@ def test_compare_windows_agrees_within_the_window(trained: Trained) -> None:
 
 def test_bench_cli_latency_json_and_table(trained: Trained) -> None:
     runner = CliRunner()
-    args = ["latency", "--model", str(trained.model), "--notes", "10", "--slow-notes", "2"]
+    args = ["latency", "--model", str(trained.model), "--notes", "10", "--slow-notes", "2",
+            "--real-notes", "3"]  # fmt: skip
     out = runner.invoke(bench_app, [*args, "--no-tensorflow", "--profile", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)

@@ -14,7 +14,8 @@ from typing import Any
 import mido
 import pytest
 
-from improviser.music.notes import Note, read_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.notes import Note
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "samples" / "corpus"

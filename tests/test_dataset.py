@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from improviser.config import DataConfig
-from improviser.music.notes import write_midi
+from improviser.music.midi_write import write_midi
 from improviser.training.dataset import Piece, load_corpus, split_pieces, windows
 from tests.synth import make_melody, write_corpus
 

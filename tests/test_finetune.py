@@ -12,7 +12,8 @@ import pytest
 
 from improviser.config import DataConfig
 from improviser.errors import ModelError
-from improviser.music.notes import Note, write_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import Note
 from improviser.training.dataset import Piece, load_corpus, make_dataset, windows
 from tests.model_fixtures import Trained, tiny_config
 from tests.synth import make_melody

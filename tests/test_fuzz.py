@@ -35,7 +35,8 @@ from improviser.inference.modelfile import (
     weight_arrays,
 )
 from improviser.music.encoding import VOCAB_SIZES
-from improviser.music.notes import Score, read_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.notes import Score
 from tests.fuzz_seeds import META, MIDI, NPZ, NPZ_COMPRESSED
 
 FUZZ = settings(

@@ -10,7 +10,7 @@ import pytest
 from improviser.config import GenerateConfig, SamplingConfig
 from improviser.errors import MidiFileError
 from improviser.inference.generate import generate
-from improviser.music.notes import read_midi
+from improviser.music.midi_read import read_midi
 from tests.model_fixtures import Trained
 
 pytestmark = pytest.mark.slow

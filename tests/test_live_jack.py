@@ -26,7 +26,8 @@ from improviser.inference import NumpyEngine, random_weights
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import list_ports
 from improviser.live.session import LiveSession
-from improviser.music.notes import Note, read_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.notes import Note
 
 pytestmark = pytest.mark.jack
 API = rtmidi.API_UNIX_JACK

@@ -24,7 +24,7 @@ from improviser.live.events import Notice
 from improviser.live.ports import list_ports
 from improviser.live.session import LiveSession
 from improviser.paths import ROOT
-from tests.jack import require_jackd
+from tests.jack import TEST_PERIOD, require_jackd
 from tests.test_live_jack import config, model, phrase, wait_for
 
 pytestmark = pytest.mark.jack
@@ -34,7 +34,7 @@ API = rtmidi.API_UNIX_JACK
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[JackServer]:
     require_jackd()
-    jack = JackServer(log=tmp_path / "jackd.log")
+    jack = JackServer(log=tmp_path / "jackd.log", period=TEST_PERIOD)
     jack.start()
     try:
         yield jack

@@ -11,14 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from improviser.errors import MidiFileError
-from improviser.music.notes import (
-    MAX_FILE_BYTES,
-    Note,
-    extract_melody,
-    read_midi,
-    skyline,
-    write_midi,
-)
+from improviser.music.midi_read import read_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import MAX_FILE_BYTES, Note, extract_melody, skyline
 
 TPB = 480
 

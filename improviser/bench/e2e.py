@@ -45,16 +45,18 @@ from improviser.bench.stats import summarize
 from improviser.config import Config, ModelConfig, with_overrides
 from improviser.config.live import LiveConfig
 from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIENT, PlayerProcess
-from improviser.harness.jackserver import JackServer, jack_running
+from improviser.harness.jackserver import JackServer, some_jack_server
 from improviser.inference import NumpyEngine, StepModel, random_weights
 from improviser.live.loading import describe_engine
-from improviser.live.session import LiveSession
+from improviser.live.session import Companion, LiveSession
 from improviser.paths import DEFAULT_MODEL
 
-__all__ = ["TARGETS", "E2eOptions", "bench_e2e", "run_e2e"]
+__all__ = ["TARGETS", "E2eOptions", "bench_e2e", "choose_model", "jack_info", "run_e2e"]
 
 TARGETS = {"added_p99_ms": 1.0, "jitter_p99_ms": 1.0}
 """The issue's targets: added latency p99 within 1 ms of the JACK floor; jitter p99 1 ms."""
+MQTT_TARGET_MS = 0.1
+"""The issue's target: MQTT on (every note published) adds at most this to the e2e p99."""
 _EVENTS_KEPT = 1_000_000
 
 
@@ -77,15 +79,21 @@ class E2eOptions:
     jack_period: int = 64
     """Frames per period of a private JACK server (48 kHz)."""
     seed: int = 0
+    mqtt: str | None = None
+    """A broker ``HOST:PORT``: the follow run is played again with the MQTT bridge on
+    (every note published), and both runs are reported side by side."""
 
 
-def _model(options: E2eOptions) -> tuple[StepModel | None, Path, str]:
-    """The injected model (random weights) or ``None`` (the session loads ``path``)."""
-    path = options.model or DEFAULT_MODEL
-    if options.untrained or (options.model is None and not path.with_suffix(".npz").exists()):
-        why = "--untrained" if options.untrained else f"no bundled model at {path}"
+def choose_model(
+    model: Path | None, *, untrained: bool = False, seed: int = 0
+) -> tuple[StepModel | None, Path, str]:
+    """The injected model (random weights) or ``None`` (the session loads ``path``), and a
+    label: ``model`` (default: the bundled one if present, else random weights)."""
+    path = model or DEFAULT_MODEL
+    if untrained or (model is None and not path.with_suffix(".npz").exists()):
+        why = "--untrained" if untrained else f"no bundled model at {path}"
         units = tuple(ModelConfig().lstm_units)  # the default model's size, so its cost
-        weights = random_weights(units, embedding=16, seed=options.seed)
+        weights = random_weights(units, embedding=16, seed=seed)
         label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
         return NumpyEngine(weights), path, label
     return None, path, str(path)
@@ -108,10 +116,15 @@ def _config(options: E2eOptions, path: Path, record_dir: Path, **mode: Any) -> L
 
 
 async def _follow_run(
-    child: PlayerProcess, options: E2eOptions, model: StepModel | None, path: Path, record_dir: Path
+    child: PlayerProcess,
+    options: E2eOptions,
+    model: StepModel | None,
+    path: Path,
+    record_dir: Path,
+    companions: dict[str, Companion] | None = None,
 ) -> dict[str, Any]:
     cfg = _config(options, path, record_dir, mode="follow", follow_delay=0.0)
-    async with LiveSession(cfg, model=model, trace=True) as session:
+    async with LiveSession(cfg, model=model, trace=True, companions=companions) as session:
         events = session.bus.subscribe(_EVENTS_KEPT)
         assert session.scheduler is not None and session.engine is not None
         engine_name = describe_engine(session.model) if session.model is not None else "?"
@@ -177,20 +190,21 @@ async def _call_response_run(
 
 async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     """Run the benchmark (see the module docstring); a JSON-ready dict."""
-    model, path, model_label = _model(options)
-    server: JackServer | None = None
+    model, path, model_label = choose_model(
+        options.model, untrained=options.untrained, seed=options.seed
+    )
     load_before = os.getloadavg()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="improviser-e2e-") as tmp:
         jack_log = Path(tmp) / "jackd.log"
-        if not jack_running():
-            server = JackServer(period=options.jack_period, log=jack_log)
-            server.start()
-        try:
+        with some_jack_server(options.jack_period, jack_log) as server:
             child = await PlayerProcess.start()
             try:
                 follow = await _follow_run(child, options, model, path, Path(tmp))
                 heard_follow = (await child.ask(cmd="heard"))["heard"]
+                mqtt: dict[str, Any] | None = None
+                if options.mqtt is not None:
+                    mqtt = await _mqtt_run(child, options, model, path, Path(tmp))
                 cr: dict[str, Any] | None = None
                 if options.phrases > 0:
                     cr = await _call_response_run(child, options, model, path, Path(tmp))
@@ -198,14 +212,13 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
                 heard = heard_follow + (await child.ask(cmd="heard"))["heard"]
             finally:
                 await child.close()
-        finally:
-            if server is not None:
-                server.stop()
         xruns = e2e_analysis.xruns(jack_log) if server is not None else None
     result = _figures(options, follow, cr, heard_follow, heard)
+    if mqtt is not None:
+        result["mqtt"] = _mqtt_figures(options, result["e2e"], mqtt)
     return {
         "api": "jack",
-        "jack": _jack_info(server, xruns),
+        "jack": jack_info(server, xruns),
         "model": model_label,
         **result,
         "targets": TARGETS,
@@ -216,7 +229,8 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     }
 
 
-def _jack_info(server: JackServer | None, xruns: dict[str, int] | None) -> dict[str, Any]:
+def jack_info(server: JackServer | None, xruns: dict[str, int] | None) -> dict[str, Any]:
+    """The JACK server a benchmark ran on: private or not, its period, its overruns."""
     return {
         "private_server": server is not None,
         "rate": server.rate if server else None,
@@ -236,8 +250,7 @@ def _figures(
     """The measured part of the result, from what the runs sent, heard and traced."""
     played = follow["played"]
     sent: list[float] = played["sent"]
-    follow_heard = e2e_analysis.answers(sent, e2e_analysis.note_ons(heard_follow))
-    e2e = summarize(e2e_analysis.ms([(s, r) for s, r in zip(sent, follow_heard, strict=True) if r]))
+    e2e, follow_heard = _e2e(sent, heard_follow)
     floor = summarize(e2e_analysis.floor(played["floor_sent"], played["floor_heard"]))
     relay = summarize(e2e_analysis.floor(played["relay_sent"], played["relay_heard"]))
     timing: list[e2e_analysis.SentTiming] = follow["timing"] + (cr["timing"] if cr else [])
@@ -263,6 +276,53 @@ def _figures(
             if cr
             else None
         ),
+    }
+
+
+def _e2e(
+    sent: list[float], heard: list[list[float]]
+) -> tuple[dict[str, float], list[float | None]]:
+    """The player's note to the answer heard: its summary, and each answer's time."""
+    answered = e2e_analysis.answers(sent, e2e_analysis.note_ons(heard))
+    pairs = [(s, r) for s, r in zip(sent, answered, strict=True) if r]
+    return summarize(e2e_analysis.ms(pairs)), answered
+
+
+async def _mqtt_run(
+    child: PlayerProcess, options: E2eOptions, model: StepModel | None, path: Path, tmp: Path
+) -> dict[str, Any]:
+    """The follow run again, with the MQTT bridge publishing every note."""
+    from improviser.config.mqtt import MqttConfig, parse_broker  # noqa: PLC0415
+    from improviser.telemetry.bridge import MqttBridge  # noqa: PLC0415
+
+    assert options.mqtt is not None
+    host, port = parse_broker(options.mqtt)
+    config = MqttConfig(enabled=True, host=host, port=port, instance="bench-e2e", notes=True,
+                        notes_per_second=100_000.0, queue_size=100_000)  # fmt: skip
+    bridge = MqttBridge(config)
+    run = await _follow_run(child, options, model, path, tmp, {"improviser.mqtt": bridge})
+    heard = (await child.ask(cmd="heard"))["heard"]
+    messages = bridge.messages
+    return {
+        "broker": options.mqtt,
+        "e2e": _e2e(run["played"]["sent"], heard)[0],
+        "connected": messages is not None and messages.connects > 0,
+        "notes_skipped": messages.notes_skipped if messages is not None else None,
+        "mqtt_dropped": messages.mqtt_dropped if messages is not None else None,
+    }
+
+
+def _mqtt_figures(options: E2eOptions, off: dict[str, float], on: dict[str, Any]) -> dict[str, Any]:
+    """MQTT off beside on (notes at full rate): what the bridge adds to the e2e latency."""
+    e2e_on: dict[str, float] = on["e2e"]
+    return {
+        **on,
+        "off": off,
+        "on": e2e_on,
+        "added_p50_ms": e2e_on["p50_ms"] - off["p50_ms"],
+        "added_p99_ms": e2e_on["p99_ms"] - off["p99_ms"],
+        "target_added_p99_ms": MQTT_TARGET_MS,
+        "notes": options.notes,
     }
 
 

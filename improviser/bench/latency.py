@@ -12,15 +12,18 @@ speed-up over ``model.predict``'s p50):
 - ``numpy step``: the streaming engine, distribution only;
 - ``numpy step + sample``: plus :class:`~improviser.music.sampling.Sampler` (top-p 0.95 and a
   pitch range, the live defaults): what the live engine pays per answer note;
-- ``numpy step + sample, spaced``: the same with a pause between notes, as in play, so
-  the weights are no longer hot in the caches;
+- ``numpy step + sample, spaced``: the same with a pause between notes, so the weights
+  are no longer hot in the caches;
 - ``numpy step + listen + sample``: what a live note costs in follow mode with the
   default listening (:class:`~improviser.music.listener.Listener`: the short-term model
   learns the note and reshapes the prediction with the key and register) on a melodic
   stream (a phrase repeated with variations, so the short-term model's long contexts are
   found);
 - ``numpy step + hear``: what a player's note costs in call-response (it is heard, the
-  answer is drawn when the phrase ends), on the same stream.
+  answer is drawn when the phrase ends), on the same stream;
+- ``numpy, 100-500 ms apart``, ``numpy, 100-500 ms, warm N ms``: step + sample at a
+  player's spacing, cold, then kept warm as the live session does (a rehearsed step every
+  5 ms, the default ``keep_warm_ms``, and every 1 ms).
 
 The slow rows (Keras, window) use fewer notes; each row says how many. The end-to-end
 latency through MIDI ports is not measured here (that is the live engine's benchmark);
@@ -43,6 +46,7 @@ import numpy as np
 from improviser.bench.stats import summarize
 from improviser.config import LiveConfig
 from improviser.inference import NumpyEngine, WindowEngine, load_weights
+from improviser.inference.context import ModelContext
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
@@ -58,11 +62,17 @@ __all__ = [
     "melodic_tokens",
     "profile_numpy_step",
     "run_latency_bench",
+    "time_spaced_steps",
     "time_steps",
 ]
 
 LIVE_SAMPLING = SamplingParams(top_p=0.95, min_pitch=21, max_pitch=108)
 """The live defaults (config ``[generate]``) the sampling rows draw with."""
+REAL_GAP_S = (0.1, 0.5)
+"""A player's spacing of notes (seconds) for the rows timed at real spacing."""
+REAL_GAP_LABEL = "100-500 ms"
+KEEP_WARM_ROWS_MS = (5.0, 1.0)
+"""Keep-warm periods timed at real spacing: the live default (``keep_warm_ms``), shorter."""
 
 
 def time_steps(
@@ -112,6 +122,56 @@ def _listening(
         return sampler.sample_padded(listener.shape_padded(probs), rng)
 
     return step
+
+
+def time_spaced_steps(
+    step: Callable[[Token], object],
+    tokens: Sequence[Token],
+    gap_s: tuple[float, float],
+    keep_warm: Callable[[], object] | None = None,
+    keep_warm_s: float = 0.005,
+    warmup: int = 2,
+) -> list[float]:
+    """Milliseconds of each ``step(token)``, notes a random ``gap_s`` apart, as played.
+
+    With ``keep_warm``, it is called every ``keep_warm_s`` during each gap, as the live
+    session's ``improviser.warm`` task rehearses a step between notes.
+    """
+    rng = np.random.default_rng(4)
+    clock = time.perf_counter
+    times = []
+    for i, token in enumerate(tokens):
+        due = clock() + rng.uniform(*gap_s)
+        while (left := due - clock()) > 0:
+            if keep_warm is None:
+                time.sleep(left)
+            else:
+                time.sleep(min(left, keep_warm_s))
+                if clock() < due:
+                    keep_warm()
+        t0 = time.perf_counter_ns()
+        step(token)
+        if i >= warmup:
+            times.append((time.perf_counter_ns() - t0) / 1e6)
+    return times
+
+
+def _real_spacing_rows(
+    engine: NumpyEngine, step: Callable[[Token], object], tokens: Sequence[Token]
+) -> dict[str, list[float]]:
+    """Step + sample at a player's spacing: cold, and kept warm as the session does."""
+    context = ModelContext(engine)
+    sampler = Sampler(LIVE_SAMPLING)
+
+    def rehearse() -> None:
+        context.rehearse(sampler)
+
+    rows = {f"{REAL_GAP_LABEL} apart": time_spaced_steps(step, tokens, REAL_GAP_S)}
+    for every_ms in KEEP_WARM_ROWS_MS:
+        rows[f"{REAL_GAP_LABEL}, warm {every_ms:g} ms"] = time_spaced_steps(
+            step, tokens, REAL_GAP_S, rehearse, every_ms / 1000
+        )
+    return {f"numpy, {name}": times for name, times in rows.items()}
 
 
 def flops_per_note(weights: LstmWeights) -> dict[str, int]:
@@ -190,11 +250,14 @@ def bench_latency(
     spaced_notes: int = 200,
     gap_ms: float = 5.0,
     tensorflow: bool = True,
+    real_notes: int = 100,
 ) -> dict[str, Any]:
     """Time every row of the module docstring; return a JSON-ready dict.
 
     ``tensorflow=False`` leaves out the Keras and TF rows (and the ratio to
-    ``model.predict``), for a quick run with no TensorFlow.
+    ``model.predict``), for a quick run with no TensorFlow. ``real_notes`` (at most
+    ``notes``; 0: none) are timed per row at a player's spacing, 100-500 ms apart
+    (about 0.3 s each), cold and kept warm.
     """
     model_path = Path(model_path)
     weights = load_weights(model_path)
@@ -226,6 +289,9 @@ def bench_latency(
     rows["numpy step + listen + sample"] = time_steps(_listening(engine, sampler, rng), melody)
     engine.reset()
     rows["numpy step + hear"] = time_steps(_listening(engine, None, rng), melody)
+    real = min(real_notes, notes)
+    if real > 0:
+        rows.update(_real_spacing_rows(engine, step_and_sample, tokens[: real + 2]))
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}
     base = summary.get("keras predict (window)", {}).get("p50_ms")
@@ -298,12 +364,16 @@ def measure_startup(model_path: str | Path, engine: str = "numpy") -> dict[str, 
     return result
 
 
-def profile_numpy_step(engine: NumpyEngine, notes: int = 2000) -> dict[str, float]:
+def profile_numpy_step(
+    engine: NumpyEngine, notes: int = 2000, gap_s: tuple[float, float] | None = None
+) -> dict[str, float]:
     """Median microseconds of each phase of :meth:`NumpyEngine.step_probs`, plus sampling.
 
     Re-runs the engine's step phase by phase with a clock read between phases (which adds
-    ~0.1 µs each); the phases add up to about one step.
+    ~0.1 µs each); the phases add up to about one step. ``gap_s``: a pause drawn from
+    that range before each note, as a player's notes are spaced (cold caches).
     """
+    gaps = np.random.default_rng(3)
     clock = time.perf_counter_ns
     sampler = Sampler(LIVE_SAMPLING)
     rng = np.random.default_rng(0)
@@ -317,6 +387,8 @@ def profile_numpy_step(engine: NumpyEngine, notes: int = 2000) -> dict[str, floa
 
     engine.reset()
     for token in probe_tokens(notes, seed=2):
+        if gap_s is not None:
+            time.sleep(gaps.uniform(*gap_s))
         t = clock()
         z = e._z[0]
         np.dot(e._h[0], e._recurrent0, out=z)
@@ -355,6 +427,7 @@ def run_latency_bench(
     tensorflow: bool = True,
     startup: bool = True,
     profile: bool = False,
+    real_notes: int = 100,
 ) -> dict[str, Any]:
     """Everything ``improviser bench latency`` reports, as one JSON-ready dict.
 
@@ -369,7 +442,12 @@ def run_latency_bench(
         engines = ["numpy", "tf"] if tensorflow else ["numpy"]
         result["startup"] = [measure_startup(model_path, e) for e in engines]
     result["latency"] = bench_latency(
-        model_path, notes=notes, slow_notes=slow_notes, window=window, tensorflow=tensorflow
+        model_path,
+        notes=notes,
+        slow_notes=slow_notes,
+        window=window,
+        tensorflow=tensorflow,
+        real_notes=real_notes,
     )
     if profile:
         result["profile"] = profile_numpy_step(NumpyEngine.from_file(model_path), notes)

@@ -7,8 +7,11 @@ call is answered by:
 
 - ``model``: the streaming NumPy engine steps through the call and draws
   ``answer_notes`` notes with the live sampler settings (``[live.sampling]`` defaults:
-  temperature, top-p, the live pitch range), as :func:`~improviser.inference.generate.
-  continue_tokens` does offline;
+  temperature, top-p, the live pitch range), its rhythm conditioned on the call's note
+  values as a live answer is (:class:`~improviser.music.rhythm.CallRhythm` at
+  ``rhythm_strength``), as :func:`~improviser.inference.generate.continue_tokens` does;
+- ``model-raw``: the same model in its own rhythm (no conditioning: the answers before
+  the call's note values were followed);
 - ``truth``: the song's own next ``answer_notes`` notes (transposed alike);
 - ``repeat``: the call again (its first ``answer_notes`` notes, cycled if shorter);
 - ``unigram``: notes drawn at random from the call (pitch, rhythm and loudness together);
@@ -18,8 +21,9 @@ call is answered by:
 With ``listen`` the model answers again for each named set of
 :class:`~improviser.music.listener.ListenParams` (``model+stm``: with the short-term
 model of the call; ``model+listen``: short-term model, key and register as ``live`` does
-by default), in the same run on the same calls. ``octaves`` moves every call by whole
-octaves too (e.g. ``-2, 0, 2`` for low, middle and high calls), each reported apart.
+by default; both in the call's rhythm, as ``model``), in the same run on the same calls.
+``octaves`` moves every call by whole octaves too (e.g. ``-2, 0, 2`` for low, middle and
+high calls), each reported apart.
 
 Every answer is measured against its call (:mod:`improviser.bench.phrase_metrics`); the
 result gives, per answerer and measure, the mean, p50 and p99 over the answers.
@@ -45,6 +49,7 @@ from improviser.music.encoding import decode
 from improviser.music.key import Key
 from improviser.music.listener import ListenParams
 from improviser.music.notes import Note
+from improviser.music.rhythm import DEFAULT_STRENGTH
 from improviser.music.sampling import SamplingParams
 from improviser.training.dataset import Piece
 from improviser.training.evaluate import HeldOut, held_out
@@ -53,7 +58,7 @@ __all__ = ["ANSWERERS", "DEFAULT_KEYS", "bench_musicality", "listen_variants"]
 
 DEFAULT_KEYS = tuple(range(-5, 7))
 """Transpositions of each call, in semitones: every key once."""
-ANSWERERS = ("model", "truth", "repeat", "unigram", "walk")
+ANSWERERS = ("model", "model-raw", "truth", "repeat", "unigram", "walk")
 Tokens = npt.NDArray[np.int32]
 Progress = Callable[[int, int], None]
 Values = dict[str, dict[str, list[float | None]]]
@@ -117,20 +122,32 @@ def _summary(values: Sequence[float | None]) -> dict[str, float | int | None]:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class _Answering:
+    """How the model rows answer: the call's rhythm, and each listening variant's."""
+
+    rhythm_strength: float
+    listen: Mapping[str, ListenParams]
+
+
 def _answers(
     engine: NumpyEngine,
     tokens: Tokens,
     call_notes: int,
     params: SamplingParams,
-    listen: Mapping[str, ListenParams],
     rng: np.random.Generator,
+    how: _Answering,
 ) -> dict[str, Tokens]:
     """Every answerer's answer to the call ``tokens[:call_notes]``."""
     call_tokens = tokens[:call_notes]
     count = len(tokens) - call_notes
-    answers = {"model": continue_tokens(engine, call_tokens, count, params, rng)}
-    for name, how in listen.items():
-        answers[name] = continue_tokens(engine, call_tokens, count, params, rng, how)
+    strength = how.rhythm_strength
+    answers = {
+        "model": continue_tokens(engine, call_tokens, count, params, rng, strength),
+        "model-raw": continue_tokens(engine, call_tokens, count, params, rng),
+    }
+    for name, listen in how.listen.items():
+        answers[name] = continue_tokens(engine, call_tokens, count, params, rng, strength, listen)
     key = call_key(_notes(call_tokens))
     answers |= {
         "truth": tokens[call_notes:],
@@ -164,6 +181,7 @@ def bench_musicality(
     call_notes: int = 16,
     answer_notes: int = 16,
     seed: int = 0,
+    rhythm_strength: float = DEFAULT_STRENGTH,
     listen: Mapping[str, ListenParams] | None = None,
     octaves: Sequence[int] = (0,),
     progress: Progress | None = None,
@@ -189,6 +207,7 @@ def bench_musicality(
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(seed)
     listen = dict(listen or {})
+    how = _Answering(rhythm_strength, listen)
     total_values: Values = {}
     by_octave: dict[int, Values] = {o: {} for o in octaves}
     total, done = len(pieces) * len(keys) * len(octaves), 0
@@ -199,7 +218,7 @@ def bench_musicality(
                 tokens = piece.tokens[: call_notes + answer_notes].copy()
                 tokens[:, 0] += shift + 12 * octave
                 if tokens[:, 0].min() >= 0 and tokens[:, 0].max() <= 127:
-                    answers = _answers(engine, tokens, call_notes, params, listen, rng)
+                    answers = _answers(engine, tokens, call_notes, params, rng, how)
                     _measure(total_values, answers, tokens[:call_notes])
                     _measure(by_octave[octave], answers, tokens[:call_notes])
                 if progress is not None:
@@ -217,6 +236,7 @@ def bench_musicality(
         "answer_notes": answer_notes,
         "sampling": sampling.model_dump(),
         "seed": seed,
+        "rhythm_strength": rhythm_strength,
         "seconds": time.perf_counter() - t0,
         "metrics": _summaries(total_values),
         "by_octave": {str(o): _summaries(v) for o, v in by_octave.items()},

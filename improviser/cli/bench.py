@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from improviser.cli import bench_live
 from improviser.config import load_config, with_overrides
 from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
@@ -75,6 +76,9 @@ def latency_cmd(
         bool, typer.Option("--startup/--no-startup", help="Measure start-up in subprocesses.")
     ] = True,
     profile: Annotated[bool, typer.Option(help="Also time each phase of the NumPy step.")] = False,
+    real_notes: Annotated[
+        int, typer.Option(help="Notes per row at 100-500 ms spacing (~0.3 s each; 0: none).")
+    ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-note latency of every engine against the notebook's model.predict, start-up, FLOPs."""
@@ -88,6 +92,7 @@ def latency_cmd(
         tensorflow=tensorflow,
         startup=startup,
         profile=profile,
+        real_notes=real_notes,
     )
     if as_json:
         print(json.dumps(result, indent=2))
@@ -207,6 +212,9 @@ def musicality_cmd(
     call_notes: Annotated[int, typer.Option(help="Notes in each call.")] = 16,
     answer_notes: Annotated[int, typer.Option(help="Notes in each answer.")] = 16,
     seed: Annotated[int, typer.Option(help="Seed of the sampler and the baselines.")] = 0,
+    rhythm_strength: Annotated[
+        float, typer.Option(help="How strongly answers follow the call's note values (0: not).")
+    ] = 1.0,
     listen: Annotated[
         bool,
         typer.Option(
@@ -238,6 +246,7 @@ def musicality_cmd(
             call_notes=call_notes,
             answer_notes=answer_notes,
             seed=seed,
+            rhythm_strength=rhythm_strength,
             listen=listen_variants() if listen else None,
             octaves=octaves or (0,),
             progress=progress,
@@ -317,6 +326,14 @@ def e2e_cmd(
         int, typer.Option(help="Frames per period of a private JACK server (48 kHz).")
     ] = 64,
     seed: Annotated[int, typer.Option(help="Seed of the notes played and of the sampler.")] = 0,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt",
+            help="Broker HOST:PORT: play the follow run again with MQTT on (every note "
+            "published) and report both.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
@@ -340,6 +357,7 @@ def e2e_cmd(
             record=record,
             jack_period=jack_period,
             seed=seed,
+            mqtt=mqtt,
         )
     )
     if as_json:
@@ -418,10 +436,28 @@ def print_e2e(result: dict[str, Any]) -> None:
         + f"; stuck at the synth: {result['stuck_notes']}; dropped: {result['dropped']}; "
         f"{result['seconds']:.0f} s"
     )
+    if result.get("mqtt"):
+        lines.append(_mqtt_line(result["mqtt"]))
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _mqtt_line(mqtt: dict[str, Any]) -> str:
+    """MQTT off beside on, in one line."""
+    off, on = mqtt["off"], mqtt["on"]
+    verdict = "meets" if mqtt["added_p99_ms"] <= mqtt["target_added_p99_ms"] else "misses"
+    return (
+        f"MQTT ({mqtt['broker']}, every note published): e2e p50 {off['p50_ms']:.3f} -> "
+        f"{on['p50_ms']:.3f} ms, p99 {off['p99_ms']:.3f} -> {on['p99_ms']:.3f} ms; added p99 "
+        f"{mqtt['added_p99_ms']:+.3f} ms {verdict} the {mqtt['target_added_p99_ms']:g} ms target"
+        f"; {on['n']} answers, {mqtt['notes_skipped']} notes skipped, "
+        f"{mqtt['mqtt_dropped']} dropped"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``bench`` group to the main app."""
     app.add_typer(bench_app, name="bench")
+
+
+bench_live.add_commands(bench_app)

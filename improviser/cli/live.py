@@ -13,14 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from improviser.cli.aio import run_async
+from improviser.cli.mqtt import MqttOpt, bridge_companions, mqtt_config
+from improviser.cli.service import notify_ready, notify_stopping, watchdog
 from improviser.config import load_config, with_overrides
 from improviser.config.live import CONTROL_ACTIONS, LiveConfig
-from improviser.errors import ImproviserError
+from improviser.config.mqtt import MqttConfig
 from improviser.harness.demo import DEMO_CALL, DemoResult, run_demo
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.learn import learn_control
 from improviser.live.ports import api_label, list_ports, resolve_api
-from improviser.live.session import LiveSession
+from improviser.live.session import Companion, LiveSession
 from improviser.live.stats import percentile
 
 __all__ = ["build_config", "register"]
@@ -51,27 +54,6 @@ def build_config(path: Path | None, **overrides: Any) -> LiveConfig:
     return with_overrides(load_config(path), live=overrides).live
 
 
-def _leaf(group: BaseException) -> BaseException:
-    """The first :class:`ImproviserError` inside nested exception groups (else the group)."""
-    if isinstance(group, BaseExceptionGroup):
-        for inner in group.exceptions:
-            found = _leaf(inner)
-            if isinstance(found, ImproviserError):
-                return found
-    return group
-
-
-def _run(coro: Any) -> Any:
-    """``asyncio.run`` that surfaces a user's error as itself, not as an exception group."""
-    try:
-        return asyncio.run(coro)
-    except BaseExceptionGroup as group:
-        leaf = _leaf(group)
-        if leaf is group:
-            raise
-        raise leaf from None
-
-
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
@@ -81,21 +63,29 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
-async def _live(config: LiveConfig, record: Path | None) -> None:
+async def _live(config: LiveConfig, record: Path | None, mqtt: MqttConfig) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    companions: dict[str, Companion] = {
+        **bridge_companions(mqtt),
+        "improviser.watchdog": watchdog,
+    }
     try:
-        async with LiveSession(config, record_path=record) as session:
+        async with LiveSession(config, record_path=record, companions=companions) as session:
             where = session.recorder.path if session.recorder is not None else "not recording"
             assert session.input is not None and session.output is not None
-            _err.print(
-                f"improviser: listening on {session.input.name!r}, answering on "
-                f"{session.output.name!r} ({config.mode}); recording: {where}; Ctrl-C stops",
-                highlight=False,
+            line = (
+                f"listening on {session.input.name!r}, answering on "
+                f"{session.output.name!r} ({config.mode}); recording: {where}"
             )
+            if mqtt.enabled:
+                line += f"; mqtt: {mqtt.host}:{mqtt.broker_port} as {mqtt.instance_name!r}"
+            _err.print(f"improviser: {line}; Ctrl-C stops", highlight=False)
+            notify_ready(line)
             await stop.wait()
+            notify_stopping()
         stats = session.stats
         _err.print(
             f"improviser: stopped; {stats.notes_in} notes in, {stats.notes_out} out, "
@@ -123,6 +113,18 @@ def live(
     record: Annotated[Path | None, typer.Option("--record", help="Recording file (.mid).")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record.")] = False,
     bpm: Annotated[float | None, typer.Option("--bpm", help="Fixed tempo (else follow).")] = None,
+    sync: Annotated[
+        str | None, typer.Option("--sync", help="Tempo and beat from: clock, player or fixed.")
+    ] = None,
+    clock_port: Annotated[
+        str | None, typer.Option("--clock-port", help="Read the MIDI clock from this port.")
+    ] = None,
+    clock_out: Annotated[
+        bool | None, typer.Option("--clock-out", help="Send MIDI clock on the output.")
+    ] = None,
+    answer_start: Annotated[
+        str | None, typer.Option("--answer-start", help="First answer note: now, beat or bar.")
+    ] = None,
     channel: Annotated[
         int | None, typer.Option("--channel", help="Listen to this channel only (1-16).")
     ] = None,
@@ -139,10 +141,19 @@ def live(
         ),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Sampler seed.")] = None,
+    mqtt: MqttOpt = None,
+    mqtt_instance: Annotated[
+        str | None,
+        typer.Option("--mqtt-instance", help="Name in the MQTT topics (default: host name)."),
+    ] = None,
+    mqtt_notes: Annotated[
+        bool | None, typer.Option("--mqtt-notes", help="Publish every note on MQTT.")
+    ] = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Listen on a MIDI input and answer on a MIDI output; record the session."""
+    mqtt_cfg = mqtt_config(config, mqtt, instance=mqtt_instance, notes=mqtt_notes)
     cfg = build_config(
         config,
         in_port=in_port,
@@ -155,6 +166,10 @@ def live(
         device=device,
         record=False if no_record else None,
         bpm=bpm,
+        sync=sync,
+        clock_port=clock_port,
+        clock_out=clock_out,
+        answer_start=answer_start,
         in_channel=channel,
         out_channel=out_channel,
         thru=thru,
@@ -163,7 +178,7 @@ def live(
     _setup_logging(verbose)
     if learn is not None:
         _err.print(f"improviser: move the control for {learn!r} now...", highlight=False)
-        number = _run(learn_control(cfg, learn))
+        number = run_async(learn_control(cfg, learn))
         _err.print(
             f"improviser: {learn} bound to CC {number}; to keep it, put "
             f"'cc_{learn} = {number}' in the [live] section of your config",
@@ -171,7 +186,7 @@ def live(
         )
         cfg = cfg.model_copy(update={f"cc_{learn}": number})
         cfg = LiveConfig.model_validate(cfg.model_dump())
-    _run(_live(cfg, record))
+    run_async(_live(cfg, record, mqtt_cfg))
 
 
 def ports(
@@ -249,7 +264,8 @@ def demo(
     """Play a melody into the improviser through virtual ports and report how it answered."""
     cfg = build_config(config, api=api, model=model, engine=engine, device=device)
     step_model = NumpyEngine(random_weights()) if untrained else None
-    result = _run(run_demo(cfg, call=call, record=record, model=step_model, max_phrases=phrases))
+    demo_run = run_demo(cfg, call=call, record=record, model=step_model, max_phrases=phrases)
+    result = run_async(demo_run)
     _out.print(summary_table(result))
 
 

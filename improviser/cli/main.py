@@ -312,6 +312,9 @@ def _register_extensions() -> None:
     from improviser.cli.live import register as register_live  # noqa: PLC0415
 
     register_live(app)
+    from improviser.cli.mqtt import register as register_mqtt  # noqa: PLC0415
+
+    register_mqtt(app)
 
 
 _register_extensions()

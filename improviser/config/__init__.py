@@ -18,6 +18,7 @@ from improviser.config.base import Section
 from improviser.config.generate import GenerateConfig
 from improviser.config.listen import ListenConfig
 from improviser.config.live import LiveConfig
+from improviser.config.mqtt import MqttConfig
 from improviser.config.sampling import SamplingConfig
 from improviser.config.training import DataConfig, ModelConfig, TrainConfig
 from improviser.errors import ConfigError, reason
@@ -29,6 +30,7 @@ __all__ = [
     "ListenConfig",
     "LiveConfig",
     "ModelConfig",
+    "MqttConfig",
     "SamplingConfig",
     "Section",
     "TrainConfig",
@@ -48,6 +50,7 @@ class Config(Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
+    mqtt: MqttConfig = Field(default_factory=MqttConfig)
 
 
 MAX_CONFIG_BYTES = 1 << 20

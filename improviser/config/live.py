@@ -85,10 +85,17 @@ class LiveConfig(ListenConfig):
     new note: a lost note-off never keeps the improviser silent (0 = only when all is up)."""
     held_key_seconds: float = Field(30.0, ge=1.0, le=3600.0)
     """A key or sustain pedal held this long is taken as released (its release was lost)."""
-    answer_length: Literal["notes", "beats", "call"] = "call"
-    """How long an answer is: ``answer_notes`` notes, ``answer_beats`` beats, or as the call."""
+    answer_length: Literal["notes", "beats", "bars", "call"] = "call"
+    """How long an answer is: ``answer_notes`` notes, ``answer_beats`` beats, ``answer_bars``
+    bars, or as the call."""
     answer_notes: int = Field(16, ge=1, le=1024)
     answer_beats: float = Field(8.0, gt=0.0, le=256.0)
+    answer_bars: int = Field(2, ge=1, le=64)
+    answer_start: Literal["now", "beat", "bar"] = "beat"
+    """Where the answer's first note falls: at once (``answer_delay`` after the phrase
+    ends), on the next beat after that, or on the next bar's downbeat."""
+    rhythm_strength: float = Field(1.0, ge=0.0, le=4.0)
+    """How strongly the answer's note values follow the call's (0: the model's own rhythm)."""
     max_answer_notes: int = Field(64, ge=1, le=1024)
     answer_delay: float = Field(0.0, ge=0.0, le=10.0)
     """Seconds from the end of the call to the first answer note."""
@@ -100,8 +107,20 @@ class LiveConfig(ListenConfig):
     """Seconds from a player's note to the predicted next note (0 = at once)."""
 
     # --- time --------------------------------------------------------------------------
+    sync: Literal["clock", "player", "fixed"] = "player"
+    """Where tempo and beat come from: an incoming MIDI clock (falling back to the player
+    when it stops or drops out), the player's notes (a beat tracker), or ``bpm``."""
+    clock_port: str | None = None
+    """With sync ``clock``: read the clock from the first input port whose name contains
+    this (``None``: from the input port)."""
+    clock_timeout: float = Field(0.5, ge=0.05, le=10.0)
+    """Seconds without a clock tick after which the clock has dropped out."""
+    clock_out: bool = False
+    """Send MIDI clock (start, 24 ticks a beat, stop) on the output, at the tempo played."""
+    beats_per_bar: int = Field(4, ge=1, le=16)
+    """The meter: beats in a bar (bars count from the clock's start, or the call's first note)."""
     bpm: float | None = Field(None, gt=0.0, le=400.0)
-    """A fixed tempo; ``None`` follows the player (estimated from each call)."""
+    """A fixed tempo (sync ``fixed``; with sync ``player`` it fixes the tempo too)."""
     initial_bpm: float = Field(100.0, ge=20.0, le=400.0)
     min_bpm: float = Field(60.0, ge=20.0, le=400.0)
     max_bpm: float = Field(180.0, ge=20.0, le=400.0)
@@ -143,6 +162,9 @@ class LiveConfig(ListenConfig):
     record_path: Path | None = None
     """Where the session is recorded (``None``: a timestamped file in ``sessions_dir``)."""
     sessions_dir: Path = Path("sessions")
+    """Folder of the timestamped recordings, and the only one the ``record`` control writes to."""
+    models_dir: Path | None = None
+    """The only folder the ``model`` control loads from (``None``: that control is off)."""
     recording_bpm: float = Field(120.0, ge=20.0, le=400.0)
     """The tempo of the recording's tick grid (real timestamps are kept)."""
     flush_seconds: float = Field(1.0, ge=0.1, le=60.0)
@@ -158,6 +180,10 @@ class LiveConfig(ListenConfig):
             raise ValueError(
                 f"temperature_min must not exceed temperature_max, got "
                 f"{self.temperature_min} > {self.temperature_max}"
+            )
+        if self.clock_out and self.sync == "clock":
+            raise ValueError(
+                "clock_out needs sync 'player' or 'fixed' (we cannot be master and follow)"
             )
         if self.engine == "numpy" and self.device == "gpu":
             raise ValueError("device 'gpu' needs engine 'tf' or 'auto' (numpy runs on the CPU)")

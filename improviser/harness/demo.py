@@ -28,7 +28,8 @@ from improviser.live.loading import describe_engine
 from improviser.live.ports import api_label, resolve_api
 from improviser.live.recorder import default_recording_path
 from improviser.live.session import LiveSession
-from improviser.music.notes import Note, extract_melody, read_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.notes import Note, extract_melody
 from improviser.paths import ROOT
 
 __all__ = [

@@ -42,7 +42,18 @@ import rtmidi
 from improviser.errors import PortError
 from improviser.paths import ROOT
 
-__all__ = ["KEYS_CLIENT", "SYNTH_CLIENT", "Player", "PlayerProcess", "main"]
+__all__ = [
+    "KEYS_CLIENT",
+    "SYNTH_CLIENT",
+    "Player",
+    "PlayerProcess",
+    "Stamps",
+    "answer",
+    "main",
+    "open_by_name",
+    "serve",
+    "wait_until",
+]
 
 API = rtmidi.API_UNIX_JACK
 KEYS_CLIENT = "e2e-keys"
@@ -64,13 +75,14 @@ class PlayerProcess:
         self.proc = proc
 
     @classmethod
-    async def start(cls) -> PlayerProcess:
+    async def start(cls, module: str = "improviser.harness.e2e_player") -> PlayerProcess:
+        """Run ``module`` (a player serving :func:`serve`'s protocol); wait for its ready line."""
         paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "improviser.harness.e2e_player",
+            module,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -79,7 +91,7 @@ class PlayerProcess:
         child = cls(proc)
         ready = await child.read()
         if not ready.get("ready"):
-            raise PortError(f"bench e2e: the player did not start ({ready})")
+            raise PortError(f"bench: the player did not start ({ready})")
         return child
 
     async def read(self, limit: float = REPLY_TIMEOUT) -> dict[str, Any]:
@@ -93,7 +105,7 @@ class PlayerProcess:
             if self.proc.stderr is not None and self.proc.returncode is not None:
                 err = await self.proc.stderr.read()
             raise PortError(
-                f"bench e2e: the player stopped answering ({err.decode(errors='replace')[-500:]})"
+                f"bench: the player stopped answering ({err.decode(errors='replace')[-500:]})"
             )
         reply: dict[str, Any] = json.loads(line)
         return reply
@@ -115,7 +127,7 @@ class PlayerProcess:
                 await self.proc.wait()
 
 
-class _Stamps:
+class Stamps:
     """Messages heard on one input, stamped on arrival (RtMidi's thread)."""
 
     def __init__(self) -> None:
@@ -138,7 +150,8 @@ class _Stamps:
         return [t for t, status, _, velocity in self.take() if status & 0xF0 == 0x90 and velocity]
 
 
-def _open_by_name(port: Any, name: str) -> None:
+def open_by_name(port: Any, name: str) -> None:
+    """Connect ``port`` to the first port whose name starts with ``name``."""
     names: list[str] = port.get_ports()
     index = next((i for i, n in enumerate(names) if n.startswith(name)), None)
     if index is None:
@@ -152,13 +165,13 @@ class Player:
     def __init__(self) -> None:
         self._ports: list[Any] = []
         self.keys = self._out(KEYS_CLIENT, virtual="keys")
-        self.synth = _Stamps()
+        self.synth = Stamps()
         self._in(SYNTH_CLIENT, self.synth.callback, virtual="synth")
         self.loop = self._out("e2e-loop", virtual="out")
-        self.loop_back = _Stamps()
+        self.loop_back = Stamps()
         self._in("e2e-loop-back", self.loop_back.callback, connect="e2e-loop:out")
         self.relay_src = self._out("e2e-relay-src", virtual="out")
-        self.relay_sink = _Stamps()
+        self.relay_sink = Stamps()
         self._in("e2e-relay-sink", self.relay_sink.callback, virtual="in")
         relay_out = self._out("e2e-relay-out", connect="e2e-relay-sink:in")
         send = relay_out.send_message
@@ -175,7 +188,7 @@ class Player:
         if virtual:
             port.open_virtual_port(virtual)
         else:
-            _open_by_name(port, connect)
+            open_by_name(port, connect)
         return port
 
     def _in(
@@ -193,7 +206,7 @@ class Player:
         if virtual:
             port.open_virtual_port(virtual)
         else:
-            _open_by_name(port, connect)
+            open_by_name(port, connect)
 
     def key(self, pitch: int, velocity: int) -> float:
         """Press (``velocity`` > 0) or release a key; the time it was sent."""
@@ -222,21 +235,21 @@ class Player:
             gap = rng.uniform(min_gap, max_gap)
             pitch = min(max(pitch + rng.choice((-4, -2, -1, 1, 2, 3, 5)), 48), 84)
             floor_pitch = 60 + i % 12
-            _wait_until(start)
+            wait_until(start)
             sent.append(self.key(pitch, 90))
-            _wait_until(start + FLOOR_OFFSET)
+            wait_until(start + FLOOR_OFFSET)
             floor_sent.append(clock())
             self.loop.send_message([0x90, floor_pitch, 90])
-            _wait_until(start + RELAY_OFFSET)
+            wait_until(start + RELAY_OFFSET)
             relay_sent.append(clock())
             self.relay_src.send_message([0x90, floor_pitch, 90])
-            _wait_until(start + OFFS_OFFSET)
+            wait_until(start + OFFS_OFFSET)
             self.loop.send_message([0x80, floor_pitch, 0])
             self.relay_src.send_message([0x80, floor_pitch, 0])
-            _wait_until(start + max(gap / 2, OFFS_OFFSET + 0.005))
+            wait_until(start + max(gap / 2, OFFS_OFFSET + 0.005))
             self.key(pitch, 0)
             start += gap
-        _wait_until(start)
+        wait_until(start)
         return {
             "sent": sent,
             "floor_sent": floor_sent,
@@ -250,9 +263,9 @@ class Player:
         start = clock()
         sent = []
         for i, pitch in enumerate(pitches):
-            _wait_until(start + i * step)
+            wait_until(start + i * step)
             sent.append(self.key(pitch, 90))
-            _wait_until(start + (i + 0.8) * step)
+            wait_until(start + (i + 0.8) * step)
             self.key(pitch, 0)
         return {"sent": sent}
 
@@ -268,40 +281,46 @@ class Player:
             port.delete()
 
 
-def _wait_until(t: float) -> None:
+def wait_until(t: float) -> None:
     """Sleep until ``t``; the last stretch in short sleeps (the player's timing is stamped,
     so it need not be exact, only musical)."""
     while (remaining := t - clock()) > 0:
         time.sleep(remaining / 2 if remaining > 0.001 else 0.0002)
 
 
-def _answer(payload: dict[str, Any]) -> None:
+def answer(payload: dict[str, Any]) -> None:
+    """Write one reply line."""
     sys.stdout.write(json.dumps(payload) + "\n")
     sys.stdout.flush()
+
+
+def serve(handlers: dict[str, Callable[..., dict[str, Any]]], close: Callable[[], None]) -> None:
+    """Answer one JSON command a line on stdin with ``handlers[cmd](**args)`` until ``quit``."""
+    try:
+        answer({"ready": True, "clock": time.get_clock_info("perf_counter").implementation})
+        for line in sys.stdin:
+            command = json.loads(line)
+            cmd = command.pop("cmd")
+            if cmd == "quit":
+                break
+            handler = handlers.get(cmd)
+            answer(handler(**command) if handler else {"error": f"unknown command {cmd!r}"})
+    finally:
+        close()
+    answer({"closed": True})
 
 
 def main() -> None:
     """Serve commands on stdin until ``quit`` or end of input."""
     player = Player()
-    try:
-        _answer({"ready": True, "clock": time.get_clock_info("perf_counter").implementation})
-        for line in sys.stdin:
-            command = json.loads(line)
-            cmd = command.pop("cmd")
-            if cmd == "follow":
-                _answer(player.follow(**command))
-            elif cmd == "phrase":
-                _answer(player.phrase(**command))
-            elif cmd == "heard":
-                heard = player.synth.take()
-                _answer({"heard": heard})
-            elif cmd == "quit":
-                break
-            else:
-                _answer({"error": f"unknown command {cmd!r}"})
-    finally:
-        player.close()
-    _answer({"closed": True})
+    serve(
+        {
+            "follow": player.follow,
+            "phrase": player.phrase,
+            "heard": lambda: {"heard": player.synth.take()},
+        },
+        player.close,
+    )
 
 
 if __name__ == "__main__":

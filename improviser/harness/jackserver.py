@@ -8,12 +8,14 @@ inherit it) and :meth:`JackServer.stop` puts the previous value back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -22,7 +24,7 @@ import rtmidi
 from improviser.errors import PortError
 from improviser.live.ports import probe_api
 
-__all__ = ["ENV", "JackServer", "jack_running"]
+__all__ = ["ENV", "JackServer", "jack_running", "some_jack_server"]
 
 ENV = "JACK_DEFAULT_SERVER"
 
@@ -121,3 +123,13 @@ class JackServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def some_jack_server(period: int = 64, log: Path | None = None) -> Iterator[JackServer | None]:
+    """The JACK server running (``None``), or else a private one for as long as entered."""
+    if jack_running():
+        yield None
+        return
+    with JackServer(period=period, log=log) as server:
+        yield server

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from improviser.inference.protocol import ProbsStepModel, StepModel
 from improviser.music.encoding import DURATION_BEATS, Distribution, Token
 from improviser.music.listener import Listener
+from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.sampling import Sampler
 from improviser.music.stm import StmSnapshot
 
@@ -233,8 +234,9 @@ class ModelContext:
             self.model.restore(state)
 
     # --- offline --------------------------------------------------------------------------------
-    def prime(self, tokens: Iterable[Token]) -> None:
-        """Forget everything, then hear ``tokens`` (a seed)."""
+    def prime(self, tokens: Iterable[Token], expectation: Expectation | None = None) -> None:
+        """Forget everything, then hear ``tokens`` (a seed); each prediction made on the
+        way is added to ``expectation`` if given."""
         self.model.reset()
         if self.listener is not None:
             self.listener.reset()
@@ -242,13 +244,31 @@ class ModelContext:
         self.prediction = None
         self.steps = self.since_reset = 0
         for token in tokens:
-            self.hear(token)
+            prediction = self.hear(token)
+            if expectation is not None:
+                expectation.add(prediction)
 
-    def continuation(self, count: int, sampler: Sampler, rng: np.random.Generator) -> list[Token]:
-        """Draw ``count`` notes, each heard before the next is drawn."""
+    def continuation(
+        self,
+        count: int,
+        sampler: Sampler,
+        rng: np.random.Generator,
+        rhythm: CallRhythm | None = None,
+    ) -> list[Token]:
+        """Draw ``count`` notes, each heard before the next is drawn.
+
+        With a ``rhythm`` (the call's note values) each draw is conditioned on it and
+        the last note ends as the call did (see :class:`CallRhythm`).
+        """
         out: list[Token] = []
         for i in range(count):
-            token = self.draw(sampler, rng)
+            if rhythm is None:
+                token = self.draw(sampler, rng)
+            else:
+                assert self.prediction is not None
+                token = self.draw(sampler, rng, rhythm.condition(self.prediction))
+                if i + 1 == count:
+                    token = rhythm.ending(token)
             out.append(token)
             if i + 1 < count:
                 self.hear(token, own=True)

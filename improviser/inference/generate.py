@@ -23,7 +23,10 @@ from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
 from improviser.music.encoding import Token, decode, encode
 from improviser.music.listener import Listener, ListenParams
-from improviser.music.notes import MAX_BPM, Note, extract_melody, read_midi, write_midi
+from improviser.music.midi_read import read_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import MAX_BPM, Note, extract_melody
+from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.sampling import Sampler, SamplingParams
 
 __all__ = ["GenerateResult", "continue_tokens", "generate"]
@@ -45,21 +48,28 @@ def continue_tokens(
     count: int,
     params: SamplingParams,
     rng: np.random.Generator,
+    rhythm_strength: float | None = None,
     listen: ListenParams | None = None,
 ) -> npt.NDArray[np.int32]:
     """Step through ``seed`` tokens, then draw ``count`` more, feeding each back.
 
     The model hears the seed through a :class:`~improviser.inference.context.ModelContext`,
-    as a live session hears the player, and draws with the live session's sampler; with
-    ``listen`` a :class:`~improviser.music.listener.Listener` hears the seed too and
-    reshapes every draw (short-term model, key, register).
+    as a live session hears the player, and draws with the live session's sampler
+    (with a ``rhythm_strength``, conditioned that strongly on the seed's note values:
+    see :class:`~improviser.music.rhythm.CallRhythm`; with ``listen`` a
+    :class:`~improviser.music.listener.Listener` hears the seed too and reshapes every
+    draw: short-term model, key, register).
     """
     listener = None if listen is None else Listener(listen)
     context = ModelContext(engine, window=max(len(seed), 1), listener=listener)
-    context.prime(Token(*map(int, row)) for row in seed)
+    expectation = None if rhythm_strength is None else Expectation()
+    context.prime((Token(*map(int, row)) for row in seed), expectation)
     if context.prediction is None:
         raise MidiFileError("the seed has no melody notes")
-    tokens = context.continuation(count, Sampler(params), rng)
+    rhythm = None
+    if rhythm_strength is not None:
+        rhythm = CallRhythm.from_tokens(seed, rhythm_strength, expectation)
+    tokens = context.continuation(count, Sampler(params), rng, rhythm)
     return np.asarray(tokens, dtype=np.int32).reshape(count, 4)
 
 
@@ -95,7 +105,7 @@ def generate(
         cfg.notes,
         SamplingParams.from_config(cfg.sampling),
         rng,
-        ListenParams.from_config(cfg),
+        listen=ListenParams.from_config(cfg),
     )
     notes = decode(tokens, bpm=score.bpm, start_beats=melody[-1].start_beats, track=1)
     seed_part = [

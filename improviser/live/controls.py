@@ -6,8 +6,11 @@ call, regenerate). The list is data (:data:`CONTROLS`), and each control's JSON 
 comes from the config model itself (:meth:`Controls.schema`), so the MQTT bridge can
 publish it and validate against it without declaring anything twice.
 
+The session adds controls of its own (recording, loading a model) with
+:meth:`Controls.register`: a :class:`ControlHandler` validates, acts and says its value.
 A bad value changes nothing and raises :class:`~improviser.errors.ControlError`, one
-line naming the key and the value. The keyboard's CCs (``cc_<action>`` in the config)
+line naming the key and the value; values are checked strictly (``"0.7"`` is not a
+number, ``1`` is not ``true``). The keyboard's CCs (``cc_<action>`` in the config)
 reach the same entry point through :meth:`Controls.from_cc`.
 """
 
@@ -15,14 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from improviser.config.live import LiveConfig
 from improviser.errors import ControlError
 
-__all__ = ["CONTROLS", "LISTEN_CONTROLS", "ControlSpec", "Controllable", "Controls"]
+__all__ = [
+    "CONTROLS",
+    "LISTEN_CONTROLS",
+    "ControlHandler",
+    "ControlSpec",
+    "Controllable",
+    "Controls",
+    "control_schemas",
+]
 
 Kind = Literal["setting", "switch", "action"]
 
@@ -91,11 +102,55 @@ class Controllable(Protocol):
         """Do ``panic``, ``end_call`` or ``regenerate`` now."""
 
 
+class ControlHandler(Protocol):
+    """A control the engine does not own (registered with :meth:`Controls.register`)."""
+
+    spec: ClassVar[ControlSpec]
+
+    def apply(self, value: object, at: float) -> object:
+        """Validate ``value`` and act; the value now in force. :class:`ControlError` else."""
+
+    def value(self) -> object:
+        """The value now in force (``None`` for none)."""
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The JSON Schema of the control's value."""
+
+
 def _section(model: BaseModel, path: str) -> tuple[BaseModel, str]:
     *parents, leaf = path.split(".")
     for name in parents:
         model = getattr(model, name)
     return model, leaf
+
+
+def control_schemas(
+    specs: tuple[ControlSpec, ...] = CONTROLS,
+    handlers: Mapping[str, type[ControlHandler]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each control's value (settings: from the config model)."""
+    live = LiveConfig.model_json_schema()
+    defs: Mapping[str, Any] = live.get("$defs", {})
+    handlers = handlers or {}
+    out: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        if spec.key in handlers:
+            schema: dict[str, Any] = handlers[spec.key].schema()
+        elif spec.kind == "switch":
+            schema = {"type": "boolean"}
+        elif spec.kind == "action":
+            schema = {"description": "any value: the action is done on receipt"}
+        else:
+            assert spec.setting is not None
+            props: Mapping[str, Any] = live["properties"]
+            *parents, leaf = spec.setting.split(".")
+            for name in parents:
+                ref = props[name].get("$ref", "").rsplit("/", 1)[-1]
+                props = defs[ref]["properties"]
+            schema = {k: v for k, v in props[leaf].items() if k not in ("default", "title")}
+        out[spec.key] = {"title": spec.key, "description": spec.description, **schema}
+    return out
 
 
 class Controls:
@@ -104,7 +159,16 @@ class Controls:
     def __init__(self, target: Controllable, specs: tuple[ControlSpec, ...] = CONTROLS) -> None:
         self.target = target
         self.specs = {spec.key: spec for spec in specs}
+        self.handlers: dict[str, ControlHandler] = {}
         self._cc_last: dict[int, int] = {}
+
+    def register(self, handler: ControlHandler) -> None:
+        """Add a control of the session's (its key must be new)."""
+        key = handler.spec.key
+        if key in self.specs:
+            raise ValueError(f"control {key!r} exists already")
+        self.specs[key] = handler.spec
+        self.handlers[key] = handler
 
     def _spec(self, key: str) -> ControlSpec:
         spec = self.specs.get(key)
@@ -120,6 +184,9 @@ class Controls:
         :class:`ControlError` (nothing changed) for an unknown key or a bad value.
         """
         spec = self._spec(key)
+        handler = self.handlers.get(key)
+        if handler is not None:
+            return handler.apply(value, at)
         if spec.kind == "action":
             self.target.act(key, at)
             return True
@@ -133,7 +200,8 @@ class Controls:
         trial = config.model_copy(deep=True)
         section, leaf = _section(trial, spec.setting)
         try:
-            setattr(section, leaf, value)
+            validator = type(section).__pydantic_validator__
+            validator.validate_assignment(section, leaf, value, strict=True)
             LiveConfig.model_validate(trial.model_dump())  # cross-field rules too
         except ValidationError as exc:
             message = exc.errors()[0]["msg"]
@@ -147,7 +215,9 @@ class Controls:
         """The current value of every setting and switch."""
         out: dict[str, object] = {}
         for spec in self.specs.values():
-            if spec.kind == "setting":
+            if spec.key in self.handlers:
+                out[spec.key] = self.handlers[spec.key].value()
+            elif spec.kind == "setting":
                 assert spec.setting is not None
                 section, leaf = _section(self.target.config, spec.setting)
                 out[spec.key] = getattr(section, leaf)
@@ -157,24 +227,8 @@ class Controls:
 
     def schema(self) -> dict[str, dict[str, Any]]:
         """The JSON Schema of each control's value, from the config model's own schema."""
-        live = LiveConfig.model_json_schema()
-        defs: Mapping[str, Any] = live.get("$defs", {})
-        out: dict[str, dict[str, Any]] = {}
-        for spec in self.specs.values():
-            if spec.kind == "switch":
-                schema: dict[str, Any] = {"type": "boolean"}
-            elif spec.kind == "action":
-                schema = {"description": "any value: the action is done on receipt"}
-            else:
-                assert spec.setting is not None
-                props: Mapping[str, Any] = live["properties"]
-                *parents, leaf = spec.setting.split(".")
-                for name in parents:
-                    ref = props[name].get("$ref", "").rsplit("/", 1)[-1]
-                    props = defs[ref]["properties"]
-                schema = {k: v for k, v in props[leaf].items() if k not in ("default", "title")}
-            out[spec.key] = {"title": spec.key, "description": spec.description, **schema}
-        return out
+        handlers = {key: type(handler) for key, handler in self.handlers.items()}
+        return control_schemas(tuple(self.specs.values()), handlers)
 
     # --- the keyboard's controls ---------------------------------------------------------------
     def from_cc(self, number: int, value: int, at: float) -> bool:

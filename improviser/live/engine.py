@@ -53,7 +53,7 @@ from improviser.live.midi import (
 from improviser.live.modes import AnswerMode, make_mode
 from improviser.live.player import PlayerState
 from improviser.live.scheduler import THRU, Scheduler
-from improviser.live.tempo import TempoEstimator
+from improviser.live.timing import Timing
 from improviser.live.voice import Voice
 from improviser.music.encoding import Token, duration_class, ioi_class, velocity_class
 from improviser.music.listener import Listener, ListenParams
@@ -90,9 +90,7 @@ class Improviser:
             config=config,
             context=self.context,
             scheduler=scheduler,
-            tempo=TempoEstimator(
-                config.initial_bpm, config.min_bpm, config.max_bpm, fixed_bpm=config.bpm
-            ),
+            timing=Timing(config, self._publish),
             player=self.player,
             publish=self._publish,
             now=now,
@@ -149,6 +147,9 @@ class Improviser:
     def handle(self, msg: InMessage) -> None:
         """Take one incoming message."""
         cfg = self.config
+        if msg.kind == Kind.SYNC:
+            self.voice.timing.clock_message(msg.data1, msg.data2, msg.time)
+            return
         if cfg.in_channel is not None and msg.channel != cfg.in_channel - 1:
             return
         if msg.kind == Kind.CONTROL:
@@ -172,7 +173,7 @@ class Improviser:
 
     def _hear(self, pitch: int, velocity: int, t: float) -> None:
         context = self.context
-        spb = self.voice.tempo.seconds_per_beat
+        spb = self.voice.timing.seconds_per_beat
         ioi = 0.0 if context.last_onset is None else (t - context.last_onset) / spb
         token = Token(pitch, ioi_class(ioi), context.last_duration, velocity_class(velocity))
         context.hear(token, revisable=True)
@@ -195,7 +196,7 @@ class Improviser:
         self.bus.publish(PlayerNote(t, channel, pitch, 0))
         if self.config.thru:
             self.scheduler.release(channel, pitch, THRU)
-        duration = duration_class((t - onset) / self.voice.tempo.seconds_per_beat)
+        duration = duration_class((t - onset) / self.voice.timing.seconds_per_beat)
         self.context.last_duration = duration
         self.context.revise_duration(pitch, duration)
 
@@ -218,7 +219,7 @@ class Improviser:
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""
-        deadlines = [self.mode.next_deadline()]
+        deadlines = [self.mode.next_deadline(), self.voice.timing.next_deadline()]
         oldest = self.player.oldest_hold()
         if oldest is not None:
             deadlines.append(oldest + self.config.held_key_seconds)
@@ -227,6 +228,7 @@ class Improviser:
     def tick(self, now: float) -> None:
         """Advance to ``now``: expire lost releases; the mode ends phrases and answers."""
         self._expire_holds(now)
+        self.voice.timing.check(now)
         self.mode.tick(now)
         self._update_status()
 
@@ -313,6 +315,30 @@ class Improviser:
             self.scheduler.panic()
             self.start()
         self.bus.publish(Notice(self.now(), "port_back", f"{which} port back", level="info"))
+        self._update_status()
+
+    # --- changing the model --------------------------------------------------------------------
+    def between_phrases(self, now: float) -> bool:
+        """No answer playing, no key held, and the player's last phrase is over."""
+        if self.mode.playing or self.player.held:
+            return False
+        last = self.context.last_onset
+        return last is None or now - last >= self.config.phrase_gap
+
+    def swap_model(self, model: StepModel, at: float) -> None:
+        """Play with ``model`` from now on: it hears the recent notes again, the mode restarts.
+
+        Call it :meth:`between_phrases`: the mode's memory of the last call (kept in the
+        old model's state) is dropped with it.
+        """
+        old = self.context
+        context = ModelContext(model, self.config.window)
+        context.prime(old.window)
+        context.listener = self.listener  # what the session taught it stays (primed without)
+        context.last_onset, context.last_duration = old.last_onset, old.last_duration
+        self.mode.silence(at)
+        self.context = self.voice.context = context
+        self.mode = make_mode(self.config.mode, self.voice)
         self._update_status()
 
     def close(self) -> None:

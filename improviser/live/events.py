@@ -8,6 +8,8 @@ published on the session's :class:`EventBus`:
 - :class:`PhraseEnded`, :class:`AnswerStarted`, :class:`AnswerEnded`: the dialogue;
 - :class:`StatusChanged`: listening, answering, muted, waiting for port;
 - :class:`KeyChanged`: the key the answers keep to (estimated from the player, or set);
+- :class:`SyncChanged`: where tempo and beat come from now (a MIDI clock, the player,
+  a fixed tempo);
 - :class:`StatsReport`: the session's counters, every few seconds;
 - :class:`Notice`: something an engineer should know (a port lost or back, a recording
   error, dropped input), with a ``kind`` and one line of text.
@@ -43,6 +45,7 @@ __all__ = [
     "Status",
     "StatusChanged",
     "Subscription",
+    "SyncChanged",
 ]
 
 THRU = "thru"
@@ -136,6 +139,16 @@ class KeyChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncChanged:
+    """Tempo and beat now come from ``source`` (``clock``, ``player`` or ``fixed``)."""
+
+    kind: ClassVar[str] = "sync"
+    at: float
+    source: str
+    bpm: float
+
+
+@dataclass(frozen=True, slots=True)
 class StatsReport:
     """The session's counters at ``at`` (see :class:`~improviser.live.stats.SessionStats`)."""
 
@@ -163,6 +176,7 @@ Event = (
     | AnswerEnded
     | StatusChanged
     | KeyChanged
+    | SyncChanged
     | StatsReport
     | Notice
 )

@@ -1,8 +1,10 @@
 """Raw MIDI messages as the live side sees them: parsed once, in the input callback.
 
-The callback must return at once, so parsing is a few integer tests: real-time bytes
-(clock, active sensing), system messages and sysex are dropped there, and a channel
-message becomes a small immutable :class:`InMessage` stamped with the arrival time.
+The callback must return at once, so parsing is a few integer tests: active sensing,
+other system messages and sysex are dropped there, and a channel message becomes a small
+immutable :class:`InMessage` stamped with the arrival time. MIDI clock (tick, start,
+continue, stop, song position) becomes a :data:`Kind.SYNC` message when the input asks
+for it (``--sync clock``; otherwise RtMidi filters the ticks out before they arrive).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = [
     "program_change",
 ]
 
+_CLOCK_BYTES = frozenset((0xF8, 0xFA, 0xFB, 0xFC))
+_SONG_POSITION = 0xF2
 SUSTAIN = 64
 ALL_SOUND_OFF = 120
 ALL_NOTES_OFF = 123
@@ -35,6 +39,9 @@ class Kind(IntEnum):
     NOTE_ON = 0
     NOTE_OFF = 1
     CONTROL = 2
+    SYNC = 3
+    """MIDI clock: ``data1`` is the status byte (0xF8 tick, 0xFA start, 0xFB continue,
+    0xFC stop, 0xF2 song position), ``data2`` the song position in 16ths."""
 
 
 class InMessage(NamedTuple):
@@ -52,10 +59,10 @@ class InMessage(NamedTuple):
 def parse(data: Sequence[int], time: float) -> InMessage | None:
     """Parse one message from rtmidi; ``None`` for what the live engine ignores."""
     if len(data) != 3:
-        return None  # sysex, clock, active sensing, program change, aftertouch
+        return _parse_clock(data, time)  # or sysex, active sensing, program change...
     status, d1, d2 = data[0], data[1], data[2]
     if status < 0x80 or status >= 0xF0 or d1 > 127 or d2 > 127:
-        return None
+        return _parse_clock(data, time)
     kind = status & 0xF0
     channel = status & 0x0F
     if kind == 0x90:
@@ -64,6 +71,15 @@ def parse(data: Sequence[int], time: float) -> InMessage | None:
         return InMessage(Kind.NOTE_OFF, channel, d1, d2, time)
     if kind == 0xB0:
         return InMessage(Kind.CONTROL, channel, d1, d2, time)
+    return None
+
+
+def _parse_clock(data: Sequence[int], time: float) -> InMessage | None:
+    """A MIDI clock message (tick, start, continue, stop, song position), else ``None``."""
+    if len(data) == 1 and data[0] in _CLOCK_BYTES:
+        return InMessage(Kind.SYNC, 0, data[0], 0, time)
+    if len(data) == 3 and data[0] == _SONG_POSITION and max(data[1], data[2]) <= 127:
+        return InMessage(Kind.SYNC, 0, data[0], data[1] | (data[2] << 7), time)
     return None
 
 

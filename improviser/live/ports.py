@@ -1,4 +1,6 @@
-"""MIDI ports: choose an API, list ports, open one by name, create virtual ones, reconnect.
+"""MIDI ports: open one by name, create virtual ones, watch and reconnect them.
+
+Choosing an API and listing ports is :mod:`improviser.live.apis` (re-exported here).
 
 A port is chosen by a case-blind substring of its name (``--in keystation``); a name
 that matches nothing is a one-line :class:`~improviser.errors.PortError` listing the
@@ -16,19 +18,25 @@ once (see :mod:`improviser.live.midi`); everything else happens on the asyncio l
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
+import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.midi import InMessage, parse
+from improviser.live.apis import (
+    PortLists,
+    api_label,
+    client_error,
+    find_port,
+    list_ports,
+    probe_api,
+    resolve_api,
+)
+from improviser.live.midi import InMessage, Kind, parse
 
 __all__ = [
     "VIRTUAL_IN",
@@ -45,117 +53,9 @@ __all__ = [
 
 VIRTUAL_IN = "improviser in"
 VIRTUAL_OUT = "improviser out"
-JACK_DRAIN_SECONDS = 0.05
-"""How long a JACK output is given to deliver its last messages before it closes."""
-
-_APIS: dict[str, int] = {
-    "alsa": rtmidi.API_LINUX_ALSA,
-    "jack": rtmidi.API_UNIX_JACK,
-    "coremidi": rtmidi.API_MACOSX_CORE,
-    "winmm": rtmidi.API_WINDOWS_MM,
-}
-_LABELS = {v: k for k, v in _APIS.items()}
-
-
-def api_label(api: int) -> str:
-    """The name of an rtmidi API constant (``jack``, ``alsa``...)."""
-    return _LABELS.get(api, f"api {api}")
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence what libjack/libasound print on fd 2 while an API is probed."""
-    fd = 2  # the C libraries write to the process's fd 2, whatever sys.stderr is
-    saved = os.dup(fd)
-    try:
-        with Path(os.devnull).open("wb") as null:
-            os.dup2(null.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
-def probe_api(api: int) -> str | None:
-    """``None`` if a client of ``api`` can be created here, else why not."""
-    if api not in rtmidi.get_compiled_api():
-        return "not compiled into python-rtmidi"
-    try:
-        with _quiet_native_stderr():
-            client = rtmidi.MidiIn(api, "improviser-probe")
-            client.get_port_count()
-            client.delete()
-    except (rtmidi.RtMidiError, RuntimeError, OSError) as exc:
-        return str(exc).strip() or type(exc).__name__
-    return None
-
-
-def resolve_api(name: Literal["auto", "jack", "alsa", "coremidi", "winmm"] | str) -> int:
-    """The rtmidi API to use; ``auto`` takes the first that works here.
-
-    Linux tries ALSA then JACK; macOS CoreMIDI; Windows WinMM. Raises :class:`PortError`
-    naming each API tried and why it failed.
-    """
-    if name == "auto":
-        if sys.platform == "darwin":
-            order = ["coremidi", "jack"]
-        elif sys.platform == "win32":
-            order = ["winmm"]
-        else:
-            order = ["alsa", "jack"]
-    elif name in _APIS:
-        order = [name]
-    else:
-        raise PortError(f"MIDI API must be one of auto, {', '.join(_APIS)}; got {name!r}")
-    reasons = []
-    for candidate in order:
-        why = probe_api(_APIS[candidate])
-        if why is None:
-            return _APIS[candidate]
-        reasons.append(f"{candidate}: {why}")
-    raise PortError(f"no usable MIDI API ({'; '.join(reasons)})")
-
-
-@dataclass(frozen=True, slots=True)
-class PortLists:
-    """The ports of one API: inputs we can read from, outputs we can send to."""
-
-    api: int
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-
-
-def _client_error(api: int, exc: Exception) -> PortError:
-    return PortError(f"cannot open a {api_label(api)} MIDI client ({str(exc).strip()})")
-
-
-def list_ports(api: int, client_name: str = "improviser-list") -> PortLists:
-    """Every input and output port of ``api``."""
-    try:
-        mi = rtmidi.MidiIn(api, client_name)
-        mo = rtmidi.MidiOut(api, client_name)
-    except (rtmidi.RtMidiError, RuntimeError) as exc:
-        raise _client_error(api, exc) from exc
-    try:
-        return PortLists(api, tuple(mi.get_ports()), tuple(mo.get_ports()))
-    finally:
-        mi.delete()
-        mo.delete()
-
-
-def _quote(names: Sequence[str]) -> str:
-    return ", ".join(repr(n) for n in names) if names else "none"
-
-
-def find_port(names: Sequence[str], pattern: str, *, kind: str, api: int) -> tuple[int, str]:
-    """The index and name of the first of ``names`` containing ``pattern`` (case-blind)."""
-    wanted = pattern.casefold()
-    for index, name in enumerate(names):
-        if wanted in name.casefold():
-            return index, name
-    raise PortError(
-        f"no MIDI {kind} port matches {pattern!r} ({api_label(api)}); {kind} ports: {_quote(names)}"
-    )
+JACK_DRAIN_SECONDS = 0.1
+"""How long a JACK output is given to deliver its last messages before it closes: a few
+cycles of the longest period in common use (1024 frames at 48 kHz is 21 ms)."""
 
 
 class _Port:
@@ -206,7 +106,7 @@ class _Port:
         try:
             return self._factory()(self.api, name)
         except (rtmidi.RtMidiError, RuntimeError) as exc:
-            raise _client_error(self.api, exc) from exc
+            raise client_error(self.api, exc) from exc
 
     def _factory(self) -> Callable[[int, str], Any]:
         raise NotImplementedError
@@ -326,22 +226,42 @@ class MidiInput(_Port):
         *,
         on_message: Callable[[InMessage], None],
         clock: Callable[[], float],
+        timing: bool = False,
     ) -> None:
         super().__init__(api, client_name, pattern, virtual)
         self._on_message = on_message
         self._clock = clock
+        self.timing = timing
+        """Let MIDI clock messages through (RtMidi filters them out otherwise)."""
+        self._stream = 0.0
+        """The sum of RtMidi's delta times: each message's time on the MIDI thread's clock."""
+        self._offset = math.inf
+        """Our clock minus the MIDI thread's: the smallest seen (the least delayed callback)."""
+        self.received = 0
+        """Messages our callback was given, garbage included (what JACK or ALSA delivered)."""
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiIn  # type: ignore[no-any-return]
 
     def _open_on(self, client: Any) -> None:
-        client.ignore_types(sysex=True, timing=True, active_sense=True)
+        client.ignore_types(sysex=True, timing=not self.timing, active_sense=True)
         client.set_callback(self._callback)
 
     def _callback(self, event: tuple[list[int], float], _data: object = None) -> None:
+        self.received += 1
         message = parse(event[0], self._clock())
         if message is not None:
+            if message.kind == Kind.SYNC:
+                message = message._replace(time=self._midi_time(event[1], message.time))
             self._on_message(message)
+
+    def _midi_time(self, delta: float, now: float) -> float:
+        """When a message arrived, from RtMidi's delta times (stamped on its MIDI thread,
+        which needs no GIL) rather than from when this callback got to run: a clock tick's
+        time must not carry the callback's delay on a busy machine."""
+        self._stream += delta
+        self._offset = min(self._offset, now - self._stream)
+        return self._stream + self._offset
 
     def _before_close(self, client: Any) -> None:
         # As mido does: no callback may run while the port is being torn down.

@@ -24,7 +24,8 @@ from pathlib import Path
 from improviser.errors import MidiFileError
 from improviser.live.events import THRU, AnswerNote, Event, PlayerNote
 from improviser.live.smf import TrackEncoder, midi_file
-from improviser.music.notes import DEFAULT_TICKS_PER_BEAT, Note, write_atomic
+from improviser.music.midi_write import write_atomic
+from improviser.music.notes import DEFAULT_TICKS_PER_BEAT, Note
 
 __all__ = ["PARTS", "Recorder", "default_recording_path"]
 

@@ -40,7 +40,7 @@ from improviser.live.midi import (
     note_on,
 )
 
-__all__ = ["THRU", "NoteListener", "Scheduler", "Sounding"]
+__all__ = ["THRU", "NoteListener", "Scheduler", "Sounding", "Timer"]
 
 _OFF, _ON = 0, 1
 _SPIN_NAP = 0.0002
@@ -67,6 +67,16 @@ class NoteListener(Protocol):
         self, channel: int, pitch: int, tag: str, at: float, *, intended: float | None
     ) -> None:
         """Its ``note_off`` left at ``at`` (planned for ``intended``; ``None``: not planned)."""
+
+
+class Timer(Protocol):
+    """Something else the scheduler sends on time (a MIDI clock we are master of)."""
+
+    def next_due(self) -> float | None:
+        """When it must next fire (``None``: not now)."""
+
+    def fire(self, now: float) -> None:
+        """Send what is due now."""
 
 
 @dataclass(order=True, slots=True)
@@ -118,7 +128,13 @@ class Scheduler:
         self.channels_used: set[int] = set()
         self._sent_by_tag: dict[str, int] = {}
         self.notes_sent = 0
+        self._timers: list[Timer] = []
         self._wake = asyncio.Event()
+
+    def add_timer(self, timer: Timer) -> None:
+        """Send ``timer``'s messages when they fall due, with the notes' precise wait."""
+        self._timers.append(timer)
+        self._wake.set()
 
     # --- planning --------------------------------------------------------------------------
     def note(
@@ -218,11 +234,20 @@ class Scheduler:
     # --- sending ----------------------------------------------------------------------------
     def next_due(self) -> float | None:
         """When the next event is due (``None``: nothing planned)."""
-        return self._heap[0].at if self._heap else None
+        due = self._heap[0].at if self._heap else None
+        for timer in self._timers:
+            at = timer.next_due()
+            if at is not None and (due is None or at < due):
+                due = at
+        return due
 
     def process_due(self, now: float) -> int:
         """Send every event due at ``now``; return how many were sent."""
         sent = 0
+        for timer in self._timers:
+            at = timer.next_due()
+            if at is not None and at <= now:
+                timer.fire(self._now())
         while self._heap and self._heap[0].at <= now:
             event = heapq.heappop(self._heap)
             actual = self._now()

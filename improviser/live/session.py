@@ -39,12 +39,15 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
+from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
-from improviser.live.loading import open_model
+from improviser.live.loading import load_step_model, open_model
 from improviser.live.midi import InMessage
+from improviser.live.model_swap import ModelControl
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
 from improviser.live.recorder import Recorder, default_recording_path
+from improviser.live.recordings import RecordControl, Recordings
 from improviser.live.scheduler import Scheduler
 from improviser.live.server import ServerWatch
 from improviser.live.stats import SessionStats
@@ -89,8 +92,14 @@ class LiveSession:
         self.started = now()
         self.engine: Improviser | None = None
         self.scheduler: Scheduler | None = None
-        self.recorder: Recorder | None = None
+        self.recordings = Recordings(
+            config, now=now, publish=self.bus.publish, on_error=self._recording_error
+        )
+        """The recording (started, stopped and rotated by the ``record`` control)."""
+        self.bus.observe(self.recordings.observe)
         self.input: MidiInput | None = None
+        self.clock_input: MidiInput | None = None
+        """The port the MIDI clock comes from, when it is not the input (``clock_port``)."""
         self.output: MidiOutput | None = None
         self.api: int | None = None
         self.server: ServerWatch | None = None
@@ -105,6 +114,11 @@ class LiveSession:
         is ``enqueued`` (on the loop), ``dequeued`` (by the engine task) and ``handled``
         (the engine done with it, its answer sent if one was due at once). The message
         time is the input callback's clock, so it names the message."""
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """The recording being made now (``None``: not recording)."""
+        return self.recordings.recorder
 
     @property
     def dropped(self) -> int:
@@ -187,18 +201,12 @@ class LiveSession:
         )
         if cfg.record:
             path = self.record_path or cfg.record_path or default_recording_path(cfg.sessions_dir)
-            self.recorder = Recorder(
-                path,
-                start=self.now(),
-                now=self.now,
-                bpm=cfg.recording_bpm,
-                flush_seconds=cfg.flush_seconds,
-            )
-            self.bus.observe(self.recorder.observe)
-            stack.push_async_callback(self.recorder.finish)
+            self.recordings.open(path, armed=False)
+        stack.push_async_callback(self.recordings.close)
         self.engine = Improviser(
             cfg, model, self.scheduler, now=self.now, rng=self._rng, bus=self.bus
         )
+        self._register_controls(self.engine, stack)
         self.scheduler.listeners += [self.engine.guard, AnswerFeed(self.bus)]
         stack.callback(self.scheduler.panic)
         stack.callback(self.engine.close)
@@ -209,10 +217,47 @@ class LiveSession:
             cfg.virtual,
             on_message=self._from_callback,
             clock=self.now,
+            timing=cfg.sync == "clock" and cfg.clock_port is None,
         )
         self.input.open()
         stack.callback(self.input.close)
+        self._open_clock(stack)
         self.engine.start()
+
+    def _register_controls(self, engine: Improviser, stack: contextlib.AsyncExitStack) -> None:
+        """The session's own controls: ``record`` and ``model``."""
+        cfg = self.config
+        engine.controls.register(RecordControl(self.recordings))
+        models = ModelControl(
+            cfg,
+            engine,
+            load=lambda path: load_step_model(path, cfg.engine, cfg.device),
+            now=self.now,
+            on_swap=self._model_swapped,
+        )
+        engine.controls.register(models)
+        stack.push_async_callback(models.close)
+
+    def _model_swapped(self, model: StepModel) -> None:
+        self.model = model
+
+    def _open_clock(self, stack: contextlib.AsyncExitStack) -> None:
+        """The clock port we follow (``clock_port``), or the clock we send (``clock_out``)."""
+        cfg, engine, scheduler, output = self.config, self.engine, self.scheduler, self.output
+        assert engine is not None and scheduler is not None and output is not None
+        assert self.api is not None
+        if cfg.sync == "clock" and cfg.clock_port is not None:
+            self.clock_input = MidiInput(
+                self.api, f"{cfg.client_name}-clock", cfg.clock_port, False,
+                on_message=self._from_callback, clock=self.now, timing=True,
+            )  # fmt: skip
+            self.clock_input.open()
+            stack.callback(self.clock_input.close)
+        if cfg.clock_out:
+            clock_out = ClockOut(output.send, lambda: engine.voice.timing.bpm)
+            scheduler.add_timer(clock_out)
+            clock_out.start(self.now())
+            stack.callback(clock_out.stop)
 
     async def _start_tasks(self, stack: contextlib.AsyncExitStack) -> None:
         cfg, engine, scheduler = self.config, self.engine, self.scheduler
@@ -234,8 +279,8 @@ class LiveSession:
         }
         if cfg.keep_warm_ms > 0:
             tasks["improviser.warm"] = self._keep_warm(engine)
+        tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
-            tasks["improviser.recorder"] = self.recorder.run(self._recording_error)
             self.recorder.armed = True
         for name, companion in self.companions.items():
             tasks[name] = companion(self)

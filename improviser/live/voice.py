@@ -1,4 +1,4 @@
-"""What an answer mode plays with: the model's context, the sampler, the scheduler.
+"""What an answer mode plays with: the model's context, the sampler, the scheduler, time.
 
 :class:`Voice` bundles the parts every mode needs and owns none of the decisions: the
 engine keeps it, a mode (:mod:`improviser.live.modes`) decides when and what to play
@@ -17,7 +17,7 @@ from improviser.inference.context import ModelContext, Prediction
 from improviser.live.events import Event
 from improviser.live.player import PlayerState
 from improviser.live.scheduler import Scheduler
-from improviser.live.tempo import TempoEstimator
+from improviser.live.timing import Timing
 from improviser.music.encoding import Token, velocity_value
 from improviser.music.sampling import Sampler, SamplingParams
 
@@ -31,7 +31,8 @@ class Voice:
     config: LiveConfig
     context: ModelContext
     scheduler: Scheduler
-    tempo: TempoEstimator
+    timing: Timing
+    """Tempo, beat and bar (a MIDI clock, the player's beat or a fixed tempo)."""
     player: PlayerState
     publish: Callable[[Event], None]
     now: Callable[[], float]

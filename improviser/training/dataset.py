@@ -21,7 +21,8 @@ import numpy.typing as npt
 from improviser.config import DataConfig
 from improviser.errors import MidiFileError, reason
 from improviser.music.encoding import encode
-from improviser.music.notes import extract_melody, part_track, read_midi
+from improviser.music.midi_read import part_track, read_midi
+from improviser.music.notes import extract_melody
 
 __all__ = [
     "Corpus",

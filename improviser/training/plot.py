@@ -7,7 +7,7 @@ from typing import Any
 
 from improviser.errors import ModelError
 from improviser.inference.modelfile import read_metadata
-from improviser.music.notes import read_midi
+from improviser.music.midi_read import read_midi
 
 __all__ = ["plot_pianoroll", "plot_training"]
 

@@ -7,7 +7,8 @@ into calls at the rests.
 
 from pathlib import Path
 
-from improviser.music.notes import Note, write_midi
+from improviser.music.midi_write import write_midi
+from improviser.music.notes import Note
 
 # (pitch, beats) per note; each phrase fills four beats.
 PHRASES = [

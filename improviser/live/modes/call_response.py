@@ -2,10 +2,15 @@
 
 A phrase ends after ``phrase_gap`` seconds with no key held (and the sustain pedal up,
 unless told otherwise), on pedal-up if asked, or on the ``end_call`` control. The answer
-is drawn from the model note by note in the model's own rhythm, converted to seconds at
-the player's tempo, and scheduled as it is drawn: the first note leaves as soon as it is
-drawn, before the rest is generated. If the player starts again the answer stops and its
-notes are released (``interrupt``).
+starts where ``answer_start`` says (at once, on the next beat, on the next bar; see
+:class:`~improviser.live.timing.Timing`) and is drawn from the model note by note, its
+rhythm tilted towards the call's note values (:class:`~improviser.music.rhythm.
+CallRhythm`, ``rhythm_strength``), converted to seconds at the tempo of the clock, the
+player or ``bpm``, and scheduled as it is drawn: the first note leaves as soon as it is
+due, before the rest is generated. Its onsets are whole note values from a beat, so they
+lie on the beat grid; an answer whose room ends within the call's last note value ends
+on a note that long. If the player starts again the answer stops and its notes are
+released (``interrupt``).
 
 Drawing never corrupts what was heard: the context is snapshotted before and restored
 after. With ``context_includes_answer`` (the default) the answer's notes that actually
@@ -22,7 +27,8 @@ from typing import ClassVar
 from improviser.inference.context import Heard, Prediction
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
 from improviser.live.voice import Voice
-from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token, ioi_class
+from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token, ioi_class, velocity_value
+from improviser.music.rhythm import CallRhythm, Expectation
 
 __all__ = ["CallResponse"]
 
@@ -45,6 +51,10 @@ class _Answer:
     after: list[tuple[object, Prediction]]
     """Model state and prediction after each planned note."""
     end: float
+    call_start: float
+    """The first onset of the call (bars count from it without a clock)."""
+    rhythm: CallRhythm | None
+    """The call's note values (``None``: the model's own rhythm)."""
     player_steps: int = 0
     """Player notes heard while it played (then its notes do not enter the context)."""
 
@@ -64,6 +74,8 @@ class CallResponse:
         self._answer: _Answer | None = None
         self._last: _Answer | None = None
         self._count = 0
+        self._expectation = Expectation()
+        """What the model expected of the call's note values, note by note."""
 
     @property
     def playing(self) -> bool:
@@ -79,7 +91,13 @@ class CallResponse:
             self._answer.player_steps += 1
 
     def note_heard(self, at: float) -> None:
-        """Nothing to do until the phrase ends."""
+        """Hear the beat and note what the model expected; answer when the phrase ends."""
+        voice = self.voice
+        context = voice.context
+        if context.window:
+            voice.timing.onset(at, velocity_value(context.window[-1].velocity))
+        if context.prediction is not None:
+            self._expectation.add(context.prediction)
 
     def _phrase_open(self) -> bool:
         """Every key up, and the pedal too if it holds the phrase."""
@@ -126,36 +144,59 @@ class CallResponse:
         if not onsets:
             return
         voice.publish(PhraseEnded(at, len(onsets)))
-        voice.tempo.update(onsets)
+        rhythm = self._call_rhythm(len(onsets))
         if not voice.can_play():
             return
-        call_beats = max(((last_release or at) - onsets[0]) / voice.tempo.seconds_per_beat, 1.0)
-        self._answer_from(voice.context.snapshot(), at, call_beats)
+        call_beats = max(((last_release or at) - onsets[0]) / voice.timing.seconds_per_beat, 1.0)
+        self._answer_from(voice.context.snapshot(), at, call_beats, onsets[0], rhythm)
+
+    def _call_rhythm(self, notes: int) -> CallRhythm | None:
+        """The note values of the call's last ``notes`` notes heard (``None``: not followed)."""
+        expectation, self._expectation = self._expectation, Expectation()
+        strength = self.voice.config.rhythm_strength
+        window = self.voice.context.window
+        if strength == 0 or not window:
+            return None
+        call = list(window)[-min(notes, len(window)) :]
+        return CallRhythm.from_tokens(call, strength, expectation)
 
     # --- answering --------------------------------------------------------------------------
-    def _answer_from(self, before: Heard, cue: float, call_beats: float) -> None:
+    def _answer_from(
+        self,
+        before: Heard,
+        cue: float,
+        call_beats: float,
+        call_start: float,
+        rhythm: CallRhythm | None,
+    ) -> None:
         cfg = self.voice.config
         if cfg.answer_length == "notes":
             max_notes, max_beats = cfg.answer_notes, float("inf")
         else:
             max_notes = cfg.max_answer_notes
-            max_beats = cfg.answer_beats if cfg.answer_length == "beats" else call_beats
-        start = max(self.voice.now(), cue) + cfg.answer_delay
+            max_beats = {
+                "beats": cfg.answer_beats,
+                "bars": float(cfg.answer_bars * cfg.beats_per_bar),
+            }.get(cfg.answer_length, call_beats)
+        earliest = max(self.voice.now(), cue) + cfg.answer_delay
+        start = self.voice.timing.answer_start(earliest, call_start)
         self._count += 1
-        answer = _Answer(f"answer-{self._count}", cue, before, [], [], end=start)
+        answer = _Answer(f"answer-{self._count}", cue, before, [], [], start, call_start, rhythm)
         self._answer = answer
         self.voice.publish(AnswerStarted(self.voice.now(), answer.tag, start))
         self._draw(answer, start, max_notes, max_beats)
 
     def _draw(self, answer: _Answer, start: float, max_notes: int, max_beats: float) -> None:
         """Draw the answer note by note, scheduling each as it is drawn."""
-        voice, before = self.voice, answer.before
+        voice, before, rhythm = self.voice, answer.before, answer.rhythm
         context = voice.context
-        spb = voice.tempo.seconds_per_beat
+        spb = voice.timing.seconds_per_beat
         cap = voice.scheduler.max_note_seconds
         prediction, at, beats = before.prediction, start, 0.0
         try:
             for i in range(max_notes):
+                if rhythm is not None and prediction is not None:
+                    prediction = rhythm.condition(prediction)
                 token = voice.draw(prediction)
                 if i == 0:
                     gap = 0.0 if before.last_onset is None else (at - before.last_onset) / spb
@@ -166,6 +207,11 @@ class CallResponse:
                         break
                     beats += step
                     at += step * spb
+                last = i + 1 == max_notes or (
+                    rhythm is not None and max_beats - beats <= DURATION_BEATS[rhythm.last_duration]
+                )
+                if last and rhythm is not None:
+                    token = rhythm.ending(token)
                 seconds = min(DURATION_BEATS[token.duration] * spb, cap)
                 planned = _Planned(token, at, seconds, voice.velocity(token))
                 answer.planned.append(planned)
@@ -173,6 +219,8 @@ class CallResponse:
                 self._schedule(answer, planned, first=i == 0)
                 prediction = context.predict(token)
                 answer.after.append((context.model.snapshot(), prediction))
+                if last:
+                    break
         finally:
             context.take_back(before)
 
@@ -216,7 +264,8 @@ class CallResponse:
             self.end_call(at)  # the player has moved on: answer that instead
             return
         context.restore(last.before)
-        self._answer_from(last.before, at, last.beats(self.voice.tempo.seconds_per_beat))
+        beats = last.beats(self.voice.timing.seconds_per_beat)
+        self._answer_from(last.before, at, beats, last.call_start, last.rhythm)
 
     def silence(self, at: float) -> None:
         """Stop the answer, releasing its notes."""

@@ -41,7 +41,7 @@ class Follow:
         if not voice.can_play():
             return
         token = voice.draw()
-        seconds = DURATION_BEATS[token.duration] * voice.tempo.seconds_per_beat
+        seconds = DURATION_BEATS[token.duration] * voice.timing.seconds_per_beat
         voice.play(token, at=at + voice.config.follow_delay, seconds=seconds, tag=FOLLOW, cue=at)
         context = voice.context
         if len(voice.player.held) <= 1 and context.since_reset >= 2 * voice.config.window:

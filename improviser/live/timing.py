@@ -1,0 +1,136 @@
+"""Where the answers' tempo and beat come from, and where an answer starts.
+
+:class:`Timing` is the live engine's one source of musical time (``live.sync``):
+
+- ``clock``: an incoming MIDI clock (:class:`~improviser.live.clock.ClockFollower`)
+  gives the tempo, the beat and the bar (counted from its ``start`` or song position).
+  When it stops or drops out (no tick for ``clock_timeout``), the player's beat takes
+  over until it runs again; each change is logged and published (a :class:`SyncChanged`
+  event, and a :class:`Notice` when the clock is lost);
+- ``player``: a :class:`~improviser.music.beat.BeatTracker` on the player's onsets (tempo
+  and phase), fed by the call-and-response mode as it hears each note (follow mode does
+  not pay for it: its notes answer at once, on no grid). Bars are counted from the
+  beat nearest the call's first note;
+- ``fixed``: ``live.bpm`` (or ``initial_bpm``), the beat counted from the call's first
+  note. A ``bpm`` with sync ``player`` fixes the tempo too (as it did before sync).
+
+:meth:`Timing.answer_start` places an answer's first note by ``live.answer_start``: at
+once, on the next beat, or on the next downbeat (``beats_per_bar``). It reads no clock:
+the caller passes the times.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+
+from improviser.config.live import LiveConfig
+from improviser.live.clock import ClockFollower
+from improviser.live.events import Event, Notice, SyncChanged
+from improviser.music.beat import BeatTracker, salience
+
+__all__ = ["Timing"]
+
+_log = logging.getLogger("improviser.live")
+_EARLY = 1e-6
+"""A first note due this close after a beat still falls on it."""
+
+
+def next_on_grid(anchor: float, period: float, after: float, every: int = 1) -> float:
+    """The first time ``anchor + k·period`` strictly after ``after`` with ``k % every == 0``."""
+    k = math.floor((after - anchor) / (period * every) + 1e-9) + 1
+    return anchor + k * every * period
+
+
+class Timing:
+    """Tempo, beat and bar for the answers (see the module docstring)."""
+
+    def __init__(self, config: LiveConfig, publish: Callable[[Event], None]) -> None:
+        self.config = config
+        self._publish = publish
+        self.fixed_bpm: float | None = config.bpm
+        if self.fixed_bpm is None and config.sync == "fixed":
+            self.fixed_bpm = config.initial_bpm
+        initial = min(max(config.initial_bpm, config.min_bpm), config.max_bpm)
+        self.tracker = BeatTracker(config.min_bpm, config.max_bpm, initial)
+        self.clock = ClockFollower(config.clock_timeout)
+        self.source = self._fallback
+        """Where the tempo comes from now: ``clock``, ``player`` or ``fixed``."""
+
+    @property
+    def _fallback(self) -> str:
+        return "fixed" if self.fixed_bpm is not None else "player"
+
+    # --- hearing ----------------------------------------------------------------------------
+    def onset(self, at: float, velocity: int) -> None:
+        """The player struck a note (weighted by its velocity) at ``at``."""
+        if self.fixed_bpm is None:
+            self.tracker.onset(at, salience(velocity))
+
+    def clock_message(self, status: int, position: int, at: float) -> None:
+        """A MIDI clock message (see :meth:`ClockFollower.message`); ignored unless sync clock."""
+        if self.config.sync == "clock":
+            self.clock.message(status, position, at)
+            self.check(at)
+
+    def check(self, now: float) -> None:
+        """Follow the clock coming and going: switch the source, say so."""
+        if self.config.sync != "clock":
+            return
+        source = "clock" if self.clock.alive(now) else self._fallback
+        if source == self.source:
+            return
+        self.source = source
+        bpm = self.bpm
+        if source == "clock":
+            _log.info("following the MIDI clock at %.1f bpm", bpm)
+        else:
+            why = "stopped" if not self.clock.running else "dropped out"
+            message = f"MIDI clock {why}: following the {source} tempo, {bpm:.1f} bpm"
+            _log.warning("%s", message)
+            self._publish(Notice(now, "sync", message))
+        self._publish(SyncChanged(now, source, bpm))
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`check` must run to notice the clock dropping out."""
+        return self.clock.deadline() if self.source == "clock" else None
+
+    # --- tempo and grid ----------------------------------------------------------------------
+    @property
+    def seconds_per_beat(self) -> float:
+        """One beat, in seconds, from the current source."""
+        if self.source == "clock":
+            spb = self.clock.seconds_per_beat
+            if spb is not None:
+                return spb
+        if self.fixed_bpm is not None:
+            return 60.0 / self.fixed_bpm
+        return self.tracker.period
+
+    @property
+    def bpm(self) -> float:
+        """The tempo now."""
+        return 60.0 / self.seconds_per_beat
+
+    def next_beat(self, after: float, call_start: float, every: int = 1) -> float:
+        """The first beat (``every`` = beats per bar: downbeat) strictly after ``after``.
+
+        ``call_start`` is the call's first onset, on a downbeat unless a clock says
+        where the bars are.
+        """
+        if self.source == "clock":
+            return self.clock.next_beat(after, every)
+        period = self.seconds_per_beat
+        anchor = call_start
+        if self.fixed_bpm is None and self.tracker.locked:
+            anchor = self.tracker.next_beat(call_start - period / 2)  # the call's first beat
+        return next_on_grid(anchor, period, after, every)
+
+    def answer_start(self, earliest: float, call_start: float) -> float:
+        """Where the answer's first note falls, at ``earliest`` or after (``answer_start``)."""
+        how = self.config.answer_start
+        if how == "now":
+            return earliest
+        every = self.config.beats_per_bar if how == "bar" else 1
+        return self.next_beat(earliest - _EARLY, call_start, every)

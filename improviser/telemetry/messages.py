@@ -1,0 +1,184 @@
+"""What the bridge publishes, built from the session: status, stats, events and notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass
+
+from improviser import __version__
+from improviser.config.mqtt import MqttConfig
+from improviser.live.events import (
+    THRU,
+    AnswerEnded,
+    AnswerNote,
+    AnswerStarted,
+    Event,
+    Notice,
+    PhraseEnded,
+    PlayerNote,
+    StatsReport,
+    StatusChanged,
+)
+from improviser.live.loading import describe_engine
+from improviser.live.session import LiveSession
+from improviser.telemetry.payloads import (
+    EventPayload,
+    NotePayload,
+    PortState,
+    StatsPayload,
+    StatusPayload,
+)
+from improviser.telemetry.topics import Topics
+
+__all__ = ["Message", "Messages", "offline_status", "resident_mb"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One publication."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool = False
+
+
+def resident_mb() -> float | None:
+    """Resident memory of this process in MB (Linux: now; elsewhere: the peak)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:  # noqa: PTH123 - hot, tiny
+            pages = int(fh.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return round(peak / (1e6 if sys.platform == "darwin" else 1e3), 1)
+
+
+def offline_status(instance: str) -> StatusPayload:
+    """The last will (and the goodbye): ``online: false``."""
+    return StatusPayload(online=False, instance=instance, state="offline", version=__version__)
+
+
+class Messages:
+    """Turns a session's state and events into messages for one instance."""
+
+    def __init__(self, config: MqttConfig, session: LiveSession) -> None:
+        self.config = config
+        self.session = session
+        self.topics = Topics(config.instance_name)
+        self.started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.notes_skipped = 0
+        self.mqtt_dropped = 0
+        self.connects = 0
+        self._allowance = config.notes_per_second
+        self._refilled = time.monotonic()
+
+    def status(self) -> Message:
+        """The retained status now."""
+        session, engine = self.session, self.session.engine
+        assert engine is not None
+        missing = engine.voice.ports_missing
+        ports = {
+            which: PortState(name=port.name, state="lost" if which in missing else "open")
+            for which, port in (("input", session.input), ("output", session.output))
+            if port is not None
+        }
+        recorder = session.recorder
+        payload = StatusPayload(
+            online=True,
+            instance=self.topics.instance,
+            state=engine.status,
+            version=__version__,
+            mode=engine.config.mode,
+            model=str(engine.controls.values().get("model") or session.config.model.name),
+            engine=describe_engine(session.model) if session.model is not None else None,
+            ports=ports,
+            recording=None if recorder is None else str(recorder.path),
+            settings=engine.controls.values(),
+            started=self.started,
+            notes=self.config.notes,
+        )
+        return Message(self.topics.status, payload.encode(), self.config.qos, retain=True)
+
+    def stats(self) -> Message:
+        """The counters now."""
+        payload = StatsPayload.model_validate(
+            {
+                **self.session.stats_values(),
+                "mqtt_dropped": self.mqtt_dropped,
+                "notes_skipped": self.notes_skipped,
+                "mqtt_connects": self.connects,
+                "resident_mb": resident_mb(),
+            }
+        )
+        return Message(self.topics.stats, payload.encode(), self.config.qos)
+
+    def of(self, event: Event) -> list[Message]:
+        """The messages an event makes: a note, stats, an event, the status (or none).
+
+        A notice (a port, the recording, the model) changes what the status says, so
+        the status follows it.
+        """
+        if isinstance(event, PlayerNote | AnswerNote):
+            note = self._note(event)
+            return [] if note is None else [note]
+        if isinstance(event, StatsReport):
+            return [self.stats()]
+        if isinstance(event, StatusChanged):
+            return [self.status()]
+        payload = self._event(event)
+        if payload is None:
+            return []
+        message = Message(self.topics.events, payload.encode(), self.config.qos)
+        return [message, self.status()] if isinstance(event, Notice) else [message]
+
+    def _event(self, event: Event) -> EventPayload | None:
+        at = round(event.at - self.session.started, 4)
+        if isinstance(event, PhraseEnded):
+            message = f"phrase of {event.notes} notes ended"
+            return EventPayload(kind="phrase_ended", at=at, message=message)
+        if isinstance(event, AnswerStarted):
+            return EventPayload(
+                kind="answer_started", at=at, message=event.tag, details={"tag": event.tag}
+            )
+        if isinstance(event, AnswerEnded):
+            kind = "answer_interrupted" if event.interrupted else "answer_ended"
+            message = f"{event.tag}: {event.played} notes played"
+            details = {"tag": event.tag, "played": event.played}
+            return EventPayload(kind=kind, at=at, message=message, details=details)
+        if isinstance(event, Notice):
+            level = event.level if event.level in ("info", "warning", "error") else "warning"
+            return EventPayload(kind=event.topic, at=at, level=level, message=event.message)
+        return None
+
+    def _note(self, event: PlayerNote | AnswerNote) -> Message | None:
+        if not self.config.notes:
+            return None
+        if not self._take_token():
+            self.notes_skipped += 1
+            return None
+        is_answer = isinstance(event, AnswerNote) and event.tag != THRU
+        payload = NotePayload(
+            part="improviser" if is_answer else "player",
+            at=round(event.at - self.session.started, 4),
+            channel=event.channel + 1,
+            pitch=event.pitch,
+            velocity=event.velocity,
+            tag=event.tag if isinstance(event, AnswerNote) else None,
+        )
+        return Message(self.topics.notes, payload.encode(), 0)
+
+    def _take_token(self) -> bool:
+        """A token bucket of ``notes_per_second``, holding a second's worth."""
+        rate = self.config.notes_per_second
+        now = time.monotonic()
+        self._allowance = min(rate, self._allowance + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._allowance < 1.0:
+            return False
+        self._allowance -= 1.0
+        return True

@@ -1,0 +1,205 @@
+"""Musical time on a fake clock: the MIDI clock follower, sync fallback, answer start,
+clock out, and the call's note values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from improviser.config.live import LiveConfig
+from improviser.live.clock import CLOCK, CONTINUE, PPQN, START, STOP, ClockFollower, ClockOut
+from improviser.live.events import Event, Notice, SyncChanged
+from improviser.live.midi import InMessage, Kind
+from improviser.live.scheduler import Scheduler
+from improviser.live.timing import Timing, next_on_grid
+from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Distribution, Token
+from improviser.music.rhythm import CallRhythm, Expectation
+from tests.fakes import FakeClock, StepUpModel
+from tests.test_live_units import Wire, play, run_until, wire_up
+
+HALF, EIGHTH = DURATION_BEATS.index(2.0), DURATION_BEATS.index(0.5)
+
+
+def ticks(follower: ClockFollower, start: float, bpm: float, count: int, jitter: float = 0.0,
+          seed: int = 0) -> float:  # fmt: skip
+    """Feed ``count`` ticks at ``bpm`` from ``start`` (± ``jitter`` s); the next tick's time."""
+    rng = np.random.default_rng(seed)
+    per_tick = 60.0 / bpm / PPQN
+    for i in range(count):
+        follower.tick(start + i * per_tick + rng.uniform(-jitter, jitter))
+    return start + count * per_tick
+
+
+# --- the clock follower ---------------------------------------------------------------------
+def test_steady_clock_gives_tempo_and_beats_despite_jitter() -> None:
+    f = ClockFollower()
+    f.start(10.0)
+    ticks(f, 10.0, 120.0, 4 * PPQN, jitter=0.0015)
+    assert f.bpm == pytest.approx(120.0, rel=0.005)
+    # beat 4 is due at 12.0 (tick 0 at 10.0, 0.5 s a beat)
+    assert f.next_beat(11.9) == pytest.approx(12.0, abs=0.002)
+    assert f.next_beat(11.9, every=4) == pytest.approx(12.0, abs=0.002)
+    assert f.next_beat(12.1, every=4) == pytest.approx(14.0, abs=0.004)
+
+
+def test_tempo_change_is_followed_within_a_beat() -> None:
+    f = ClockFollower()
+    f.start(0.0)
+    t = ticks(f, 0.0, 120.0, 4 * PPQN)
+    f.position = 4 * PPQN
+    t = ticks(f, t, 150.0, PPQN, jitter=0.001)
+    assert f.bpm == pytest.approx(150.0, rel=0.01)
+    assert f.next_beat(t - 0.01) == pytest.approx(t, abs=0.003)
+
+
+def test_stop_continue_and_song_position() -> None:
+    f = ClockFollower(timeout=0.3)
+    f.start(0.0)
+    t = ticks(f, 0.0, 120.0, 2 * PPQN)
+    assert f.alive(t)
+    f.stop(t)
+    assert not f.alive(t)
+    f.song_position(16)  # bar 2 (16 sixteenths = 4 beats)
+    f.resume(t + 1.0)
+    ticks(f, t + 1.0, 120.0, PPQN)
+    assert f.alive(t + 1.5)
+    assert f.beat_at(t + 1.0) == pytest.approx(4.0, abs=0.01)
+    assert not f.alive(t + 1.5 + 0.31)  # no tick for the timeout: dropped out
+
+
+# --- sync and fallback -------------------------------------------------------------------------
+def test_clock_dropout_and_stop_fall_back_to_the_player_and_say_so() -> None:
+    events: list[Event] = []
+    timing = Timing(LiveConfig(sync="clock", clock_timeout=0.2), events.append)
+    assert timing.source == "player"
+    timing.clock_message(START, 0, 0.0)
+    per_tick = 0.5 / PPQN
+    for i in range(PPQN):
+        timing.clock_message(CLOCK, 0, i * per_tick)
+    assert timing.source == "clock"
+    assert timing.bpm == pytest.approx(120.0)
+    last = (PPQN - 1) * per_tick
+    assert timing.next_deadline() == pytest.approx(last + 0.2)
+    timing.check(last + 0.21)  # dropout
+    assert timing.source == "player"
+    assert isinstance(events[-1], SyncChanged) and events[-1].source == "player"
+    assert any(isinstance(e, Notice) and "dropped out" in e.message for e in events)
+    timing.clock_message(CONTINUE, 0, 1.0)
+    for i in range(3):
+        timing.clock_message(CLOCK, 0, 1.0 + i * per_tick)
+    assert timing.source == "clock"
+    timing.clock_message(STOP, 0, 1.2)
+    assert timing.source == "player"
+    assert isinstance(events[-2], Notice) and "stopped" in events[-2].message
+
+
+def test_grid_helper_and_player_beat() -> None:
+    assert next_on_grid(1.0, 0.5, 1.0) == 1.5
+    assert next_on_grid(1.0, 0.5, 1.2, every=4) == 3.0
+    timing = Timing(LiveConfig(answer_start="bar", beats_per_bar=3), lambda e: None)
+    for i in range(12):
+        timing.onset(5.0 + 0.4 * i, 90)
+    assert timing.bpm == pytest.approx(150.0, rel=0.02)
+    # bars of 3 beats from the call's first note at 5.0: downbeats at 5.0, 6.2, 7.4, 8.6...
+    assert timing.answer_start(9.0, call_start=5.0) == pytest.approx(9.8, abs=0.01)
+
+
+# --- answers in time, through the engine ------------------------------------------------------
+def make(clock: FakeClock, **options: object) -> tuple[Scheduler, Wire, object]:
+    base = {"phrase_gap": 0.3, "sampling": {"seed": 1}, "answer_length": "notes"}
+    config = LiveConfig(**{**base, "answer_notes": 4, **options})  # type: ignore[arg-type]
+    wire = Wire(clock)
+    scheduler = Scheduler(wire, clock, max_note_seconds=config.max_note_seconds)
+    engine, _ = wire_up(config, StepUpModel(), scheduler, clock)
+    return scheduler, wire, engine
+
+
+@pytest.mark.parametrize(("start", "every"), [("beat", 1), ("bar", 4)])
+def test_answer_starts_on_the_next_beat_or_bar(start: str, every: int) -> None:
+    clock = FakeClock(100.0)
+    scheduler, wire, engine = make(clock, sync="fixed", bpm=120.0, answer_start=start)
+    play(engine, clock, [60, 62, 64], step=0.5)  # from 100.0, on the beat
+    run_until(engine, scheduler, clock, 105.0, dt=0.001)  # type: ignore[arg-type]
+    first = wire.ons()[0][0]
+    assert first > 101.5 + 0.3 - 0.01  # not before the phrase ended
+    assert (first - 100.0) / 0.5 % every == pytest.approx(0.0, abs=0.01)
+    assert first - 101.8 <= every * 0.5 + 0.01  # the first such beat
+    for t, _ in wire.ons():  # every onset on the eighth grid from there
+        assert (t - 100.0) / 0.25 == pytest.approx(round((t - 100.0) / 0.25), abs=0.01)
+
+
+def test_answer_on_the_clocks_beats() -> None:
+    clock = FakeClock(50.0)
+    scheduler, wire, engine = make(clock, sync="clock", answer_start="bar")
+    per_tick = 60.0 / 90.0 / PPQN
+    engine.handle(InMessage(Kind.SYNC, 0, START, 0, clock()))  # type: ignore[attr-defined]
+    origin = clock()
+    n = 0
+
+    def advance_to(t: float) -> None:
+        nonlocal n
+        while clock() < t:
+            clock.advance(0.0005)
+            if origin + n * per_tick <= clock():
+                engine.handle(InMessage(Kind.SYNC, 0, CLOCK, 0, clock()))  # type: ignore[attr-defined]
+                n += 1
+            scheduler.process_due(clock())
+            engine.tick(clock())  # type: ignore[attr-defined]
+
+    advance_to(origin + 1.0)
+    for pitch in (60, 62, 64):
+        engine.handle(InMessage(Kind.NOTE_ON, 0, pitch, 90, clock()))  # type: ignore[attr-defined]
+        advance_to(clock() + 0.3)
+        engine.handle(InMessage(Kind.NOTE_OFF, 0, pitch, 0, clock()))  # type: ignore[attr-defined]
+    advance_to(clock() + 6.0)
+    assert engine.voice.timing.bpm == pytest.approx(90.0, rel=1e-3)  # type: ignore[attr-defined]
+    first = wire.ons()[0][0]
+    bar = 4 * 60.0 / 90.0
+    # on a downbeat, within the fake clock's 0.5 ms step
+    assert (first - origin) / bar == pytest.approx(round((first - origin) / bar), abs=0.0015 / bar)
+
+
+# --- clock out ---------------------------------------------------------------------------------
+def test_clock_out_ticks_through_the_scheduler_then_stops() -> None:
+    clock = FakeClock(0.0)
+    wire = Wire(clock)
+    scheduler = Scheduler(wire, clock)
+    out = ClockOut(wire, lambda: 125.0)
+    scheduler.add_timer(out)
+    out.start(clock())
+    while clock() < 0.95:
+        clock.advance(0.0005)
+        scheduler.process_due(clock())
+    out.stop()
+    times = [t for t, m in wire.sent if m == [CLOCK]]
+    assert wire.sent[0][1] == [START] and wire.sent[-1][1] == [STOP]
+    assert len(times) == 2 * PPQN  # 125 bpm: 0.48 s a beat
+    assert np.diff(times) == pytest.approx(0.02, abs=0.0006)
+
+
+# --- the call's note values -------------------------------------------------------------------
+def test_call_rhythm_tilts_the_answer_towards_the_calls_note_values() -> None:
+    call = [Token(60 + i, IOI_BEATS.index(2.0), HALF, 4) for i in range(6)]
+    call[-1] = call[-1]._replace(duration=DURATION_BEATS.index(4.0))
+    expected = Expectation()
+    eighths = Distribution(
+        np.full(128, 1 / 128),
+        np.eye(len(IOI_BEATS))[IOI_BEATS.index(0.5)] * 0.9 + 0.1 / len(IOI_BEATS),
+        np.eye(len(DURATION_BEATS))[EIGHTH] * 0.9 + 0.1 / len(DURATION_BEATS),
+        np.full(8, 1 / 8),
+    )
+    for _ in call:
+        expected.add(eighths)
+    rhythm = CallRhythm.from_tokens(call, 1.0, expected)
+    tilted = rhythm.condition(eighths)
+    assert isinstance(tilted, Distribution)
+    assert int(np.argmax(tilted.duration)) == HALF
+    assert tilted.ioi[IOI_BEATS.index(2.0)] > eighths.ioi[IOI_BEATS.index(2.0)] * 5
+    assert tilted.duration.sum() == pytest.approx(1.0)
+    padded = np.zeros((4, 128))
+    for row, name in enumerate(("pitch", "ioi", "duration", "velocity")):
+        field = eighths.field(name)
+        padded[row, : len(field)] = field
+    assert rhythm.condition(padded)[2, : len(DURATION_BEATS)] == pytest.approx(tilted.duration)
+    assert rhythm.ending(Token(60, 1, EIGHTH, 4)).duration == DURATION_BEATS.index(4.0)
+    assert CallRhythm.from_tokens(call, 0.0).condition(eighths) is eighths

@@ -1,0 +1,131 @@
+"""Musical time through a real JACK server: following an outside client's MIDI clock, and
+sending ours to an outside client.
+
+Each measure is taken at the outside clients (a clock master that knows when it sent
+each tick, a synth that knows when each answer note arrived), so it includes both JACK
+hops. The tolerances allow for a dropped JACK cycle (64 frames, 1.3 ms) and a late loop
+wake on a busy machine; the figures are printed (``pytest -s``) for the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rtmidi
+
+from improviser.harness.clock_player import ClockListener, ClockSender
+from improviser.harness.jackserver import JackServer
+from improviser.harness.player import VirtualPlayer
+from improviser.live.events import Notice, SyncChanged
+from improviser.live.session import LiveSession
+from tests.fakes import StepUpModel
+from tests.test_live_jack import config, phrase, wait_for
+
+pytestmark = pytest.mark.jack
+API = rtmidi.API_UNIX_JACK
+
+
+@pytest.fixture
+def sender(jack_server: JackServer) -> Iterator[ClockSender]:
+    s = ClockSender(API)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def listener(jack_server: JackServer) -> Iterator[ClockListener]:
+    c = ClockListener(API)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def grid_errors(ons: list[float], grid: list[float]) -> list[float]:
+    """Seconds from each note-on to the nearest line of ``grid``."""
+    lines = np.asarray(grid)
+    return [float(np.min(np.abs(lines - t))) for t in ons]
+
+
+async def answer(player: VirtualPlayer, session: LiveSession, count: int) -> list[float]:
+    """Play a phrase; the arrival times of the answer's note-ons at the synth."""
+    before = len(player.tracker.ons)
+    await player.play(phrase([60, 62, 64], step=0.3))
+    await wait_for(lambda: session.stats.answers >= count and session.engine is not None
+                   and session.engine.status == "listening")  # fmt: skip
+    return [t for t, _, _ in player.tracker.ons[before:]]
+
+
+async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
+    player: VirtualPlayer, sender: ClockSender, tmp_path: Path
+) -> None:
+    cfg = config(tmp_path, sync="clock", clock_port="demo-clock", answer_start="beat",
+                 bpm=None, answer_notes=6)  # fmt: skip
+    async with LiveSession(cfg, model=StepUpModel()) as session:
+        events = session.bus.subscribe()
+        timing = session.engine.voice.timing  # type: ignore[union-attr]
+        sender.start(120.0)
+        await wait_for(lambda: timing.source == "clock", 3.0)
+        await asyncio.sleep(0.5)
+        first = await answer(player, session, 1)
+        # StepUpModel answers in eighths: every note-on on the clock's eighth grid
+        errors = grid_errors(first, sender.beats(every=12))
+        assert len(first) == 6, [e for e in events.drain() if e.kind != "answer_note"]
+
+        sender.stop()
+        await wait_for(lambda: timing.source == "player", 2.0)
+        sender.resume()
+        await wait_for(lambda: timing.source == "clock", 2.0)
+
+        sender.bpm = 150.0  # a tempo change mid-session: followed within two beats
+        await asyncio.sleep(2 * 0.4)
+        assert timing.bpm == pytest.approx(150.0, rel=0.02)
+        second = await answer(player, session, 2)
+        errors += grid_errors(second, sender.beats(every=12))
+        seen = events.drain()
+    notices = [e.message for e in seen if isinstance(e, Notice) and e.topic == "sync"]
+    assert any("stopped" in m for m in notices)
+    assert [e.source for e in seen if isinstance(e, SyncChanged)][:3] == [
+        "clock", "player", "clock"
+    ]  # fmt: skip
+    ms = np.asarray(errors) * 1000
+    p50, p99 = np.percentile(ms, [50, 99])
+    print(f"\nclock alignment: {len(ms)} note-ons, error p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    assert p50 < 6.0 and p99 < 20.0
+    assert player.tracker.stuck() == []
+
+
+async def test_clock_out_is_steady_at_an_outside_client(
+    listener: ClockListener, player: VirtualPlayer, tmp_path: Path
+) -> None:
+    cfg = config(tmp_path, out_port="demo-clock-in", clock_out=True, bpm=125.0)
+    async with LiveSession(cfg, model=StepUpModel()):
+        await asyncio.sleep(3.0)
+    ended = time.perf_counter()
+    await asyncio.sleep(0.1)
+    # The stop goes out as the session closes; JACK may drop it with a late cycle on a
+    # busy machine (seen here), so what must hold is that the ticks stopped with it.
+    assert len(listener.starts) == 1 and len(listener.stops) <= 1
+    assert listener.starts[0] < listener.ticks[0] and listener.ticks[-1] < ended
+    ticks = np.asarray(listener.ticks)
+    expected = 60.0 / 125.0 / 24
+    assert np.median(np.diff(ticks)) == pytest.approx(expected, rel=0.01)
+    # Each tick's place on the grid from its time (a tick JACK dropped leaves a gap, not
+    # jitter); the jitter is each tick's distance from the grid fitted through them all.
+    index = np.rint((ticks - ticks[0]) / expected)
+    slope, origin = np.polyfit(index, ticks, 1)
+    jitter = np.abs(ticks - (origin + slope * index)) * 1000
+    p50, p99 = np.percentile(jitter, [50, 99])
+    lost = int(index[-1]) + 1 - len(ticks)
+    print(
+        f"\nclock out: {len(ticks)} ticks ({lost} lost), jitter p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+    )
+    assert 24 * 5 <= len(ticks) <= 24 * 7 and lost <= 6
+    assert p99 < 4.0  # a JACK cycle is 1.3 ms: a cycle late each side fits
