@@ -150,7 +150,7 @@ def test_a_call_is_answered_in_its_octave_and_key(octave: int) -> None:
     params = SamplingParams.from_config(LiveConfig().sampling)
     listen = ListenParams.from_config(LiveConfig())
     rng = np.random.default_rng(octave)
-    answers = [continue_tokens(engine, call, 16, params, rng, listen) for _ in range(4)]
+    answers = [continue_tokens(engine, call, 16, params, rng, listen=listen) for _ in range(4)]
     pitches = [int(p) for a in answers for p in a[:, 0]]
     call_mean = statistics.fmean(int(p) for p in call[:, 0])
     assert abs(statistics.fmean(pitches) - call_mean) < 6
