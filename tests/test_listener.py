@@ -44,10 +44,10 @@ def test_a_context_note_is_followed_but_not_counted() -> None:
     for pitch in MOTIF:
         learned.update(pitch)
         followed.update(pitch)
-    before = [dict(c.counts) for level in followed.pitch_counts.levels for c in level.values()]
+    before = [dict(f) for level in followed.pitch_counts.levels for f in level.values()]
     snap = followed.snapshot()
     followed.update(MOTIF[0], learn=False)
-    after = [dict(c.counts) for level in followed.pitch_counts.levels for c in level.values()]
+    after = [dict(f) for level in followed.pitch_counts.levels for f in level.values()]
     assert after == before  # nothing counted
     learned.update(MOTIF[0])
     assert np.argmax(followed.predict()) == MOTIF[1]  # but it is the context
@@ -195,3 +195,15 @@ def test_the_live_blend_is_blend_py_s_rule(weight: float, bias: float) -> None:
     w = entropy_weights((lstm, stm), bias)
     w[1] *= weight
     np.testing.assert_allclose(listener.shape(lstm), (w[0] * lstm + w[1] * stm) / w.sum())
+
+
+def test_settle_freezes_the_listeners_tables() -> None:
+    import gc
+
+    from improviser.live.gcpause import settle
+
+    listener = _heard([60 + (i * 7) % 24 for i in range(300)])
+    tables = listener.stm.pitch_counts.levels
+    assert any(t is tables[1] for t in gc.get_objects())  # walked by a full collection
+    settle()
+    assert not any(t is tables[1] for t in gc.get_objects())  # frozen: never walked again

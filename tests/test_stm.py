@@ -23,7 +23,7 @@ MOTIF = [60, 62, 64, 65, 67, 64, 60, 55]
 
 
 def _state(counts: ContextCounts) -> list[dict[tuple[int, ...], dict[int, int]]]:
-    return [{key: dict(ctx.counts) for key, ctx in level.items()} for level in counts.levels]
+    return [{key: dict(followers) for key, followers in level.items()} for level in counts.levels]
 
 
 def _trained(seq: list[int], **kwargs: int | bool | float) -> ShortTermModel:
