@@ -77,11 +77,6 @@ class ListenParams:
             register_span=cfg.register_span,
         )
 
-    @classmethod
-    def neutral(cls) -> ListenParams:
-        """Reshape nothing (the LSTM alone); the short-term model still learns."""
-        return cls(short_term=False, auto_key=False, register=False)
-
 
 class Listener:
     """The session's short-term model, running key and register, applied to predictions."""
