@@ -43,6 +43,8 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
         "numpy step",
         "numpy step + sample",
         "numpy step + sample, 5 ms apart",
+        "numpy step + listen + sample",
+        "numpy step + hear",
         "numpy, 100-500 ms apart",
         "numpy, 100-500 ms, warm 5 ms",
         "numpy, 100-500 ms, warm 1 ms",

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from improviser.bench import phrase_metrics as pm
-from improviser.bench.musicality import ANSWERERS, bench_musicality
+from improviser.bench.musicality import ANSWERERS, bench_musicality, listen_variants
 from improviser.cli.main import app
 from improviser.inference import random_weights, write_weights
 from improviser.music.key import Key
@@ -129,3 +129,17 @@ def test_cli_prints_a_table_within_80_columns_and_json(tiny: tuple[Path, Path]) 
     data = json.loads(as_json.stdout)
     assert data["answers"] == 4
     assert data["metrics"]["repeat"]["motif_reuse"]["mean"] == 1.0
+
+
+def test_listening_rows_and_octaves_in_one_run(tiny: tuple[Path, Path]) -> None:
+    model, corpus = tiny
+    result = bench_musicality(
+        model, [corpus], calls=2, keys=[0], octaves=[-2, 0], listen=listen_variants()
+    )
+    assert {"model", "model+stm", "model+listen"} <= set(result["metrics"])
+    assert set(result["by_octave"]) == {"-2", "0"}
+    assert result["answers"] == 4
+    low = result["by_octave"]["-2"]
+    # Answers with the register kept stay near a low call; truth is the song itself.
+    assert low["model+listen"]["register"]["mean"] <= 12
+    json.dumps(result)  # JSON-ready, the listening parameters included

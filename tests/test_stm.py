@@ -23,7 +23,7 @@ MOTIF = [60, 62, 64, 65, 67, 64, 60, 55]
 
 
 def _state(counts: ContextCounts) -> list[dict[tuple[int, ...], dict[int, int]]]:
-    return [{key: dict(ctx.counts) for key, ctx in level.items()} for level in counts.levels]
+    return [{key: dict(followers) for key, followers in level.items()} for level in counts.levels]
 
 
 def _trained(seq: list[int], **kwargs: int | bool | float) -> ShortTermModel:
@@ -189,3 +189,16 @@ def test_weights_favour_the_lower_entropy_model() -> None:
 def test_bad_blends_are_named(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seq=st.lists(st.integers(30, 100), min_size=1, max_size=80), order=st.integers(0, 8))
+def test_the_live_one_pass_mean_is_the_blend_of_the_viewpoints(seq: list[int], order: int) -> None:
+    from improviser.music.stm import _SPAN, PITCHES, _tail
+
+    stm = _trained(seq, max_order=order)
+    by_pitch = stm.pitch_counts.distribution(_tail(stm._pitches, order))
+    steps = stm.interval_counts.distribution(_tail(stm._steps, order))
+    by_interval = steps[_SPAN - seq[-1] : _SPAN - seq[-1] + PITCHES]
+    expected = arithmetic_blend((by_pitch, by_interval / by_interval.sum()), 0.0)
+    np.testing.assert_allclose(stm.predict(), expected, rtol=1e-12, atol=1e-15)

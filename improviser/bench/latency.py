@@ -14,6 +14,13 @@ speed-up over ``model.predict``'s p50):
   pitch range, the live defaults): what the live engine pays per answer note;
 - ``numpy step + sample, spaced``: the same with a pause between notes, so the weights
   are no longer hot in the caches;
+- ``numpy step + listen + sample``: what a live note costs in follow mode with the
+  default listening (:class:`~improviser.music.listener.Listener`: the short-term model
+  learns the note and reshapes the prediction with the key and register) on a melodic
+  stream (a phrase repeated with variations, so the short-term model's long contexts are
+  found);
+- ``numpy step + hear``: what a player's note costs in call-response (it is heard, the
+  answer is drawn when the phrase ends), on the same stream;
 - ``numpy, 100-500 ms apart``, ``numpy, 100-500 ms, warm N ms``: step + sample at a
   player's spacing, cold, then kept warm as the live session does (a rehearsed step every
   5 ms, the default ``keep_warm_ms``, and every 1 ms).
@@ -37,11 +44,13 @@ from typing import Any
 import numpy as np
 
 from improviser.bench.stats import summarize
+from improviser.config import LiveConfig
 from improviser.inference import NumpyEngine, WindowEngine, load_weights
 from improviser.inference.context import ModelContext
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
+from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import Sampler, SamplingParams
 from improviser.paths import ROOT
 
@@ -50,6 +59,7 @@ __all__ = [
     "bench_latency",
     "flops_per_note",
     "measure_startup",
+    "melodic_tokens",
     "profile_numpy_step",
     "run_latency_bench",
     "time_spaced_steps",
@@ -86,6 +96,32 @@ def time_steps(
         if i >= warmup:
             times.append((t1 - t0) / 1e6)
     return times
+
+
+def melodic_tokens(count: int, seed: int = 2) -> list[Token]:
+    """A 16-note phrase in C major played over and over, one note in eight varied."""
+    rng = np.random.default_rng(seed)
+    phrase = [60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72, 71, 67, 65, 62]
+    pitches = [phrase[i % len(phrase)] for i in range(count)]
+    steps = rng.choice([-2, -1, 1, 2], size=count) * (rng.random(count) < 0.125)
+    return [Token(int(p + d), 6, 6, 4) for p, d in zip(pitches, steps, strict=True)]
+
+
+def _listening(
+    engine: NumpyEngine, sampler: Sampler | None, rng: np.random.Generator
+) -> Callable[[Token], object]:
+    """One live note with the default listening: hear, step, then (with a sampler)
+    reshape and draw."""
+    listener = Listener(ListenParams.from_config(LiveConfig()))
+
+    def step(tok: Token) -> object:
+        listener.hear(tok.pitch)
+        probs = engine.step_probs(tok)
+        if sampler is None:
+            return probs
+        return sampler.sample_padded(listener.shape_padded(probs), rng)
+
+    return step
 
 
 def time_spaced_steps(
@@ -248,6 +284,11 @@ def bench_latency(
     rows[f"numpy step + sample, {gap_ms:g} ms apart"] = time_steps(
         step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
     )
+    engine.reset()
+    melody = melodic_tokens(len(tokens))
+    rows["numpy step + listen + sample"] = time_steps(_listening(engine, sampler, rng), melody)
+    engine.reset()
+    rows["numpy step + hear"] = time_steps(_listening(engine, None, rng), melody)
     real = min(real_notes, notes)
     if real > 0:
         rows.update(_real_spacing_rows(engine, step_and_sample, tokens[: real + 2]))

@@ -18,14 +18,22 @@ call is answered by:
 - ``walk``: a random walk of ±1..2 scale steps in the call's key from its last note,
   with IOIs and durations drawn from the call's.
 
+With ``listen`` the model answers again for each named set of
+:class:`~improviser.music.listener.ListenParams` (``model+stm``: with the short-term
+model of the call; ``model+listen``: short-term model, key and register as ``live`` does
+by default; both in the call's rhythm, as ``model``), in the same run on the same calls.
+``octaves`` moves every call by whole octaves too (e.g. ``-2, 0, 2`` for low, middle and
+high calls), each reported apart.
+
 Every answer is measured against its call (:mod:`improviser.bench.phrase_metrics`); the
 result gives, per answerer and measure, the mean, p50 and p99 over the answers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +47,37 @@ from improviser.inference import NumpyEngine, read_metadata
 from improviser.inference.generate import continue_tokens
 from improviser.music.encoding import decode
 from improviser.music.key import Key
+from improviser.music.listener import ListenParams
 from improviser.music.notes import Note
 from improviser.music.rhythm import DEFAULT_STRENGTH
 from improviser.music.sampling import SamplingParams
-from improviser.training.evaluate import held_out
+from improviser.training.dataset import Piece
+from improviser.training.evaluate import HeldOut, held_out
 
-__all__ = ["ANSWERERS", "DEFAULT_KEYS", "bench_musicality"]
+__all__ = ["ANSWERERS", "DEFAULT_KEYS", "bench_musicality", "listen_variants"]
 
 DEFAULT_KEYS = tuple(range(-5, 7))
 """Transpositions of each call, in semitones: every key once."""
 ANSWERERS = ("model", "model-raw", "truth", "repeat", "unigram", "walk")
 Tokens = npt.NDArray[np.int32]
 Progress = Callable[[int, int], None]
+Values = dict[str, dict[str, list[float | None]]]
+
+
+def listen_variants() -> dict[str, ListenParams]:
+    """The model rows ``--listen`` adds: the short-term model alone, and ``live``'s defaults."""
+    live = ListenParams.from_config(LiveConfig())
+    return {
+        "model+stm": ListenParams(
+            short_term=True,
+            short_term_weight=live.short_term_weight,
+            short_term_bias=live.short_term_bias,
+            learn_answers=live.learn_answers,
+            auto_key=False,
+            register=False,
+        ),
+        "model+listen": live,
+    }
 
 
 def _as_phrase(call: Tokens) -> Tokens:
@@ -95,6 +122,56 @@ def _summary(values: Sequence[float | None]) -> dict[str, float | int | None]:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class _Answering:
+    """How the model rows answer: the call's rhythm, and each listening variant's."""
+
+    rhythm_strength: float
+    listen: Mapping[str, ListenParams]
+
+
+def _answers(
+    engine: NumpyEngine,
+    tokens: Tokens,
+    call_notes: int,
+    params: SamplingParams,
+    rng: np.random.Generator,
+    how: _Answering,
+) -> dict[str, Tokens]:
+    """Every answerer's answer to the call ``tokens[:call_notes]``."""
+    call_tokens = tokens[:call_notes]
+    count = len(tokens) - call_notes
+    strength = how.rhythm_strength
+    answers = {
+        "model": continue_tokens(engine, call_tokens, count, params, rng, strength),
+        "model-raw": continue_tokens(engine, call_tokens, count, params, rng),
+    }
+    for name, listen in how.listen.items():
+        answers[name] = continue_tokens(engine, call_tokens, count, params, rng, strength, listen)
+    key = call_key(_notes(call_tokens))
+    answers |= {
+        "truth": tokens[call_notes:],
+        "repeat": _repeat(call_tokens, count),
+        "unigram": _unigram(call_tokens, count, rng),
+        "walk": _walk(call_tokens, count, key, rng),
+    }
+    return answers
+
+
+def _measure(values: Values, answers: Mapping[str, Tokens], call_tokens: Tokens) -> None:
+    call = _notes(call_tokens)
+    key = call_key(call)
+    for name, answer in answers.items():
+        measured = answer_metrics(_notes(answer, call[-1].start_beats), call, key)
+        per = values.setdefault(name, {m: [] for m in METRICS})
+        for metric, value in measured.items():
+            per[metric].append(value)
+
+
+def _summaries(values: Values) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    return {a: {m: _summary(v) for m, v in per.items()} for a, per in values.items()}
+
+
 def bench_musicality(
     model: str | Path,
     data: Sequence[str | Path],
@@ -105,79 +182,80 @@ def bench_musicality(
     answer_notes: int = 16,
     seed: int = 0,
     rhythm_strength: float = DEFAULT_STRENGTH,
+    listen: Mapping[str, ListenParams] | None = None,
+    octaves: Sequence[int] = (0,),
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Answer held-out calls in every key; measure model, truth and baselines alike.
 
     ``progress(done, total)`` is called after each transposed call. Returns a JSON-ready
-    dict: ``model``, ``files``, ``calls``, ``answers``, ``keys``, ``call_notes``,
-    ``answer_notes``, ``sampling``, ``seconds`` and ``metrics[answerer][measure]`` =
-    ``{n, mean, p50, p99}``.
+    dict: ``model``, ``files``, ``calls``, ``answers``, ``keys``, ``octaves``,
+    ``call_notes``, ``answer_notes``, ``sampling``, ``seconds`` and
+    ``metrics[answerer][measure]`` = ``{n, mean, p50, p99}`` (over every octave), and
+    ``by_octave[octave]`` the same for each octave alone.
     """
-    if calls < 1 or call_notes < 2 or answer_notes < 2 or not keys:
+    if calls < 1 or call_notes < 2 or answer_notes < 2 or not keys or not octaves:
         raise ConfigError(
-            f"need calls >= 1, call_notes >= 2, answer_notes >= 2 and a key, got "
-            f"{calls}, {call_notes}, {answer_notes}, {list(keys)}"
+            f"need calls >= 1, call_notes >= 2, answer_notes >= 2, a key and an octave, got "
+            f"{calls}, {call_notes}, {answer_notes}, {list(keys)}, {list(octaves)}"
         )
     t0 = time.perf_counter()
     model = Path(model)
-    meta = read_metadata(model)
-    if meta.get("objective") != "classes":
-        raise ModelError(f"{model}: the musicality bench needs a classes-objective model")
-    cfg = DataConfig.model_validate(meta.get("config", {}).get("data", {}))
-    held = held_out(data, meta, cfg)
-    pieces = [p for p in held.pieces if len(p.tokens) >= call_notes + answer_notes][:calls]
-    if not pieces:
-        raise ModelError(
-            f"no held-out piece has {call_notes + answer_notes} notes "
-            f"({len(held.pieces)} held out, {held.excluded} in the model's split)"
-        )
+    pieces, held = _pieces(model, data, calls, call_notes + answer_notes)
     sampling = LiveConfig().sampling
     params = SamplingParams.from_config(sampling)
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(seed)
-    values: dict[str, dict[str, list[float | None]]] = {
-        a: {m: [] for m in METRICS} for a in ANSWERERS
-    }
-    total, done = len(pieces) * len(keys), 0
+    listen = dict(listen or {})
+    how = _Answering(rhythm_strength, listen)
+    total_values: Values = {}
+    by_octave: dict[int, Values] = {o: {} for o in octaves}
+    total, done = len(pieces) * len(keys) * len(octaves), 0
     for piece in pieces:
-        for shift in keys:
-            done += 1
-            tokens = piece.tokens[: call_notes + answer_notes].copy()
-            tokens[:, 0] += shift
-            if tokens[:, 0].min() < 0 or tokens[:, 0].max() > 127:
-                continue
-            call_tokens = tokens[:call_notes]
-            call = _notes(call_tokens)
-            key = call_key(call)
-            answers = {
-                "model": continue_tokens(
-                    engine, call_tokens, answer_notes, params, rng, rhythm_strength
-                ),
-                "model-raw": continue_tokens(engine, call_tokens, answer_notes, params, rng),
-                "truth": tokens[call_notes:],
-                "repeat": _repeat(call_tokens, answer_notes),
-                "unigram": _unigram(call_tokens, answer_notes, rng),
-                "walk": _walk(call_tokens, answer_notes, key, rng),
-            }
-            for name, answer in answers.items():
-                measured = answer_metrics(_notes(answer, call[-1].start_beats), call, key)
-                for metric, value in measured.items():
-                    values[name][metric].append(value)
-            if progress is not None:
-                progress(done, total)
+        for octave in octaves:
+            for shift in keys:
+                done += 1
+                tokens = piece.tokens[: call_notes + answer_notes].copy()
+                tokens[:, 0] += shift + 12 * octave
+                if tokens[:, 0].min() >= 0 and tokens[:, 0].max() <= 127:
+                    answers = _answers(engine, tokens, call_notes, params, rng, how)
+                    _measure(total_values, answers, tokens[:call_notes])
+                    _measure(by_octave[octave], answers, tokens[:call_notes])
+                if progress is not None:
+                    progress(done, total)
     return {
         "model": str(model),
         "files": len(held.pieces),
         "excluded_files": held.excluded,
         "calls": len(pieces),
-        "answers": len(values["model"]["key"]),
+        "answers": len(total_values.get("model", {}).get("key", [])),
         "keys": list(keys),
+        "octaves": list(octaves),
+        "listen": {name: dataclasses.asdict(how) for name, how in listen.items()},
         "call_notes": call_notes,
         "answer_notes": answer_notes,
         "sampling": sampling.model_dump(),
         "seed": seed,
         "rhythm_strength": rhythm_strength,
         "seconds": time.perf_counter() - t0,
-        "metrics": {a: {m: _summary(v) for m, v in per.items()} for a, per in values.items()},
+        "metrics": _summaries(total_values),
+        "by_octave": {str(o): _summaries(v) for o, v in by_octave.items()},
     }
+
+
+def _pieces(
+    model: Path, data: Sequence[str | Path], calls: int, notes: int
+) -> tuple[list[Piece], HeldOut]:
+    """The first ``calls`` held-out pieces of at least ``notes`` notes."""
+    meta = read_metadata(model)
+    if meta.get("objective") != "classes":
+        raise ModelError(f"{model}: the musicality bench needs a classes-objective model")
+    cfg = DataConfig.model_validate(meta.get("config", {}).get("data", {}))
+    held = held_out(data, meta, cfg)
+    pieces = [p for p in held.pieces if len(p.tokens) >= notes][:calls]
+    if not pieces:
+        raise ModelError(
+            f"no held-out piece has {notes} notes "
+            f"({len(held.pieces)} held out, {held.excluded} in the model's split)"
+        )
+    return pieces, held

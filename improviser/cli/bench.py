@@ -153,10 +153,26 @@ def musicality_cmd(
     rhythm_strength: Annotated[
         float, typer.Option(help="How strongly answers follow the call's note values (0: not).")
     ] = 1.0,
+    listen: Annotated[
+        bool,
+        typer.Option(
+            "--listen/--no-listen",
+            help="Also answer with the short-term model (model+stm) and with the short-term "
+            "model, key and register as live does (model+listen).",
+        ),
+    ] = True,
+    octaves: Annotated[
+        list[int] | None,
+        typer.Option("--octave", help="Move the calls by octaves (repeatable; default 0)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Key, rhythm, motif and register of the model's answers against truth and baselines."""
-    from improviser.bench.musicality import DEFAULT_KEYS, bench_musicality  # noqa: PLC0415
+    from improviser.bench.musicality import (  # noqa: PLC0415
+        DEFAULT_KEYS,
+        bench_musicality,
+        listen_variants,
+    )
     from improviser.cli.progress import count_progress  # noqa: PLC0415
 
     with count_progress("answering calls") as progress:
@@ -169,12 +185,17 @@ def musicality_cmd(
             answer_notes=answer_notes,
             seed=seed,
             rhythm_strength=rhythm_strength,
+            listen=listen_variants() if listen else None,
+            octaves=octaves or (0,),
             progress=progress,
         )
     if as_json:
         print(json.dumps(result, indent=2))
         return
     print_musicality(result)
+    if len(result["octaves"]) > 1:
+        for octave, metrics in result["by_octave"].items():
+            print_musicality(result, metrics, f"calls moved {int(octave):+d} octave(s)")
 
 
 _MUSICALITY_ROWS = (
@@ -191,12 +212,15 @@ _MUSICALITY_ROWS = (
 )
 
 
-def print_musicality(result: dict[str, Any]) -> None:
-    """The ``bench musicality`` result as one table (80 columns)."""
-    metrics = result["metrics"]
+def print_musicality(
+    result: dict[str, Any], metrics: dict[str, Any] | None = None, title: str | None = None
+) -> None:
+    """The ``bench musicality`` result (or its ``metrics`` for one octave) as one table."""
+    metrics = metrics or result["metrics"]
     table = Table(
-        title=f"musicality: {result['answers']} answers, {result['calls']} held-out calls "
-        f"x {len(result['keys'])} keys"
+        title=title
+        or f"musicality: {result['answers']} answers, {result['calls']} held-out calls "
+        f"x {len(result['keys'])} keys x {len(result['octaves'])} octave(s)"
     )
     table.add_column("share of answers / notes", no_wrap=True)
     for name in metrics:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from improviser.config import Config, load_config, with_overrides
 from improviser.errors import ConfigError, ImproviserError
-from improviser.paths import DEFAULT_MODEL
+from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
 
 __all__ = ["app", "main"]
 
@@ -69,13 +69,46 @@ def train(
     max_minutes: Annotated[float | None, typer.Option(help="Stop after this long.")] = None,
     resume: Annotated[Path | None, typer.Option(help="Checkpoint (.keras) to resume.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the split and training.")] = None,
+    finetune: Annotated[
+        Path | None,
+        typer.Option(help="Fine-tune this model (.keras) on DATA instead of training anew."),
+    ] = None,
+    part: Annotated[
+        str | None,
+        typer.Option(help="Read only the track of this name (e.g. player); others: whole."),
+    ] = None,
+    base_data: Annotated[
+        list[Path] | None,
+        typer.Option(help="The base model's corpus, for the forgetting guard (repeatable)."),
+    ] = None,
+    learning_rate: Annotated[
+        float | None, typer.Option(help="Fine-tuning learning rate (default 3e-4).")
+    ] = None,
+    max_forgetting: Annotated[
+        float | None, typer.Option(help="Bits/note the base's held-out set may lose.")
+    ] = None,
+    held_out: Annotated[
+        float | None,
+        typer.Option(help="Share of DATA held out to score a fine-tune (and to validate it)."),
+    ] = None,
 ) -> None:
-    """Train a model on MIDI files; writes MODEL.keras, .json, .npz and .history.csv."""
+    """Train a model on MIDI files; writes MODEL.keras, .json, .npz and .history.csv.
+
+    With --finetune BASE.keras, trains BASE further on DATA (a player's session recordings
+    with --part player, or any folder of their MIDI files), scoring a held-out share of
+    DATA and the base's own held-out set before and after.
+    """
     from improviser.training.train import train as run_train  # noqa: PLC0415
 
     cfg = with_overrides(
         _config(config),
-        data={"window": window, "seq_len": seq_len, "stride": stride, "seed": seed},
+        data={
+            "window": window,
+            "seq_len": seq_len,
+            "stride": stride,
+            "seed": seed,
+            "part": part,
+        },
         model={"objective": objective, "lstm_units": _units(lstm_units), "dropout": dropout},
         train={
             "epochs": epochs,
@@ -87,6 +120,14 @@ def train(
     )
     from improviser.cli.progress import TrainingProgress  # noqa: PLC0415
 
+    if finetune is not None:
+        tuning = {
+            "learning_rate": learning_rate,
+            "max_forgetting": max_forgetting,
+            "held_out_share": held_out,
+        }
+        _finetune(finetune, data, out, cfg, base_data, tuning)
+        return
     with TrainingProgress(console) as progress:
         result = run_train(data, out, cfg, resume=resume, report=progress.report)
     hist = result.history
@@ -96,6 +137,41 @@ def train(
         f"{result.seconds:.0f} s ({result.notes_per_second:,.0f} notes/s); "
         + ", ".join(f"{k} {v:.4f}" for k, v in sorted(last.items()))
     )
+
+
+def _finetune(
+    base: Path,
+    data: list[Path],
+    out: Path,
+    cfg: Config,
+    base_data: list[Path] | None,
+    tuning: dict[str, float | None],
+) -> None:
+    from improviser.cli.progress import TrainingProgress  # noqa: PLC0415
+    from improviser.training.finetune import finetune  # noqa: PLC0415
+
+    if base_data is None:
+        base_data = [CORPUS_DIR] if CORPUS_DIR.is_dir() else []
+    options = {k: v for k, v in tuning.items() if v is not None}
+    with TrainingProgress(console) as progress:
+        figures = finetune(
+            base, data, out, cfg, base_data=base_data, report=progress.report, **options
+        )
+    table = Table(title=f"fine-tuned {base.name} -> {out}")
+    for column in ("held-out set", "bits/note before", "after", "top-1 before", "after"):
+        table.add_column(column, justify="left" if column == "held-out set" else "right")
+    for name, label in (("player", "the player's sessions"), ("base", "the base's corpus")):
+        if name in figures["before"]:
+            b, a = figures["before"][name], figures["after"][name]
+            table.add_row(
+                label,
+                f"{b['bits_per_note']:.3f}",
+                f"{a['bits_per_note']:.3f}",
+                f"{b['accuracy']:.3f}",
+                f"{a['accuracy']:.3f}",
+            )
+    console.print(table)
+    console.print(f"{figures['seconds']:.0f} s; figures in {out.with_suffix('.json')} (finetune)")
 
 
 @app.command()

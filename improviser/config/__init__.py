@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 
 from improviser.config.base import Section
 from improviser.config.generate import GenerateConfig
+from improviser.config.listen import ListenConfig
 from improviser.config.live import LiveConfig
 from improviser.config.mqtt import MqttConfig
 from improviser.config.sampling import SamplingConfig
@@ -26,6 +27,7 @@ __all__ = [
     "Config",
     "DataConfig",
     "GenerateConfig",
+    "ListenConfig",
     "LiveConfig",
     "ModelConfig",
     "MqttConfig",

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from improviser.config.base import Section
+from improviser.config.listen import ListenConfig
 from improviser.config.sampling import GENERATE_PITCH_RANGE, SamplingConfig
 
 __all__ = ["GenerateConfig"]
 
 
-class GenerateConfig(Section):
-    """What ``generate`` writes and how its notes are drawn."""
+class GenerateConfig(ListenConfig):
+    """What ``generate`` writes and how its notes are drawn (listening: :class:`ListenConfig`)."""
 
     notes: int = Field(64, gt=0, le=100_000)
     include_seed: bool = True

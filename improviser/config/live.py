@@ -13,7 +13,7 @@ from typing import Literal, get_args
 from pydantic import Field, model_validator
 
 from improviser import paths
-from improviser.config.base import Section
+from improviser.config.listen import ListenConfig
 from improviser.config.sampling import LIVE_PITCH_RANGE, SamplingConfig
 
 __all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "MODES", "LiveConfig", "Mode"]
@@ -31,8 +31,8 @@ Channel = int
 Cc = int | None
 
 
-class LiveConfig(Section):
-    """How the live engine listens and answers."""
+class LiveConfig(ListenConfig):
+    """How the live engine listens and answers (the listening options: :class:`ListenConfig`)."""
 
     # --- ports -----------------------------------------------------------------------
     api: Api = "auto"

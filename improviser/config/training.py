@@ -8,11 +8,17 @@ from pydantic import Field, model_validator
 
 from improviser.config.base import Section
 
-__all__ = ["DataConfig", "ModelConfig", "TrainConfig"]
+__all__ = ["DEFAULT_EPOCHS", "DataConfig", "ModelConfig", "TrainConfig"]
 
 
 class DataConfig(Section):
     """How files become training examples."""
+
+    @property
+    def transpose_range(self) -> tuple[int, int]:
+        """The semitones a training sequence may be shifted by (octaves included)."""
+        octaves = 12 * self.transpose_octaves
+        return self.transpose_min - octaves, self.transpose_max + octaves
 
     window: int = Field(30, ge=2, le=1024)
     seq_len: int = Field(64, ge=2, le=4096)
@@ -20,8 +26,15 @@ class DataConfig(Section):
     melody: Literal["skyline", "all"] = "skyline"
     channel: int | None = Field(None, ge=0, le=15)
     track: int | None = Field(None, ge=0)
+    part: str | None = None
+    """Read only the track named this (e.g. ``player`` in a session recording); a file
+    with no track of that name is read whole (a folder of the player's own files)."""
     transpose_min: int = Field(-5, ge=-24, le=0)
     transpose_max: int = Field(6, ge=0, le=24)
+    transpose_octaves: int = Field(0, ge=0, le=10)
+    """Widen the transposition by this many octaves each way (kept inside 0..127): 0 keeps
+    the corpus's register; 3 or more spreads training over the whole keyboard, so a call
+    in any octave is in distribution (for the next retrain; the bundled model used 0)."""
     val_fraction: float = Field(0.1, ge=0.0, lt=0.5)
     test_fraction: float = Field(0.1, ge=0.0, lt=0.5)
     seed: int = 1234
@@ -53,13 +66,22 @@ class ModelConfig(Section):
         return self
 
 
-class TrainConfig(Section):
-    """The training loop."""
+DEFAULT_EPOCHS = 1000
+"""A ceiling, not a budget: training stops on validation loss (``patience``) or time.
 
-    epochs: int = Field(30, gt=0)
+The bundled model stopped at a 30-epoch cap with its validation loss still falling."""
+
+
+class TrainConfig(Section):
+    """The training loop: stops on validation loss, the time limit, or the epoch ceiling."""
+
+    epochs: int = Field(DEFAULT_EPOCHS, gt=0)
     batch_size: int = Field(64, gt=0)
     checkpoint_every: int = Field(5, gt=0)
     patience: int = Field(5, ge=0)
+    """Epochs without an improvement of validation loss before stopping (0 = never)."""
+    min_delta: float = Field(0.001, ge=0.0)
+    """An improvement of validation loss smaller than this does not count."""
     strategy: Literal["auto", "default", "mirrored", "multi-worker"] = "auto"
     max_minutes: float = Field(0.0, ge=0.0)
     """Stop after this many minutes of training (0 = no limit)."""

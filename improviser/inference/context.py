@@ -13,10 +13,16 @@ TensorFlow engines) is stepped through it and notes are drawn from that array wi
 :class:`~improviser.music.encoding.Distribution` built in between; anything with
 ``step`` (the tests' fakes) goes through :meth:`~improviser.music.sampling.Sampler.sample`.
 Both draw the same notes from the same generator.
+
+With a :class:`~improviser.music.listener.Listener` (``listener=``), every note heard is
+heard by it too, every note looked ahead (:meth:`ModelContext.predict`) becomes its
+context, its snapshot travels with the model's state, and :meth:`ModelContext.draw`
+reshapes the pitch prediction with it (short-term model, key, register) before drawing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,8 +32,10 @@ import numpy.typing as npt
 
 from improviser.inference.protocol import ProbsStepModel, StepModel
 from improviser.music.encoding import DURATION_BEATS, Distribution, Token
+from improviser.music.listener import Listener
 from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.sampling import Sampler
+from improviser.music.stm import StmSnapshot
 
 __all__ = ["Heard", "ModelContext", "Prediction"]
 
@@ -47,15 +55,20 @@ class Heard:
     last_onset: float | None
     last_duration: int
     steps: int
+    listened: StmSnapshot | None = None
+    """The listener's snapshot (``None`` without a listener)."""
 
 
 class ModelContext:
-    """A step model and what it has heard."""
+    """A step model and what it has heard (and a listener that reshapes its predictions)."""
 
-    def __init__(self, model: StepModel, window: int = 30) -> None:
+    def __init__(
+        self, model: StepModel, window: int = 30, listener: Listener | None = None
+    ) -> None:
         if window < 1:
             raise ValueError(f"window must be at least 1, got {window}")
         self.model = model
+        self.listener = listener
         self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
         self.window: deque[Token] = deque(maxlen=window)
         self.prediction: Prediction | None = None
@@ -73,23 +86,36 @@ class ModelContext:
         model.reset()
 
     # --- stepping ---------------------------------------------------------------------------
-    def predict(self, token: Token) -> Prediction:
-        """Step the model on ``token`` and return its prediction, with no bookkeeping.
-
-        For looking ahead (drawing an answer); :meth:`hear` is for notes that happened.
-        """
+    def _step(self, token: Token) -> Prediction:
         if self._fast is not None:
             return self._fast.step_probs(token)
         return self.model.step(token)
 
-    def hear(self, token: Token, *, revisable: bool = False) -> Prediction:
+    def predict(self, token: Token) -> Prediction:
+        """Step the model on ``token`` and return its prediction, with no bookkeeping.
+
+        For looking ahead (drawing an answer): the listener takes ``token`` as the
+        improviser's own note; :meth:`take_back` undoes both. :meth:`hear` is for notes
+        that happened.
+        """
+        if self.listener is not None:
+            self.listener.look_ahead(token.pitch)
+        return self._step(token)
+
+    def hear(self, token: Token, *, revisable: bool = False, own: bool = False) -> Prediction:
         """A note was heard: step on it and keep it in the window.
 
         With ``revisable`` the state before it is kept, so :meth:`revise_duration` can redo the
-        step with a corrected token (the duration of a note, known at its release).
+        step with a corrected token (the duration of a note, known at its release). ``own``:
+        the improviser's own note (the listener takes it as such, see :meth:`predict`).
         """
         self._revisable = (self.model.snapshot(), token, self.steps) if revisable else None
-        self.prediction = self.predict(token)
+        if own:
+            self.prediction = self.predict(token)
+        else:
+            if self.listener is not None:
+                self.listener.hear(token.pitch)
+            self.prediction = self._step(token)
         self.window.append(token)
         self.steps += 1
         self.since_reset += 1
@@ -109,7 +135,7 @@ class ModelContext:
             return False
         token = heard._replace(duration=duration)
         self.model.restore(state)
-        self.prediction = self.predict(token)
+        self.prediction = self._step(token)
         self.window[-1] = token
         return True
 
@@ -127,9 +153,12 @@ class ModelContext:
         p = self.prediction if prediction is None else prediction
         if p is None:
             raise ValueError("nothing heard yet: no prediction to draw from")
+        listener = self.listener
         if isinstance(p, Distribution):
+            if listener is not None:
+                p = dataclasses.replace(p, pitch=listener.shape(p.pitch))
             return sampler.sample(p, rng)
-        return sampler.sample_padded(p, rng)
+        return sampler.sample_padded(p if listener is None else listener.shape_padded(p), rng)
 
     # --- snapshots --------------------------------------------------------------------------
     def snapshot(self) -> Heard:
@@ -141,11 +170,18 @@ class ModelContext:
             self.last_onset,
             self.last_duration,
             self.steps,
+            None if self.listener is None else self.listener.snapshot(),
         )
+
+    def take_back(self, heard: Heard) -> None:
+        """Put the model's state and the listener back to ``heard`` after looking ahead."""
+        self.model.restore(heard.state)
+        if self.listener is not None and heard.listened is not None:
+            self.listener.restore(heard.listened)
 
     def restore(self, heard: Heard) -> None:
         """Return to a :meth:`snapshot`."""
-        self.model.restore(heard.state)
+        self.take_back(heard)
         self.prediction = heard.prediction
         self.window = deque(heard.window, maxlen=self.window.maxlen)
         self.last_onset = heard.last_onset
@@ -159,6 +195,8 @@ class ModelContext:
         self.prediction = prediction
         count = 0
         for token in tokens:
+            if self.listener is not None:
+                self.listener.look_ahead(token.pitch)
             self.window.append(token)
             count += 1
         self.steps += count
@@ -177,7 +215,7 @@ class ModelContext:
             return False
         self.model.reset()
         for token in self.window:
-            self.prediction = self.predict(token)
+            self.prediction = self._step(token)
         self.since_reset = len(self.window)
         self._revisable = None
         return True
@@ -191,7 +229,7 @@ class ModelContext:
         state = self.model.snapshot()
         token = self.window[-1] if self.window else _REHEARSAL
         try:
-            self.draw(sampler, self._rehearsal_rng, self.predict(token))
+            self.draw(sampler, self._rehearsal_rng, self._step(token))
         finally:
             self.model.restore(state)
 
@@ -200,6 +238,8 @@ class ModelContext:
         """Forget everything, then hear ``tokens`` (a seed); each prediction made on the
         way is added to ``expectation`` if given."""
         self.model.reset()
+        if self.listener is not None:
+            self.listener.reset()
         self.window.clear()
         self.prediction = None
         self.steps = self.since_reset = 0
@@ -231,5 +271,5 @@ class ModelContext:
                     token = rhythm.ending(token)
             out.append(token)
             if i + 1 < count:
-                self.hear(token)
+                self.hear(token, own=True)
         return out

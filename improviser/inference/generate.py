@@ -22,6 +22,7 @@ from improviser.inference.modelfile import metadata_data_config, read_metadata
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
 from improviser.music.encoding import Token, decode, encode
+from improviser.music.listener import Listener, ListenParams
 from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import write_midi
 from improviser.music.notes import MAX_BPM, Note, extract_melody
@@ -48,15 +49,19 @@ def continue_tokens(
     params: SamplingParams,
     rng: np.random.Generator,
     rhythm_strength: float | None = None,
+    listen: ListenParams | None = None,
 ) -> npt.NDArray[np.int32]:
     """Step through ``seed`` tokens, then draw ``count`` more, feeding each back.
 
     The model hears the seed through a :class:`~improviser.inference.context.ModelContext`,
     as a live session hears the player, and draws with the live session's sampler
     (with a ``rhythm_strength``, conditioned that strongly on the seed's note values:
-    see :class:`~improviser.music.rhythm.CallRhythm`).
+    see :class:`~improviser.music.rhythm.CallRhythm`; with ``listen`` a
+    :class:`~improviser.music.listener.Listener` hears the seed too and reshapes every
+    draw: short-term model, key, register).
     """
-    context = ModelContext(engine, window=max(len(seed), 1))
+    listener = None if listen is None else Listener(listen)
+    context = ModelContext(engine, window=max(len(seed), 1), listener=listener)
     expectation = None if rhythm_strength is None else Expectation()
     context.prime((Token(*map(int, row)) for row in seed), expectation)
     if context.prediction is None:
@@ -95,7 +100,12 @@ def generate(
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(cfg.sampling.seed)
     tokens = continue_tokens(
-        engine, encode(melody), cfg.notes, SamplingParams.from_config(cfg.sampling), rng
+        engine,
+        encode(melody),
+        cfg.notes,
+        SamplingParams.from_config(cfg.sampling),
+        rng,
+        listen=ListenParams.from_config(cfg),
     )
     notes = decode(tokens, bpm=score.bpm, start_beats=melody[-1].start_beats, track=1)
     seed_part = [

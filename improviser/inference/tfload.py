@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["keras", "tensorflow"]
+__all__ = ["keras", "keras_tf_trainer", "tensorflow"]
 
 
 def _quiet() -> None:
@@ -33,3 +33,15 @@ def keras() -> Any:
     import keras as k  # noqa: PLC0415
 
     return k
+
+
+def keras_tf_trainer() -> Any:
+    """Keras's TensorFlow trainer module (``keras.src.backend.tensorflow.trainer``).
+
+    Private API: only :mod:`improviser.training.multiworker` uses it, to work around
+    Keras 3's ``fit`` under ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585).
+    """
+    keras()
+    from keras.src.backend.tensorflow import trainer  # noqa: PLC0415
+
+    return trainer

@@ -27,6 +27,7 @@ from improviser.errors import ControlError
 
 __all__ = [
     "CONTROLS",
+    "LISTEN_CONTROLS",
     "ControlHandler",
     "ControlSpec",
     "Controllable",
@@ -61,6 +62,15 @@ CONTROLS: tuple[ControlSpec, ...] = (
         "answer_beats", "setting", "beats per answer (answer_length beats)", "answer_beats"
     ),
     ControlSpec("phrase_gap", "setting", "seconds of silence that end a phrase", "phrase_gap"),
+    ControlSpec("short_term", "setting", "blend in the session's short-term model", "short_term"),
+    ControlSpec(
+        "short_term_weight", "setting", "the short-term model's weight", "short_term_weight"
+    ),
+    ControlSpec("key", "setting", "key of the answers: auto, off or e.g. 'D minor'", "key"),
+    ControlSpec(
+        "scale_strength", "setting", "out-of-key pitches weighed by 1 - this", "scale_strength"
+    ),
+    ControlSpec("register", "setting", "keep answers near the player's register", "keep_register"),
     ControlSpec("mute", "switch", "stop answering (the session keeps listening)"),
     ControlSpec("loop", "switch", "repeat the last answer until switched off"),
     ControlSpec("panic", "action", "release every note, then all-notes-off on each channel"),
@@ -68,6 +78,10 @@ CONTROLS: tuple[ControlSpec, ...] = (
     ControlSpec("regenerate", "action", "answer the last call again, differently"),
 )
 """Every control, in the order they are listed to people."""
+LISTEN_CONTROLS = frozenset(
+    {"short_term", "short_term_weight", "key", "scale_strength", "register"}
+)
+"""The controls of how the improviser listens (:class:`~improviser.config.ListenConfig`)."""
 
 
 class Controllable(Protocol):

@@ -29,12 +29,13 @@ import numpy as np
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
 from improviser.inference.context import ModelContext
-from improviser.live.controls import Controls
+from improviser.live.controls import LISTEN_CONTROLS, Controls
 from improviser.live.events import (
     AnswerEnded,
     AnswerStarted,
     Event,
     EventBus,
+    KeyChanged,
     Notice,
     PlayerNote,
     Status,
@@ -55,6 +56,7 @@ from improviser.live.scheduler import THRU, Scheduler
 from improviser.live.timing import Timing
 from improviser.live.voice import Voice
 from improviser.music.encoding import Token, duration_class, ioi_class, velocity_class
+from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import SamplingParams
 
 __all__ = ["Improviser"]
@@ -81,7 +83,9 @@ class Improviser:
         self.bus = bus if bus is not None else EventBus()
         self.guard = FeedbackGuard(config.feedback_window)
         self.player = PlayerState()
-        self.context = ModelContext(model, config.window)
+        self.listener = Listener(ListenParams.from_config(config))
+        self.context = ModelContext(model, config.window, self.listener)
+        self._key: str | None = None
         self.voice = Voice(
             config=config,
             context=self.context,
@@ -174,6 +178,15 @@ class Improviser:
         token = Token(pitch, ioi_class(ioi), context.last_duration, velocity_class(velocity))
         context.hear(token, revisable=True)
         context.last_onset = t
+        self._publish_key(t)
+
+    def _publish_key(self, at: float) -> None:
+        """Publish the key the answers keep to when it changes."""
+        found = self.listener.key
+        key = None if found is None else found.name
+        if key != self._key:
+            self._key = key
+            self.bus.publish(KeyChanged(at, key))
 
     def _note_off(self, msg: InMessage) -> None:
         t, channel, pitch = msg.time, msg.channel, msg.data1
@@ -245,6 +258,9 @@ class Improviser:
         """Follow a setting a control changed."""
         if key in ("temperature", "top_p", "top_k"):
             self.voice.params = SamplingParams.from_config(self.config.sampling)
+        elif key in LISTEN_CONTROLS:
+            self.listener.params = ListenParams.from_config(self.config)
+            self._publish_key(at)
         elif key == "mode" and self.config.mode != self.mode.name:
             self.mode.silence(at)
             self.mode = make_mode(self.config.mode, self.voice)
@@ -318,6 +334,7 @@ class Improviser:
         old = self.context
         context = ModelContext(model, self.config.window)
         context.prime(old.window)
+        context.listener = self.listener  # what the session taught it stays (primed without)
         context.last_onset, context.last_duration = old.last_onset, old.last_duration
         self.mode.silence(at)
         self.context = self.voice.context = context

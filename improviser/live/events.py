@@ -7,6 +7,7 @@ published on the session's :class:`EventBus`:
   the improviser (as it actually left the output port); velocity 0 is the release;
 - :class:`PhraseEnded`, :class:`AnswerStarted`, :class:`AnswerEnded`: the dialogue;
 - :class:`StatusChanged`: listening, answering, muted, waiting for port;
+- :class:`KeyChanged`: the key the answers keep to (estimated from the player, or set);
 - :class:`SyncChanged`: where tempo and beat come from now (a MIDI clock, the player,
   a fixed tempo);
 - :class:`StatsReport`: the session's counters, every few seconds;
@@ -36,6 +37,7 @@ __all__ = [
     "AnswerStarted",
     "Event",
     "EventBus",
+    "KeyChanged",
     "Notice",
     "PhraseEnded",
     "PlayerNote",
@@ -128,6 +130,15 @@ class StatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyChanged:
+    """The answers now keep to ``key`` (e.g. ``"D minor"``; ``None``: no key)."""
+
+    kind: ClassVar[str] = "key"
+    at: float
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SyncChanged:
     """Tempo and beat now come from ``source`` (``clock``, ``player`` or ``fixed``)."""
 
@@ -166,6 +177,7 @@ Event = (
     | AnswerStarted
     | AnswerEnded
     | StatusChanged
+    | KeyChanged
     | SyncChanged
     | StatsReport
     | Notice

@@ -2,11 +2,11 @@
 
 Entering :class:`LiveSession` loads the model, opens the output, starts the recording,
 opens the input and starts the tasks (``improviser.engine``, ``improviser.scheduler``,
-``improviser.recorder``, ``improviser.ports``, ``improviser.warm``, ``improviser.stats``
-and any companions, e.g. ``improviser.mqtt``) in a :class:`asyncio.TaskGroup`. Leaving
-it — normally, on a signal or on an exception — stops the tasks, closes the input,
-releases every sounding note (note-offs, then CC 123/120), writes the recording a last
-time and closes the output: the reverse order.
+``improviser.recorder``, ``improviser.ports``, ``improviser.warm``, ``improviser.gc``,
+``improviser.stats`` and any companions, e.g. ``improviser.mqtt``) in a
+:class:`asyncio.TaskGroup`. Leaving it — normally, on a signal or on an exception —
+stops the tasks, closes the input, releases every sounding note (note-offs, then CC
+123/120), writes the recording a last time and closes the output: the reverse order.
 
 The session wires its parts together: the engine and the scheduler publish on the
 session's :class:`~improviser.live.events.EventBus`, whose observers are the statistics
@@ -21,7 +21,8 @@ when full, so the callback never waits. The interpreter's switch interval is cut
 0.2 ms for the session, so a thread that needs the GIL (the input callback's; the
 loop's while the recording is written in a worker thread) gets it within that instead of
 within 5 ms; ``improviser.warm`` rehearses a model step every ``keep_warm_ms`` without
-notes (a step on cold caches costs several times a warm one).
+notes (a step on cold caches costs several times a warm one); ``improviser.gc`` keeps
+the cycle collector's full collections short (:mod:`improviser.live.gcpause`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from improviser.inference import StepModel
 from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
+from improviser.live.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
 from improviser.live.loading import load_step_model, open_model
 from improviser.live.midi import InMessage, Kind
 from improviser.live.model_swap import ModelControl
@@ -223,6 +225,7 @@ class LiveSession:
         stack.callback(self.input.close)
         self._open_clock(stack)
         self.engine.start()
+        settle()  # what lives all session is never walked by a full collection (gcpause)
 
     def _register_controls(self, engine: Improviser, stack: contextlib.AsyncExitStack) -> None:
         """The session's own controls: ``record`` and ``model``."""
@@ -279,6 +282,7 @@ class LiveSession:
         }
         if cfg.keep_warm_ms > 0:
             tasks["improviser.warm"] = self._keep_warm(engine)
+        tasks["improviser.gc"] = self._settle_gc()
         tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
             self.recorder.armed = True
@@ -334,6 +338,13 @@ class LiveSession:
             await asyncio.sleep(period)
             if self.now() - self.last_handled >= period:
                 engine.rehearse()
+
+    async def _settle_gc(self) -> None:
+        """Freeze what the session accumulated, in a quiet moment (see :mod:`gcpause`)."""
+        while True:
+            await asyncio.sleep(SETTLE_SECONDS)
+            if self.now() - self.last_handled >= SETTLE_IDLE_SECONDS:
+                settle()
 
     async def _report_stats(self) -> None:
         while True:

@@ -20,7 +20,7 @@ import mido
 from improviser.errors import MidiFileError, reason
 from improviser.music.notes import MAX_FILE_BYTES, MAX_NOTES, Note, ReadReport, Score
 
-__all__ = ["read_midi"]
+__all__ = ["part_track", "read_midi"]
 
 # What mido raises for a damaged file besides OSError with no errno ("MThd not found",
 # "undefined status byte"): EOFError when cut short, ValueError and the rest for a field
@@ -103,7 +103,19 @@ def read_midi(path: str | os.PathLike[str]) -> Score:
         bpm=tempo.first_bpm,
         report=report,
         tracks=len(mid.tracks),
+        track_names=tuple(_track_name(track) for track in mid.tracks),
     )
+
+
+def _track_name(track: mido.MidiTrack) -> str:
+    """The first ``track_name`` of ``track`` (``""`` if none)."""
+    return next((str(m.name) for m in track if m.type == "track_name"), "")
+
+
+def part_track(score: Score, part: str) -> int | None:
+    """The index of the track named ``part`` (case-blind), ``None`` if none is."""
+    wanted = part.casefold()
+    return next((i for i, n in enumerate(score.track_names) if n.casefold() == wanted), None)
 
 
 def _ticks_per_beat(path: Path, mid: mido.MidiFile) -> int:

@@ -97,6 +97,8 @@ class Score:
     """The first tempo of the file (120 if it has none)."""
     report: ReadReport = field(default_factory=ReadReport)
     tracks: int = 1
+    track_names: tuple[str, ...] = ()
+    """Each track's first ``track_name`` (``""`` where it has none)."""
 
 
 def skyline(notes: Iterable[Note], onset_tolerance_beats: float = 1 / 32) -> list[Note]:

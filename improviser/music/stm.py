@@ -108,6 +108,7 @@ class ShortTermModel:
         self._interval = ContextCounts(max_order, 2 * _SPAN + 1)
         self._pitches: list[int] = []
         self._steps: list[int] = []  # interval symbols: steps[i] leads to pitches[i + 1]
+        self._learned: list[bool] = []  # whether pitches[i] was counted (or only heard)
         self._open: list[StmSnapshot] = []
 
     @property
@@ -125,18 +126,27 @@ class ShortTermModel:
         """The interval viewpoint's counts, interval ``i`` being symbol ``i + 127``."""
         return self._interval
 
-    def update(self, note: int | Sequence[int] | npt.NDArray[np.integer]) -> None:
-        """Learn one note: a MIDI pitch, or a token whose first field is the pitch."""
+    def update(
+        self, note: int | Sequence[int] | npt.NDArray[np.integer], *, learn: bool = True
+    ) -> None:
+        """Learn one note: a MIDI pitch, or a token whose first field is the pitch.
+
+        With ``learn=False`` the note only becomes context (the next prediction follows
+        it) and is not counted: what the model expects is unchanged by it.
+        """
         pitch = int(note) if isinstance(note, int | np.integer) else int(note[0])
         if not 0 <= pitch < PITCHES:
             raise ValueError(f"pitch must be in range 0..127, got {pitch}")
         order = self.max_order
-        self._pitch.add(_tail(self._pitches, order), pitch)
+        if learn:
+            self._pitch.add(_tail(self._pitches, order), pitch)
         if self._pitches:
             step = pitch - self._pitches[-1] + _SPAN
-            self._interval.add(_tail(self._steps, order), step)
+            if learn:
+                self._interval.add(_tail(self._steps, order), step)
             self._steps.append(step)
         self._pitches.append(pitch)
+        self._learned.append(learn)
 
     def predict(self) -> F64:
         """The distribution of the next pitch: 128 probabilities summing to 1."""
@@ -147,7 +157,11 @@ class ShortTermModel:
         last = self._pitches[-1]
         steps = self._interval.distribution(_tail(self._steps, order))
         by_interval = steps[_SPAN - last : _SPAN - last + PITCHES]
-        return arithmetic_blend((by_pitch, by_interval / by_interval.sum()), self.viewpoint_bias)
+        by_interval = by_interval / by_interval.sum()
+        if self.viewpoint_bias == 0:  # equal weights: the mean (arithmetic_blend's result)
+            mean: F64 = (by_pitch + by_interval) * 0.5
+            return mean
+        return arithmetic_blend((by_pitch, by_interval), self.viewpoint_bias)
 
     def reset(self) -> None:
         """Forget everything heard (a new piece); every snapshot becomes invalid."""
@@ -155,6 +169,7 @@ class ShortTermModel:
         self._interval = ContextCounts(self.max_order, 2 * _SPAN + 1)
         self._pitches.clear()
         self._steps.clear()
+        self._learned.clear()
         self._open.clear()
 
     def snapshot(self) -> StmSnapshot:
@@ -179,7 +194,10 @@ class ShortTermModel:
         order = self.max_order
         while len(self._pitches) > snapshot.notes:
             pitch = self._pitches.pop()
-            self._pitch.remove(_tail(self._pitches, order), pitch)
+            learned = self._learned.pop()
+            if learned:
+                self._pitch.remove(_tail(self._pitches, order), pitch)
             if self._steps:
                 step = self._steps.pop()
-                self._interval.remove(_tail(self._steps, order), step)
+                if learned:
+                    self._interval.remove(_tail(self._steps, order), step)

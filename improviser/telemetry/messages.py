@@ -17,6 +17,7 @@ from improviser.live.events import (
     AnswerNote,
     AnswerStarted,
     Event,
+    KeyChanged,
     Notice,
     PhraseEnded,
     PlayerNote,
@@ -99,6 +100,7 @@ class Messages:
             ports=ports,
             recording=None if recorder is None else str(recorder.path),
             settings=engine.controls.values(),
+            key=None if (key := engine.listener.key) is None else key.name,
             started=self.started,
             notes=self.config.notes,
         )
@@ -120,8 +122,8 @@ class Messages:
     def of(self, event: Event) -> list[Message]:
         """The messages an event makes: a note, stats, an event, the status (or none).
 
-        A notice (a port, the recording, the model) changes what the status says, so
-        the status follows it.
+        A notice (a port, the recording, the model) or a new key changes what the status
+        says, so the status follows it.
         """
         if isinstance(event, PlayerNote | AnswerNote):
             note = self._note(event)
@@ -134,7 +136,8 @@ class Messages:
         if payload is None:
             return []
         message = Message(self.topics.events, payload.encode(), self.config.qos)
-        return [message, self.status()] if isinstance(event, Notice) else [message]
+        follows = isinstance(event, Notice | KeyChanged)
+        return [message, self.status()] if follows else [message]
 
     def _event(self, event: Event) -> EventPayload | None:
         at = round(event.at - self.session.started, 4)
@@ -150,6 +153,9 @@ class Messages:
             message = f"{event.tag}: {event.played} notes played"
             details = {"tag": event.tag, "played": event.played}
             return EventPayload(kind=kind, at=at, message=message, details=details)
+        if isinstance(event, KeyChanged):
+            message = f"answers keep to {event.key or 'no key'}"
+            return EventPayload(kind="key", at=at, message=message, details={"key": event.key})
         if isinstance(event, Notice):
             level = event.level if event.level in ("info", "warning", "error") else "warning"
             return EventPayload(kind=event.topic, at=at, level=level, message=event.message)

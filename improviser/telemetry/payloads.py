@@ -53,6 +53,7 @@ class StatusPayload(Payload):
     ports: dict[str, PortState] | None = None
     recording: str | None = Field(None, description="file recorded to (absent: not recording)")
     settings: dict[str, Any] | None = Field(None, description="every control's current value")
+    key: str | None = Field(None, description="the key answers keep to now, e.g. 'D minor'")
     started: str | None = Field(None, description="ISO 8601 time the session started")
     notes: bool | None = Field(None, description="whether notes are published")
 
@@ -98,7 +99,7 @@ class EventPayload(Payload):
     """``events``: something happened (``kind``), with one line for people."""
 
     kind: str = Field(
-        description="phrase_ended, answer_started, answer_ended, answer_interrupted, "
+        description="phrase_ended, answer_started, answer_ended, answer_interrupted, key, "
         "port_lost, port_back, recording_*, model_*, warning..."
     )
     at: float

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from improviser.config import DataConfig
 from improviser.errors import MidiFileError, reason
 from improviser.music.encoding import encode
-from improviser.music.midi_read import read_midi
+from improviser.music.midi_read import part_track, read_midi
 from improviser.music.notes import extract_melody
 
 __all__ = [
@@ -124,8 +124,12 @@ def load_corpus(
     for i, path in enumerate(files):
         try:
             score = read_midi(path)
+            named = None if cfg.part is None else part_track(score, cfg.part)
             melody = extract_melody(
-                score.notes, channel=cfg.channel, track=cfg.track, mode=cfg.melody
+                score.notes,
+                channel=cfg.channel,
+                track=cfg.track if named is None else named,
+                mode=cfg.melody,
             )
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
         except MidiFileError as exc:

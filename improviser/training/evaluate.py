@@ -36,7 +36,7 @@ from improviser.training.baselines import (
 )
 from improviser.training.dataset import Piece, load_corpus, pitch_windows
 
-__all__ = ["NGRAM_ORDERS", "HeldOut", "Scores", "evaluate", "held_out"]
+__all__ = ["NGRAM_ORDERS", "HeldOut", "Scores", "evaluate", "held_out", "score_pieces"]
 
 NGRAM_ORDERS = (1, 2, 3, 4, 5, 6)
 REGRESSION_BESIDE = "notebook-regression.keras"
@@ -165,7 +165,7 @@ def evaluate(
             baselines["stm"] = stm_alone
 
     say("fitting the baselines")
-    train_seqs = _transposed(train_pieces, cfg.transpose_min, cfg.transpose_max)
+    train_seqs = _transposed(train_pieces, *cfg.transpose_range)
     uni = UnigramModel().fit(train_seqs)
     baselines["unigram"] = _score_pitch_model(uni, held.pieces, 0)
     # One fit at the highest order: given only k notes of history it blends exactly as
@@ -195,6 +195,11 @@ def evaluate(
             {k: v for k, v in baselines["regression"].items() if k in ("bits_per_note", "accuracy")}
         )
     return result
+
+
+def score_pieces(engine: NumpyEngine, pieces: Sequence[Piece]) -> dict[str, Any]:
+    """The model's scores on ``pieces`` (pitch bits/note, accuracy, top-5, rhythm...)."""
+    return _score_model(engine, pieces)[0]
 
 
 def _score_model(

@@ -13,7 +13,7 @@ import csv
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,14 @@ from improviser.config import Config
 from improviser.errors import ConfigError, ModelError
 from improviser.inference.modelfile import encoding_metadata, load_model, save_model
 from improviser.inference.tfload import keras, tensorflow
+from improviser.training.callbacks import (
+    ProgressFn,
+    checkpoint_callback,
+    early_stopping,
+    progress_callback,
+    stopped_by,
+    time_limit_callback,
+)
 from improviser.training.dataset import (
     Corpus,
     Split,
@@ -36,8 +44,16 @@ from improviser.training.dataset import (
     windows,
 )
 from improviser.training.model import build_model, build_regression_model, compile_model
+from improviser.training.multiworker import multi_worker_fit
 
-__all__ = ["TrainResult", "checkpoint_dir", "get_strategy", "train"]
+__all__ = [
+    "TrainResult",
+    "checkpoint_dir",
+    "classes_data",
+    "get_strategy",
+    "read_and_split",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -67,58 +83,6 @@ def get_strategy(name: str) -> Any:
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_physical_devices("GPU")
     return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-
-
-ProgressFn = Callable[[dict[str, Any]], None]
-
-
-def _progress_callback(report: ProgressFn, notes_per_batch: int, steps: int, epochs: int) -> Any:
-    k = keras()
-
-    class Progress(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-        """Reports epoch, batch, loss and notes/s to ``report``."""
-
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.t0 = time.perf_counter()
-            self.notes = 0
-
-        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            self.notes += notes_per_batch
-            elapsed = time.perf_counter() - self.t0
-            report(
-                {
-                    "event": "batch",
-                    "epoch": self.epoch,
-                    "epochs": epochs,
-                    "batch": batch + 1,
-                    "steps": steps,
-                    "loss": float((logs or {}).get("loss", math.nan)),
-                    "notes_per_second": self.notes / elapsed if elapsed > 0 else 0.0,
-                }
-            )
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            report({"event": "epoch", "epoch": epoch, "logs": dict(logs or {})})
-
-    return Progress()
-
-
-def _time_limit_callback(minutes: float) -> Any:
-    k = keras()
-
-    class TimeLimit(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.t0 = time.monotonic()
-
-        def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-            # Checked per batch: one epoch of a large corpus can outlast the whole budget.
-            if minutes > 0 and time.monotonic() - self.t0 > minutes * 60:
-                self.model.stop_training = True
-
-    return TimeLimit()
 
 
 def _split_metadata(corpus: Corpus, split: Split) -> dict[str, Any]:
@@ -157,7 +121,7 @@ def train(
         raise ConfigError(f"--out must end in .keras, got {out}")
     report = report or (lambda _event: None)
     keras().utils.set_random_seed(config.data.seed)
-    corpus, split = _read_and_split(paths, config, report)
+    corpus, split = read_and_split(paths, config, report)
     ckpt = checkpoint_dir(out)
     ckpt.mkdir(parents=True, exist_ok=True)
     resume_path = Path(resume) if resume is not None else None
@@ -169,19 +133,25 @@ def train(
         fit_data, val_data, notes_per_batch, steps, extra = _regression_data(config, split, batch)
         meta["scaler"] = extra
     else:
-        fit_data, val_data, notes_per_batch, steps = _classes_data(config, split, batch)
+        fit_data, val_data, notes_per_batch, steps = classes_data(config, split, batch)
     with strategy.scope():
         model = _model(config, resume_path)
     monitor = "val_loss" if val_data is not None else "loss"
+    stopping, limit = (
+        early_stopping(config, monitor),
+        time_limit_callback(config.train.max_minutes),
+    )
     callbacks = [
-        _progress_callback(report, notes_per_batch, steps, config.train.epochs),
-        _checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
-        _early_stopping(config, monitor),
-        _time_limit_callback(config.train.max_minutes),
+        progress_callback(report, notes_per_batch, steps, config.train.epochs),
+        checkpoint_callback(ckpt, config.train.checkpoint_every, meta, monitor),
+        stopping,
+        limit,
     ]
     t0 = time.perf_counter()
-    history = model.fit(
-        fit_data,
+    history = multi_worker_fit(
+        model,
+        strategy,
+        x=fit_data,
         validation_data=val_data,
         epochs=config.train.epochs,
         initial_epoch=initial_epoch,
@@ -200,6 +170,7 @@ def train(
         "notes_per_second": round(trained_notes / seconds, 1) if seconds > 0 else None,
         "batch_size": batch,
         "tensorflow": tensorflow().__version__,
+        "stopped_by": stopped_by(stopping, limit, monitor),
     }
     if config.model.objective == "regression":
         meta["scaler"]["residual_std"] = _regression_residual_std(model, config, split, meta)
@@ -208,9 +179,10 @@ def train(
     return TrainResult(out, epochs_run, hist, seconds, trained_notes / max(seconds, 1e-9))
 
 
-def _read_and_split(
+def read_and_split(
     paths: Sequence[str | Path], config: Config, report: ProgressFn
 ) -> tuple[Corpus, Split]:
+    """Read the corpus under ``paths`` and split it by content (one-line errors if empty)."""
     corpus = load_corpus(
         paths,
         config.data,
@@ -251,14 +223,14 @@ def _metadata(config: Config, corpus: Corpus, split: Split, strategy: Any) -> di
     }
 
 
-def _classes_data(config: Config, split: Split, batch: int) -> tuple[Any, Any, int, int]:
+def classes_data(config: Config, split: Split, batch: int) -> tuple[Any, Any, int, int]:
     """Training and validation datasets, notes per batch and steps per epoch."""
     train_w = windows(split.train, config.data.seq_len, config.data.stride)
     val_w = windows(split.val, config.data.seq_len, config.data.seq_len)
     fit_data = make_dataset(
         train_w,
         batch,
-        transpose=(config.data.transpose_min, config.data.transpose_max),
+        transpose=config.data.transpose_range,
         shuffle=True,
         seed=config.data.seed,
     )
@@ -280,15 +252,6 @@ def _model(config: Config, resume_path: Path | None) -> Any:
     model = build_model(config.model)
     compile_model(model, config.model)
     return model
-
-
-def _early_stopping(config: Config, monitor: str) -> Any:
-    k = keras()
-    if config.train.patience <= 0:
-        return k.callbacks.Callback()
-    return k.callbacks.EarlyStopping(
-        monitor=monitor, patience=config.train.patience, restore_best_weights=True
-    )
 
 
 def _write_history(out: Path, hist: dict[str, list[float]]) -> None:
@@ -343,28 +306,3 @@ def _regression_residual_std(
     idx = np.random.default_rng(0).permutation(len(x))[:5000]
     pred = regression_predict(model, x[idx], meta["scaler"]["min"], meta["scaler"]["max"])
     return float(max(np.sqrt(np.mean((pred - y[idx]) ** 2)), 0.5))
-
-
-def _checkpoint_callback(directory: Path, every: int, meta: dict[str, Any], monitor: str) -> Any:
-    """A checkpoint every N epochs and one of the best, each with its resume state."""
-    k = keras()
-
-    class EpochCheckpoint(k.callbacks.Callback):  # type: ignore[misc,name-defined]
-        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-            self.best = math.inf
-
-        def _save(self, name: str, epoch: int) -> None:
-            path = directory / name
-            save_model(self.model, path, {**meta, "checkpoint_epoch": epoch})
-            path.with_suffix(".state.json").write_text(json.dumps({"epoch": epoch}))
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            done = epoch + 1
-            if done % every == 0:
-                self._save(f"epoch-{done:04d}.keras", done)
-            value = float((logs or {}).get(monitor, math.inf))
-            if value < self.best:
-                self.best = value
-                self._save("best.keras", done)
-
-    return EpochCheckpoint()

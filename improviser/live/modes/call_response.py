@@ -222,7 +222,7 @@ class CallResponse:
                 if last:
                     break
         finally:
-            context.model.restore(before.state)
+            context.take_back(before)
 
     def _schedule(self, answer: _Answer, p: _Planned, *, first: bool) -> None:
         self.voice.play(

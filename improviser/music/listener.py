@@ -1,0 +1,190 @@
+"""What the improviser hears besides its LSTM: the session's motifs, key and register.
+
+A :class:`Listener` follows a session note by note and reshapes the LSTM's pitch
+prediction before a note is drawn (:meth:`Listener.shape`):
+
+1. **short-term model**: the prediction is blended with a
+   :class:`~improviser.music.stm.ShortTermModel` of the session (the player's notes, and
+   the improviser's as its context), so a motif the player has played is likely again,
+   in any key;
+2. **key**: pitches outside the key (estimated from the player's recent notes, or set)
+   are weighed by ``1 - scale_strength`` (1: a hard lock);
+3. **register**: the LSTM's prediction is first moved by whole octaves so its mean is
+   nearest the player's recent mean pitch (its contour kept), then every pitch further
+   than ``register_span`` from that mean is moved by octaves towards it
+   (:func:`~improviser.music.register.fold`), so a low call gets a low answer.
+
+Player notes go to :meth:`Listener.hear`; notes the improviser draws to
+:meth:`Listener.look_ahead` (they never move the key or register estimate).
+:meth:`Listener.snapshot` and :meth:`Listener.restore` take back what was looked ahead,
+exactly as the LSTM's state is taken back after an answer is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from improviser.config.listen import ListenConfig
+from improviser.music.key import Key, key_of_histogram, parse_key, scale_weights
+from improviser.music.register import fold, octave_shift
+from improviser.music.stm import ShortTermModel, StmSnapshot
+
+__all__ = ["ListenParams", "Listener"]
+
+F64 = npt.NDArray[np.float64]
+MIN_KEY_NOTES = 4
+"""The key is estimated once the player has played this many notes (before: no key)."""
+_TINY = 1e-300
+_MIN_H = 1e-6
+"""Floors under a probability before its log, and under a relative entropy (as in blend)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListenParams:
+    """How a :class:`Listener` reshapes predictions (see :class:`ListenConfig`)."""
+
+    short_term: bool = True
+    short_term_weight: float = 1.0
+    short_term_bias: float = 0.75
+    learn_answers: bool = False
+    key: Key | None = None
+    """A fixed key; ``None`` with ``auto_key`` estimates it, without: no key."""
+    auto_key: bool = True
+    scale_strength: float = 0.9
+    listen_notes: int = 24
+    register: bool = True
+    register_span: int = 12
+
+    @classmethod
+    def from_config(cls, cfg: ListenConfig) -> ListenParams:
+        """The parameters of a section's listening options."""
+        word = cfg.key.lower()
+        return cls(
+            short_term=cfg.short_term,
+            short_term_weight=cfg.short_term_weight,
+            short_term_bias=cfg.short_term_bias,
+            learn_answers=cfg.short_term_answers == "learn",
+            key=None if word in ("auto", "off") else parse_key(cfg.key),
+            auto_key=word == "auto",
+            scale_strength=cfg.scale_strength,
+            listen_notes=cfg.listen_notes,
+            register=cfg.keep_register,
+            register_span=cfg.register_span,
+        )
+
+
+class Listener:
+    """The session's short-term model, running key and register, applied to predictions."""
+
+    def __init__(self, params: ListenParams | None = None) -> None:
+        self.stm = ShortTermModel()
+        self._recent: deque[int] = deque()
+        self._classes = np.zeros(12)  # pitch-class counts of the recent notes
+        self._key: Key | None = None
+        self._key_stale = False
+        self.params = params or ListenParams()
+
+    @property
+    def params(self) -> ListenParams:
+        """How predictions are reshaped now (a control may change it)."""
+        return self._params
+
+    @params.setter
+    def params(self, params: ListenParams) -> None:
+        self._params = params
+        self._recent = deque(list(self._recent)[-params.listen_notes :], maxlen=params.listen_notes)
+        pitches = np.asarray(self._recent, dtype=np.int64)
+        self._classes = np.bincount(pitches % 12, minlength=12).astype(np.float64)
+        self._key_stale = True
+
+    # --- hearing ----------------------------------------------------------------------------
+    def hear(self, pitch: int) -> None:
+        """A player's note: learned, and part of the key and register estimates."""
+        self.stm.update(pitch)
+        recent = self._recent
+        if len(recent) == recent.maxlen:
+            self._classes[recent[0] % 12] -= 1
+        recent.append(pitch)
+        self._classes[pitch % 12] += 1
+        self._key_stale = True
+
+    def look_ahead(self, pitch: int) -> None:
+        """A note the improviser drew: the short-term model's context (counted if told)."""
+        self.stm.update(pitch, learn=self._params.learn_answers)
+
+    def snapshot(self) -> StmSnapshot:
+        """Mark what was heard, to take back what is looked ahead after it."""
+        return self.stm.snapshot()
+
+    def restore(self, snapshot: StmSnapshot) -> None:
+        """Take back every note since ``snapshot`` (the key and register are the player's)."""
+        self.stm.restore(snapshot)
+
+    def reset(self) -> None:
+        """Forget the session."""
+        self.stm.reset()
+        self._recent.clear()
+        self._classes[:] = 0
+        self._key_stale = True
+
+    # --- what was heard -----------------------------------------------------------------------
+    @property
+    def key(self) -> Key | None:
+        """The key answers keep to now: set, estimated, or ``None``."""
+        params = self._params
+        if params.key is not None or not params.auto_key:
+            return params.key
+        if self._key_stale:
+            enough = len(self._recent) >= MIN_KEY_NOTES
+            self._key = key_of_histogram(self._classes) if enough else None
+            self._key_stale = False
+        return self._key
+
+    @property
+    def center(self) -> float | None:
+        """The mean pitch of the player's recent notes (``None`` before the first)."""
+        recent = self._recent
+        return sum(recent) / len(recent) if recent else None
+
+    # --- reshaping ----------------------------------------------------------------------------
+    def shape(self, pitch: F64) -> F64:
+        """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""
+        params = self._params
+        center = self.center if params.register else None
+        p = pitch
+        if center is not None:  # the LSTM's own register moved to the player's, contour kept
+            p = fold(p, center, params.register_span, octave_shift(p, center))
+        if params.short_term and params.short_term_weight > 0 and self.stm.notes:
+            p = self._blend(p, self.stm.predict())
+        key = self.key
+        if key is not None and params.scale_strength > 0:
+            p = p * scale_weights(key, params.scale_strength, len(p))
+        if center is not None:
+            p = fold(p, center, params.register_span)
+        return p if p is not pitch else p.copy()
+
+    def shape_padded(self, probs: F64) -> F64:
+        """A ``(4, width)`` padded prediction with its pitch row (row 0) reshaped."""
+        out = probs.copy()
+        size = self.stm.pitch_counts.vocab
+        out[0, :size] = self.shape(probs[0, :size])
+        return out
+
+    def _blend(self, lstm: F64, stm: F64) -> F64:
+        """The entropy-weighted arithmetic mean (:mod:`~improviser.music.blend`), the
+        short-term model's weight scaled by ``short_term_weight``; two entropies inline."""
+        params = self._params
+        bias = params.short_term_bias
+        w_lstm, w_stm = 1.0, params.short_term_weight
+        if bias > 0:
+            scale = -1.0 / math.log(len(lstm))
+            h_lstm = max(scale * float(lstm @ np.log(np.maximum(lstm, _TINY))), _MIN_H)
+            h_stm = max(scale * float(stm @ np.log(stm)), _MIN_H)  # PPM: never 0
+            w_lstm, w_stm = h_lstm**-bias, w_stm * h_stm**-bias
+        mixed: F64 = (w_lstm * lstm + w_stm * stm) * (1.0 / (w_lstm + w_stm))
+        return mixed
