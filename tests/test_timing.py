@@ -67,6 +67,16 @@ def test_stop_continue_and_song_position() -> None:
     assert not f.alive(t + 1.5 + 0.31)  # no tick for the timeout: dropped out
 
 
+def test_a_clock_already_running_is_joined_without_its_start() -> None:
+    f = ClockFollower()
+    t = ticks(f, 5.0, 100.0, PPQN)  # the master was playing before we came (or its start
+    assert f.running and f.alive(t)  # was lost): its tempo is followed all the same
+    assert f.bpm == pytest.approx(100.0, rel=0.005)
+    f.stop(t)
+    ticks(f, t, 100.0, PPQN)  # a stopped master that keeps sending ticks stays stopped
+    assert not f.running
+
+
 # --- sync and fallback -------------------------------------------------------------------------
 def test_clock_dropout_and_stop_fall_back_to_the_player_and_say_so() -> None:
     events: list[Event] = []

@@ -60,6 +60,8 @@ class ClockFollower:
         self.timeout = timeout
         self.running = False
         """Between ``start``/``continue`` and ``stop``."""
+        self.stopped = False
+        """A ``stop`` came (and no ``start``/``continue`` since)."""
         self.position = 0
         """The song position, in ticks, of the next tick to come."""
         self.last_tick: float | None = None
@@ -70,6 +72,11 @@ class ClockFollower:
     # --- messages ----------------------------------------------------------------------------
     def tick(self, t: float) -> None:
         """A clock tick arrived at ``t``."""
+        if not self.running and not self.stopped:
+            # Ticks with no start seen: we joined a master already playing (or its start
+            # was lost). Follow its tempo; the beat phase is right from its next start or
+            # song position.
+            self._resume(t)
         last, self.last_tick = self.last_tick, t
         if last is not None and t - last > self.timeout:
             self._ticks.clear()  # a dropout: the old line no longer holds
@@ -93,12 +100,14 @@ class ClockFollower:
 
     def _resume(self, t: float) -> None:
         self.running = True
+        self.stopped = False
         self.last_tick = t
         self._ticks.clear()
 
     def stop(self, t: float) -> None:
         """``stop``: the position is kept for ``continue``."""
         self.running = False
+        self.stopped = True
 
     def song_position(self, sixteenths: int) -> None:
         """A song position pointer (in 16ths)."""

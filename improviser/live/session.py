@@ -40,12 +40,14 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
+from improviser.live.chores import every, when_idle
 from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
 from improviser.live.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
+from improviser.live.inbox import Inbox, Trace
 from improviser.live.loading import load_step_model, open_model
-from improviser.live.midi import InMessage, Kind
+from improviser.live.midi import Kind
 from improviser.live.model_swap import ModelControl
 from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
 from improviser.live.recorder import Recorder, default_recording_path
@@ -106,16 +108,15 @@ class LiveSession:
         self.api: int | None = None
         self.server: ServerWatch | None = None
         """Watches the JACK server (a JACK session only)."""
-        self._queue: asyncio.Queue[InMessage] = asyncio.Queue(config.queue_size)
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.last_handled = 0.0
-        self.trace: list[tuple[str, float, float]] | None = [] if trace else None
+        self.trace: Trace | None = [] if trace else None
         """With ``trace=True``: ``(stage, message time, clock)`` as each incoming message
         is ``enqueued`` (on the loop), ``dequeued`` (by the engine task) and ``handled``
         (the engine done with it, its answer sent if one was due at once). The message
         time is the input callback's clock, so it names the message."""
+        self.inbox = Inbox(config.queue_size, now, self._dropped_one, self.trace)
 
     @property
     def recorder(self) -> Recorder | None:
@@ -130,27 +131,14 @@ class LiveSession:
     @property
     def queue_depth(self) -> int:
         """Incoming messages waiting for the engine now."""
-        return self._queue.qsize()
+        return self.inbox.depth
 
-    # --- the input hand-off ------------------------------------------------------------------
-    def _from_callback(self, message: InMessage) -> None:
-        """Called on RtMidi's thread: hand over and return."""
-        loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(self._enqueue, message)
-
-    def _enqueue(self, message: InMessage) -> None:
-        if self.trace is not None:
-            self.trace.append(("enqueued", message.time, self.now()))
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.stats.dropped += 1
-        self._queue.put_nowait(message)
+    def _dropped_one(self) -> None:
+        self.stats.dropped += 1
 
     # --- lifetime --------------------------------------------------------------------------------
     async def __aenter__(self) -> LiveSession:
-        self._loop = asyncio.get_running_loop()
+        self.inbox.bind(asyncio.get_running_loop())
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -217,7 +205,7 @@ class LiveSession:
             cfg.client_name,
             cfg.in_port,
             cfg.virtual,
-            on_message=self._from_callback,
+            on_message=self.inbox.from_callback,
             clock=self.now,
             timing=cfg.sync == "clock" and cfg.clock_port is None,
         )
@@ -252,7 +240,7 @@ class LiveSession:
         if cfg.sync == "clock" and cfg.clock_port is not None:
             self.clock_input = MidiInput(
                 self.api, f"{cfg.client_name}-clock", cfg.clock_port, False,
-                on_message=self._from_callback, clock=self.now, timing=True,
+                on_message=self.inbox.from_callback, clock=self.now, timing=True,
             )  # fmt: skip
             self.clock_input.open()
             stack.callback(self.clock_input.close)
@@ -278,11 +266,16 @@ class LiveSession:
                 self.server,
                 exit_on_server_loss=cfg.on_server_loss == "exit",
             ),
-            "improviser.stats": self._report_stats(),
+            "improviser.stats": every(cfg.stats_seconds, self._publish_stats),
+            "improviser.gc": when_idle(
+                SETTLE_SECONDS, SETTLE_IDLE_SECONDS, self._last_handled, self.now, settle
+            ),
         }
         if cfg.keep_warm_ms > 0:
-            tasks["improviser.warm"] = self._keep_warm(engine)
-        tasks["improviser.gc"] = self._settle_gc()
+            warm = cfg.keep_warm_ms / 1000
+            tasks["improviser.warm"] = when_idle(
+                warm, warm, self._last_handled, self.now, engine.rehearse
+            )
         tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
             self.recorder.armed = True
@@ -301,7 +294,7 @@ class LiveSession:
         tb: TracebackType | None,
     ) -> bool | None:
         stack, self._stack = self._stack, None
-        self._loop = None
+        self.inbox.bind(None)
         if stack is None:
             return None
         return await stack.__aexit__(exc_type, exc, tb)
@@ -309,47 +302,22 @@ class LiveSession:
     # --- tasks -----------------------------------------------------------------------------------
     async def _engine_loop(self, engine: Improviser) -> None:
         while True:
-            deadline = engine.next_deadline()
-            message: InMessage | None = None
-            if deadline is None:
-                message = await self._queue.get()
-            else:
-                try:
-                    async with asyncio.timeout(max(deadline - self.now(), 0.0)):
-                        message = await self._queue.get()
-                except TimeoutError:
-                    pass
+            message = await self.inbox.next(engine.next_deadline())
             if message is not None:
-                trace = self.trace
-                if trace is not None:
-                    trace.append(("dequeued", message.time, self.now()))
                 began = self.now()
                 engine.handle(message)
                 self.last_handled = self.now()
                 if message.kind == Kind.NOTE_ON:
                     self.stats.engine_times.append(self.last_handled - began)
-                if trace is not None:
-                    trace.append(("handled", message.time, self.now()))
+                if self.trace is not None:
+                    self.trace.append(("handled", message.time, self.last_handled))
             engine.tick(self.now())
 
-    async def _keep_warm(self, engine: Improviser) -> None:
-        period = self.config.keep_warm_ms / 1000
-        while True:
-            await asyncio.sleep(period)
-            if self.now() - self.last_handled >= period:
-                engine.rehearse()
+    def _last_handled(self) -> float:
+        return self.last_handled
 
-    async def _settle_gc(self) -> None:
-        """Freeze what the session accumulated, in a quiet moment (see :mod:`gcpause`)."""
-        while True:
-            await asyncio.sleep(SETTLE_SECONDS)
-            if self.now() - self.last_handled >= SETTLE_IDLE_SECONDS:
-                settle()
-
-    async def _report_stats(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.stats_seconds)
-            self.bus.publish(StatsReport(self.now(), self.stats_values()))
+    def _publish_stats(self) -> None:
+        self.bus.publish(StatsReport(self.now(), self.stats_values()))
 
     def stats_values(self) -> dict[str, float | int | None]:
         """The session's counters now, as published every ``stats_seconds``."""

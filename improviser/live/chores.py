@@ -1,0 +1,34 @@
+"""The session's background chores: periodic, or only when no note is being handled.
+
+Each is a plain coroutine a session runs as a named task: keeping the model warm
+(``improviser.warm``), freezing the garbage collector's long-lived objects
+(``improviser.gc``), publishing the counters (``improviser.stats``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+__all__ = ["every", "when_idle"]
+
+
+async def every(period: float, action: Callable[[], None]) -> None:
+    """Run ``action`` every ``period`` seconds, until cancelled."""
+    while True:
+        await asyncio.sleep(period)
+        action()
+
+
+async def when_idle(
+    period: float,
+    idle: float,
+    last_busy: Callable[[], float],
+    now: Callable[[], float],
+    action: Callable[[], None],
+) -> None:
+    """Every ``period`` seconds, run ``action`` if nothing was handled for ``idle`` seconds."""
+    while True:
+        await asyncio.sleep(period)
+        if now() - last_busy() >= idle:
+            action()
