@@ -165,23 +165,11 @@ def evaluate(
             baselines["stm"] = stm_alone
 
     say("fitting the baselines")
-    train_seqs = _transposed(train_pieces, *cfg.transpose_range)
-    uni = UnigramModel().fit(train_seqs)
-    baselines["unigram"] = _score_pitch_model(uni, held.pieces, 0)
-    # One fit at the highest order: given only k notes of history it blends exactly as
-    # an order-k model fit on the same data would.
-    ngram = NgramModel(max(NGRAM_ORDERS)).fit(train_seqs)
-    for order in NGRAM_ORDERS:
-        baselines[f"ngram{order}"] = _score_pitch_model(ngram, held.pieces, order)
-    reg = regression_model
-    if reg is None and meta.get("objective") == "regression":
-        reg = model_path
-    beside = model_path.parent / REGRESSION_BESIDE
-    if reg is None and beside.exists() and beside != model_path:
-        reg = beside
+    baselines.update(_pitch_baselines(train_pieces, held.pieces, cfg))
+    reg = _regression_path(model_path, meta, regression_model)
     if reg is not None:
         say("scoring the notebook regression model")
-        baselines["regression"] = _score_regression(Path(reg), held.pieces)
+        baselines["regression"] = _score_regression(reg, held.pieces)
     result["baselines"] = baselines
     ngrams = {k: v for k, v in baselines.items() if k.startswith("ngram")}
     best = min(ngrams, key=lambda k: ngrams[k]["bits_per_note"])
@@ -195,6 +183,32 @@ def evaluate(
             {k: v for k, v in baselines["regression"].items() if k in ("bits_per_note", "accuracy")}
         )
     return result
+
+
+def _pitch_baselines(
+    train_pieces: Sequence[Piece], held: Sequence[Piece], cfg: DataConfig
+) -> dict[str, Any]:
+    """The unigram and n-gram baselines, fit on the training pieces, scored on ``held``."""
+    train_seqs = _transposed(train_pieces, *cfg.transpose_range)
+    out = {"unigram": _score_pitch_model(UnigramModel().fit(train_seqs), held, 0)}
+    # One fit at the highest order: given only k notes of history it blends exactly as
+    # an order-k model fit on the same data would.
+    ngram = NgramModel(max(NGRAM_ORDERS)).fit(train_seqs)
+    for order in NGRAM_ORDERS:
+        out[f"ngram{order}"] = _score_pitch_model(ngram, held, order)
+    return out
+
+
+def _regression_path(
+    model_path: Path, meta: dict[str, Any], given: str | Path | None
+) -> Path | None:
+    """The notebook regression model to score: given, this one, or the one beside it."""
+    if given is not None:
+        return Path(given)
+    if meta.get("objective") == "regression":
+        return model_path
+    beside = model_path.parent / REGRESSION_BESIDE
+    return beside if beside.exists() and beside != model_path else None
 
 
 def score_pieces(engine: NumpyEngine, pieces: Sequence[Piece]) -> dict[str, Any]:
