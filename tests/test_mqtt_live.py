@@ -105,6 +105,7 @@ async def test_status_every_control_notes_and_bad_payloads(
             assert engine is not None
             await seen.wait(lambda: online(seen, "room-a"))
             status = "improviser/room-a/status"
+            assert seen.last(status)["sync"] == "player" and seen.last(status)["bpm"] > 0
             for key, value in ROUND_TRIPS:
                 kind, reply = await ask(seen, client, "room-a", key, value)
                 assert kind == "ack", reply

@@ -23,6 +23,7 @@ from improviser.live.events import (
     PlayerNote,
     StatsReport,
     StatusChanged,
+    SyncChanged,
 )
 from improviser.live.loading import describe_engine
 from improviser.live.session import LiveSession
@@ -101,6 +102,8 @@ class Messages:
             recording=None if recorder is None else str(recorder.path),
             settings=engine.controls.values(),
             key=None if (key := engine.listener.key) is None else key.name,
+            sync=engine.voice.timing.source,
+            bpm=round(60.0 / engine.voice.timing.seconds_per_beat, 2),
             started=self.started,
             notes=self.config.notes,
         )
@@ -136,11 +139,26 @@ class Messages:
         if payload is None:
             return []
         message = Message(self.topics.events, payload.encode(), self.config.qos)
-        follows = isinstance(event, Notice | KeyChanged)
+        follows = isinstance(event, Notice | KeyChanged | SyncChanged)
         return [message, self.status()] if follows else [message]
 
     def _event(self, event: Event) -> EventPayload | None:
         at = round(event.at - self.session.started, 4)
+        if isinstance(event, SyncChanged):
+            message = f"following the {event.source} at {event.bpm:.1f} bpm"
+            details = {"source": event.source, "bpm": round(event.bpm, 2)}
+            return EventPayload(kind="sync", at=at, message=message, details=details)
+        if isinstance(event, KeyChanged):
+            message = f"answers keep to {event.key or 'no key'}"
+            return EventPayload(kind="key", at=at, message=message, details={"key": event.key})
+        if isinstance(event, Notice):
+            level = event.level if event.level in ("info", "warning", "error") else "warning"
+            return EventPayload(kind=event.topic, at=at, level=level, message=event.message)
+        return self._dialogue(event, at)
+
+    @staticmethod
+    def _dialogue(event: Event, at: float) -> EventPayload | None:
+        """Phrases and answers."""
         if isinstance(event, PhraseEnded):
             message = f"phrase of {event.notes} notes ended"
             return EventPayload(kind="phrase_ended", at=at, message=message)
@@ -153,12 +171,6 @@ class Messages:
             message = f"{event.tag}: {event.played} notes played"
             details = {"tag": event.tag, "played": event.played}
             return EventPayload(kind=kind, at=at, message=message, details=details)
-        if isinstance(event, KeyChanged):
-            message = f"answers keep to {event.key or 'no key'}"
-            return EventPayload(kind="key", at=at, message=message, details={"key": event.key})
-        if isinstance(event, Notice):
-            level = event.level if event.level in ("info", "warning", "error") else "warning"
-            return EventPayload(kind=event.topic, at=at, level=level, message=event.message)
         return None
 
     def _note(self, event: PlayerNote | AnswerNote) -> Message | None:

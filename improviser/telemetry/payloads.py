@@ -54,6 +54,10 @@ class StatusPayload(Payload):
     recording: str | None = Field(None, description="file recorded to (absent: not recording)")
     settings: dict[str, Any] | None = Field(None, description="every control's current value")
     key: str | None = Field(None, description="the key answers keep to now, e.g. 'D minor'")
+    sync: str | None = Field(
+        None, description="where the beat comes from now: clock, player, fixed"
+    )
+    bpm: float | None = Field(None, description="the tempo answers are played at now")
     started: str | None = Field(None, description="ISO 8601 time the session started")
     notes: bool | None = Field(None, description="whether notes are published")
 
