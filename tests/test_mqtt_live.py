@@ -105,7 +105,8 @@ async def test_status_every_control_notes_and_bad_payloads(
             assert engine is not None
             await seen.wait(lambda: online(seen, "room-a"))
             status = "improviser/room-a/status"
-            assert seen.last(status)["sync"] == "player" and seen.last(status)["bpm"] > 0
+            assert seen.last(status)["sync"] == ("fixed" if cfg.bpm else "player")
+            assert seen.last(status)["bpm"] == pytest.approx(cfg.bpm or 100.0, rel=0.5)
             for key, value in ROUND_TRIPS:
                 kind, reply = await ask(seen, client, "room-a", key, value)
                 assert kind == "ack", reply
