@@ -70,6 +70,9 @@ class MqttConfig(Section):
     """Most notes published per second (beyond it they are skipped and counted)."""
     queue_size: int = Field(1000, ge=10, le=1_000_000)
     """Outgoing messages kept while the broker is slow or away; the oldest are dropped."""
+    publish_delay_ms: float = Field(10.0, ge=0.0, le=1000.0)
+    """Events are published this long after they happen, gathered: the broker's work
+    then falls after the answer has left through the MIDI server, not beside it."""
     max_payload: int = Field(65536, ge=256, le=16_777_216)
     """Bytes; a larger control payload is rejected unread."""
     reconnect_min: float = Field(0.5, gt=0.0, le=60.0)

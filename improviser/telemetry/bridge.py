@@ -141,11 +141,16 @@ class MqttBridge:
                 await client.publish(self.topics.status, offline, self.config.qos, retain=True)
 
     async def _pump(self, client: aiomqtt.Client, messages: Messages, events: Subscription) -> None:
+        delay = self.config.publish_delay_ms / 1000
         while True:
-            event = await events.get()
+            gathered = [await events.get()]
+            if delay > 0:
+                await asyncio.sleep(delay)  # the answer leaves through JACK meanwhile
+            gathered += events.drain()
             messages.mqtt_dropped = events.dropped
-            for message in messages.of(event):
-                await self._send(client, message)
+            for event in gathered:
+                for message in messages.of(event):
+                    await self._send(client, message)
 
     async def _listen(
         self, client: aiomqtt.Client, session: LiveSession, messages: Messages
