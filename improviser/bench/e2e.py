@@ -82,6 +82,8 @@ class E2eOptions:
     mqtt: str | None = None
     """A broker ``HOST:PORT``: the follow run is played again with the MQTT bridge on
     (every note published), and both runs are reported side by side."""
+    mqtt_delay_ms: float = 10.0
+    """The bridge's ``publish_delay_ms`` in that run."""
 
 
 def choose_model(
@@ -298,7 +300,8 @@ async def _mqtt_run(
     assert options.mqtt is not None
     host, port = parse_broker(options.mqtt)
     config = MqttConfig(enabled=True, host=host, port=port, instance="bench-e2e", notes=True,
-                        notes_per_second=100_000.0, queue_size=100_000)  # fmt: skip
+                        notes_per_second=100_000.0, queue_size=100_000,
+                        publish_delay_ms=options.mqtt_delay_ms)  # fmt: skip
     bridge = MqttBridge(config)
     run = await _follow_run(child, options, model, path, tmp, {"improviser.mqtt": bridge})
     heard = (await child.ask(cmd="heard"))["heard"]

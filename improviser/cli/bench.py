@@ -272,6 +272,9 @@ def e2e_cmd(
             "published) and report both.",
         ),
     ] = None,
+    mqtt_delay_ms: Annotated[
+        float, typer.Option(help="With --mqtt: mqtt.publish_delay_ms of the bridge.")
+    ] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
@@ -296,6 +299,7 @@ def e2e_cmd(
             jack_period=jack_period,
             seed=seed,
             mqtt=mqtt,
+            mqtt_delay_ms=mqtt_delay_ms,
         )
     )
     if as_json:
