@@ -33,17 +33,23 @@ note-off); a long cycle makes that rare. Nothing in the tests measures latency; 
 benchmarks run their own server at 64 frames."""
 
 
-@pytest.fixture(scope="module")
-def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
-    """A private JACK server for one test module; ``JACK_DEFAULT_SERVER`` names it."""
+def private_server(
+    tmp_path_factory: pytest.TempPathFactory, period: int = TEST_PERIOD
+) -> Iterator[JackServer]:
+    """A private JACK server at ``period`` frames, stopped by its PID afterwards."""
     require_jackd()
-    log = tmp_path_factory.mktemp("jack") / "jackd.log"
-    server = JackServer(log=log, period=TEST_PERIOD)
+    server = JackServer(log=tmp_path_factory.mktemp("jack") / "jackd.log", period=period)
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
+    """A private JACK server for one test module; ``JACK_DEFAULT_SERVER`` names it."""
+    yield from private_server(tmp_path_factory)
 
 
 @pytest.fixture

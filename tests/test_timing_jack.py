@@ -24,7 +24,7 @@ from improviser.harness.player import VirtualPlayer
 from improviser.live.events import AnswerNote, Notice, SyncChanged
 from improviser.live.session import LiveSession
 from tests.fakes import StepUpModel
-from tests.jack import require_jackd
+from tests.jack import private_server
 from tests.test_live_jack import config, phrase, wait_for
 
 pytestmark = pytest.mark.jack
@@ -34,13 +34,7 @@ API = rtmidi.API_UNIX_JACK
 @pytest.fixture(scope="module")
 def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer]:
     """Unlike the other live tests, these measure time: a server at 64 frames (1.3 ms)."""
-    require_jackd()
-    server = JackServer(log=tmp_path_factory.mktemp("jack") / "jackd.log", period=64)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from private_server(tmp_path_factory, period=64)
 
 
 @pytest.fixture
