@@ -71,11 +71,10 @@ class PlayerState:
         release, self.last_release = self.last_release, None
         return onsets, release
 
-    def release_all(self, at: float | None = None) -> None:
-        """Forget every key held (the player's all-notes-off, a lost input port)."""
-        had_keys = bool(self.held)
-        self.held.clear()
-        if had_keys and at is not None:
+    def release_all(self, at: float) -> None:
+        """Every key held comes up at ``at`` (the player's all-notes-off, a lost port)."""
+        if self.held:
+            self.held.clear()
             self.last_release = at
 
     def forget(self) -> None:
