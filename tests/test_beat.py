@@ -231,3 +231,23 @@ def test_bad_input_is_refused() -> None:
         tracker.onset(0.5)
     with pytest.raises(ValueError, match="weight"):
         tracker.onset(2.0, weight=0.0)
+
+
+def test_onsets_wait_in_a_queue_and_every_query_takes_them_in() -> None:
+    eager, lazy = BeatTracker(50, 200), BeatTracker(50, 200)
+    onsets = [(0.5 * pos, salience(v)) for pos, v in melody(4)]
+    for t, w in onsets:
+        eager.onset(t, w)
+        eager.settle()
+        lazy.onset(t, w)
+    assert lazy.pending == len(onsets) and eager.pending == 0
+    assert lazy.bpm == eager.bpm  # the query took every onset in, in order
+    assert lazy.pending == 0
+    end = onsets[-1][0]
+    assert lazy.next_beat(end) == eager.next_beat(end)
+    assert lazy.confidence == eager.confidence
+    lazy.onset(end + 0.01)  # a chord with the last onset: the check runs at once
+    with pytest.raises(ValueError, match="time order"):
+        lazy.onset(end - 1.0)
+    lazy.reset()
+    assert lazy.pending == 0 and not lazy.locked

@@ -48,9 +48,15 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
         "numpy, 100-500 ms apart",
         "numpy, 100-500 ms, warm 5 ms",
         "numpy, 100-500 ms, warm 1 ms",
+        *(
+            f"engine note, {mode}, 100-500 ms, idle work {idle}"
+            for mode in ("call-response", "follow")
+            for idle in ("off", "on")
+        ),
     ]
     assert rows["numpy step"]["n"] == 30 and rows["keras predict (window)"]["n"] == 4
     assert rows["numpy, 100-500 ms apart"]["n"] == 3
+    assert rows["engine note, follow, 100-500 ms, idle work on"]["n"] == 3
     for row in rows.values():
         assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
         assert row["speedup_vs_predict_p50"] > 0 and row["gflops"] > 0

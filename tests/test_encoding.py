@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -79,3 +81,13 @@ def test_velocity_bins_round_trip() -> None:
         assert velocity_class(velocity_value(b)) == b
     assert velocity_class(127) == VELOCITY_BINS - 1
     assert velocity_class(1) == 0
+
+
+@given(st.floats(min_value=1e-4, max_value=100.0))
+def test_duration_class_is_the_nearest_class_on_a_log_scale(beats: float) -> None:
+    distance = np.abs(np.log(np.asarray(DURATION_BEATS)) - np.log(beats))
+    expected = 0 if beats <= DURATION_BEATS[0] else int(np.argmin(distance))
+    assert duration_class(beats) == expected
+    # and exactly between two classes: the shorter, as argmin's first minimum
+    for a, b in itertools.pairwise(DURATION_BEATS):
+        assert duration_class(float(np.sqrt(a * b))) == DURATION_BEATS.index(a)

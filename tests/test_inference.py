@@ -296,3 +296,20 @@ def test_probe_tokens_are_valid_and_repeatable() -> None:
     assert a == b and len(a) == 40
     engine = NumpyEngine(random_weights((8,)))
     assert engine.run(a) is not None  # every class in range: no IndexError
+
+
+def test_prepare_takes_the_recurrent_product_ahead_and_changes_nothing() -> None:
+    weights = random_weights((16, 8))
+    plain, prepared = NumpyEngine(weights), NumpyEngine(weights)
+    tokens = [Token(60 + i % 7, 1 + i % 3, 2, 3) for i in range(12)]
+    for i, token in enumerate(tokens):
+        prepared.prepare()
+        prepared.prepare()  # twice: still one product, the same
+        if i == 5:  # a restore makes what was prepared stale: it must not be used
+            state = plain.snapshot()
+            prepared.restore(state)
+            plain.restore(state)
+        if i == 8:
+            prepared.reset()
+            plain.reset()
+        np.testing.assert_array_equal(prepared.step_probs(token), plain.step_probs(token))

@@ -23,7 +23,7 @@ from improviser.music.sampling import Sampler, SamplingParams
 from improviser.music.stm import ShortTermModel
 from improviser.paths import DEFAULT_MODEL
 from tests.fakes import FakeClock, StepUpModel
-from tests.test_live_units import make, on
+from tests.test_live_units import make, off, on
 
 MOTIF = [62, 64, 65, 67, 69, 65, 62, 61]
 D_MINOR_TUNE = [62, 64, 65, 67, 69, 70, 69, 67, 65, 64, 62, 61, 62, 65, 69, 74]
@@ -173,6 +173,8 @@ def test_the_key_is_published_and_set_by_a_control() -> None:
     engine.bus.observe(lambda e: keys.append(e.key) if isinstance(e, KeyChanged) else None)
     for i, pitch in enumerate(D_MINOR_TUNE):
         engine.handle(on(pitch, i * 0.3))
+    assert not keys  # estimated off the note path: published once the engine is idle
+    engine.idle()
     assert keys[-1] == "D minor"
     assert engine.controls.apply("key", "G major", 10.0) == "G major"
     assert keys[-1] == "G major"
@@ -207,3 +209,32 @@ def test_settle_freezes_the_listeners_tables() -> None:
     assert any(t is tables[1] for t in gc.get_objects())  # walked by a full collection
     settle()
     assert not any(t is tables[1] for t in gc.get_objects())  # frozen: never walked again
+
+
+def test_heard_notes_wait_until_something_reads_what_was_heard() -> None:
+    params = ListenParams()
+    eager, lazy = Listener(params), _heard(D_MINOR_TUNE, params)
+    for pitch in D_MINOR_TUNE:
+        eager.hear(pitch)
+        eager.settle()
+    assert lazy._pending == D_MINOR_TUNE  # nothing taken in yet: hearing is a list append
+    lstm = np.random.default_rng(2).dirichlet(np.ones(128))
+    np.testing.assert_array_equal(lazy.shape(lstm), eager.shape(lstm))
+    assert lazy.key == eager.key
+    assert lazy.key is not None and lazy.key.name == "D minor"
+    assert not lazy._pending
+    with pytest.raises(ValueError, match="pitch"):
+        lazy.hear(128)  # checked when heard, not when taken in
+
+
+def test_follow_mode_reprimes_while_idle_not_on_the_note() -> None:
+    clock = FakeClock()
+    engine = make(clock, mode="follow", window=4)[0]
+    for i in range(12):
+        engine.handle(on(60 + i % 5, clock()))
+        clock.advance(0.2)
+        engine.handle(off(60 + i % 5, clock()))
+        clock.advance(0.1)
+    assert engine.context.since_reset == 12  # due (2 x window), left for a pause
+    engine.idle()
+    assert engine.context.since_reset == 4

@@ -23,11 +23,12 @@ speed-up over ``model.predict``'s p50):
   answer is drawn when the phrase ends), on the same stream;
 - ``numpy, 100-500 ms apart``, ``numpy, 100-500 ms, warm N ms``: step + sample at a
   player's spacing, cold, then kept warm as the live session does (a rehearsed step every
-  5 ms, the default ``keep_warm_ms``, and every 1 ms).
+  5 ms, the default ``keep_warm_ms``, and every 1 ms);
+- ``engine note, MODE, 100-500 ms, idle work on/off``: the live engine's whole
+  ``note_on`` at that spacing (:mod:`improviser.bench.engine_note`).
 
-The slow rows (Keras, window) use fewer notes; each row says how many. The end-to-end
-latency through MIDI ports is not measured here (that is the live engine's benchmark);
-:func:`time_steps` is the boundary it can reuse with any ``step`` callable.
+The slow rows (Keras, window) use fewer notes; each row says how many. Latency through
+MIDI ports is ``bench e2e``'s; :func:`time_steps` times any ``step`` callable.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from improviser.bench.engine_note import engine_note_rows
 from improviser.bench.latency_inside import LIVE_SAMPLING, measure_startup, profile_numpy_step
 from improviser.bench.stats import summarize
 from improviser.config import LiveConfig
@@ -130,7 +132,7 @@ def time_spaced_steps(
     """Milliseconds of each ``step(token)``, notes a random ``gap_s`` apart, as played.
 
     With ``keep_warm``, it is called every ``keep_warm_s`` during each gap, as the live
-    session's ``improviser.warm`` task rehearses a step between notes.
+    session's ``improviser.idle`` task rehearses a step between notes.
     """
     rng = np.random.default_rng(4)
     clock = time.perf_counter
@@ -287,6 +289,7 @@ def bench_latency(
     real = min(real_notes, notes)
     if real > 0:
         rows.update(_real_spacing_rows(engine, step_and_sample, tokens[: real + 2]))
+        rows.update(engine_note_rows(weights, real, REAL_GAP_S, REAL_GAP_LABEL))
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}
     base = summary.get("keras predict (window)", {}).get("p50_ms")

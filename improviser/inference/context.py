@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from improviser.inference.protocol import ProbsStepModel, StepModel
+from improviser.inference.protocol import Prepares, ProbsStepModel, StepModel
 from improviser.music.encoding import DURATION_BEATS, Distribution, Token
 from improviser.music.listener import Listener
 from improviser.music.rhythm import CallRhythm, Expectation
@@ -70,6 +70,7 @@ class ModelContext:
         self.model = model
         self.listener = listener
         self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
+        self._prepares: Prepares | None = model if isinstance(model, Prepares) else None
         self.window: deque[Token] = deque(maxlen=window)
         self.prediction: Prediction | None = None
         """The distribution of the next note (``None`` before the first note)."""
@@ -232,6 +233,12 @@ class ModelContext:
             self.draw(sampler, self._rehearsal_rng, self._step(token))
         finally:
             self.model.restore(state)
+
+    def prepare(self) -> None:
+        """While idle: let the model do ahead what it can of the next step (see
+        :meth:`NumpyEngine.prepare <improviser.inference.numpy_engine.NumpyEngine.prepare>`)."""
+        if self._prepares is not None:
+            self._prepares.prepare()
 
     # --- offline --------------------------------------------------------------------------------
     def prime(self, tokens: Iterable[Token], expectation: Expectation | None = None) -> None:

@@ -111,6 +111,8 @@ class NumpyEngine:
         self._z = [np.zeros(4 * u, dtype=np.float32) for u in units]
         self._s = [np.zeros(4 * u, dtype=np.float32) for u in units]
         self._tmp = [np.zeros(u, dtype=np.float32) for u in units]
+        self._pre0 = np.zeros(4 * units[0], dtype=np.float32)
+        self._prepared = False
         self._logits = np.zeros(len(FIELDS) * WIDTH, dtype=np.float32)
         self._logits2d = self._logits.reshape(len(FIELDS), WIDTH)
         self._exp = np.zeros_like(self._logits2d)
@@ -123,6 +125,7 @@ class NumpyEngine:
 
     def reset(self) -> None:
         """Zero every layer's state, as at the start of a sequence."""
+        self._prepared = False
         for h, c in zip(self._h, self._c, strict=True):
             h.fill(0.0)
             c.fill(0.0)
@@ -139,16 +142,33 @@ class NumpyEngine:
         cs: list[F32] = state[1]
         if len(hs) != len(self._h) or len(cs) != len(self._c):
             raise TypeError("restore() takes a state from snapshot() of the same model")
+        self._prepared = False
         # The h arrays are views into the step buffers: copy into them, never rebind.
         for dst, src in zip(self._h + self._c, list(hs) + list(cs), strict=True):
             np.copyto(dst, src)
+
+    def prepare(self) -> None:
+        """Do the part of the next step that needs no note now: layer 0's recurrent
+        product (its largest matrix), so the next :meth:`step` costs less.
+
+        For a caller with idle time between notes (the live session calls it while
+        waiting); the step's result is the same, bit for bit. Any change of state
+        (a step, :meth:`restore`, :meth:`reset`) makes it stale.
+        """
+        if not self._prepared:
+            np.dot(self._h[0], self._recurrent0, out=self._pre0)
+            self._prepared = True
 
     def _advance(self, token: Sequence[int]) -> F32:
         """One step of every layer; returns the padded head logits (a reused buffer)."""
         units = self.units
         t = self._tables
+        if self._prepared:  # the product is ready: swap it in as this step's buffer
+            self._z[0], self._pre0 = self._pre0, self._z[0]
+            self._prepared = False
+        else:
+            np.dot(self._h[0], self._recurrent0, out=self._z[0])
         z = self._z[0]
-        np.dot(self._h[0], self._recurrent0, out=z)
         z += t[0][token[0]]
         z += t[1][token[1]]
         z += t[2][token[2]]

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from improviser.music.encoding import Distribution, Token
 
-__all__ = ["ProbsStepModel", "StepModel"]
+__all__ = ["Prepares", "ProbsStepModel", "StepModel"]
 
 
 @runtime_checkable
@@ -46,3 +46,11 @@ class ProbsStepModel(StepModel, Protocol):
 
     def step_probs(self, token: Sequence[int]) -> npt.NDArray[np.float64]:
         """Take one note; return the next note's probabilities, padded (see above)."""
+
+
+@runtime_checkable
+class Prepares(Protocol):
+    """A model that can do part of its next step ahead, while the caller is idle."""
+
+    def prepare(self) -> None:
+        """Do now what the next step can do without its note (the result is unchanged)."""

@@ -1,8 +1,9 @@
 """The session's background chores: periodic, or only when no note is being handled.
 
-Each is a plain coroutine a session runs as a named task: keeping the model warm
-(``improviser.warm``), freezing the garbage collector's long-lived objects
-(``improviser.gc``), publishing the counters (``improviser.stats``).
+Each is a plain coroutine a session runs as a named task: doing what a note need not
+wait for and keeping the model warm (``improviser.idle``), freezing the garbage
+collector's long-lived objects (``improviser.gc``), publishing the counters
+(``improviser.stats``).
 """
 
 from __future__ import annotations

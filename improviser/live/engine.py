@@ -178,7 +178,6 @@ class Improviser:
         token = Token(pitch, ioi_class(ioi), context.last_duration, velocity_class(velocity))
         context.hear(token, revisable=True)
         context.last_onset = t
-        self._publish_key(t)
 
     def _publish_key(self, at: float) -> None:
         """Publish the key the answers keep to when it changes."""
@@ -249,9 +248,25 @@ class Improviser:
         _log.warning("%s", message)
         self.bus.publish(Notice(now, "stale_keys", message, count=len(keys) + pedal))
 
-    def rehearse(self) -> None:
-        """Keep the model warm between notes (see :meth:`ModelContext.rehearse`)."""
-        self.context.rehearse(self.voice.sampler)
+    def idle(self, *, keep_warm: bool = True) -> None:
+        """Work that waits for a pause in the playing (the session calls it then).
+
+        What was heard is taken in (the beat tracker's onsets, the listener's notes: both
+        queue them and would take them in when next asked anyway, so a note costs only
+        its model step); the key, if it changed, is published; a model state that has
+        carried many notes is re-primed (:meth:`ModelContext.reprime_if_due`); with
+        ``keep_warm`` the model is kept warm (:meth:`ModelContext.rehearse`) and does
+        ahead what it can of the next step.
+        """
+        self.voice.timing.settle()
+        self.listener.settle()
+        self._publish_key(self.now())
+        context = self.context
+        if not self.mode.playing and len(self.player.held) <= 1:
+            context.reprime_if_due()  # the state's drift reset off the note path
+        if keep_warm:
+            context.rehearse(self.voice.sampler)
+            context.prepare()
 
     # --- controls.Controllable ---------------------------------------------------------------
     def setting_changed(self, key: str, at: float) -> None:

@@ -2,7 +2,7 @@
 
 Entering :class:`LiveSession` loads the model, opens the output, starts the recording,
 opens the input and starts the tasks (``improviser.engine``, ``improviser.scheduler``,
-``improviser.recorder``, ``improviser.ports``, ``improviser.warm``, ``improviser.gc``,
+``improviser.recorder``, ``improviser.ports``, ``improviser.idle``, ``improviser.gc``,
 ``improviser.stats`` and any companions, e.g. ``improviser.mqtt``) in a
 :class:`asyncio.TaskGroup`. Leaving it — normally, on a signal or on an exception —
 stops the tasks, closes the input, releases every sounding note (note-offs, then CC
@@ -20,8 +20,11 @@ The input callback (RtMidi's thread) only hands each parsed message to the loop 
 when full, so the callback never waits. The interpreter's switch interval is cut to
 0.2 ms for the session, so a thread that needs the GIL (the input callback's; the
 loop's while the recording is written in a worker thread) gets it within that instead of
-within 5 ms; ``improviser.warm`` rehearses a model step every ``keep_warm_ms`` without
-notes (a step on cold caches costs several times a warm one); ``improviser.gc`` keeps
+within 5 ms; ``improviser.idle`` does, after ``keep_warm_ms`` without notes, what a note
+need not wait for (:meth:`Improviser.idle <improviser.live.engine.Improviser.idle>`: the
+beat tracker and the listener take in what was heard, the key is published, the state
+re-primed) and rehearses a model step (a step on cold caches costs several times a warm
+one); ``improviser.gc`` keeps
 the cycle collector's full collections short (:mod:`improviser.live.gcpause`).
 """
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sys
 import time
@@ -60,6 +64,8 @@ from improviser.live.watch import watch_ports
 __all__ = ["Companion", "LiveSession"]
 
 _log = logging.getLogger("improviser.live")
+IDLE_SECONDS = 0.005
+"""How long without input before the idle work runs, when ``keep_warm_ms`` is 0."""
 GIL_SWITCH_SECONDS = 0.0002
 """The interpreter's switch interval during a session (the default is 5 ms)."""
 
@@ -271,11 +277,11 @@ class LiveSession:
                 SETTLE_SECONDS, SETTLE_IDLE_SECONDS, self._last_handled, self.now, settle
             ),
         }
-        if cfg.keep_warm_ms > 0:
-            warm = cfg.keep_warm_ms / 1000
-            tasks["improviser.warm"] = when_idle(
-                warm, warm, self._last_handled, self.now, engine.rehearse
-            )
+        warm = cfg.keep_warm_ms > 0
+        idle = cfg.keep_warm_ms / 1000 if warm else IDLE_SECONDS
+        tasks["improviser.idle"] = when_idle(
+            idle, idle, self._last_handled, self.now, functools.partial(engine.idle, keep_warm=warm)
+        )
         tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
             self.recorder.armed = True

@@ -68,6 +68,10 @@ class Timing:
         if self.fixed_bpm is None:
             self.tracker.onset(at, salience(velocity))
 
+    def settle(self) -> None:
+        """Do the beat tracker's pending work now (the session calls it while idle)."""
+        self.tracker.settle()
+
     def clock_message(self, status: int, position: int, at: float) -> None:
         """A MIDI clock message (see :meth:`ClockFollower.message`); ignored unless sync clock."""
         if self.config.sync == "clock":

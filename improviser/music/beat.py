@@ -141,6 +141,9 @@ class BeatTracker:
         self._weights: deque[float] = deque(maxlen=HISTORY_ONSETS)
         self._beats: deque[float] = deque(maxlen=HISTORY_ONSETS)
         """The beat number each onset fell on (NaN: between beats)."""
+        self._pending: list[tuple[float, float]] = []
+        """Onsets heard but not yet taken in (see :meth:`settle`)."""
+        self._last: float | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -148,6 +151,8 @@ class BeatTracker:
         self._times.clear()
         self._weights.clear()
         self._beats.clear()
+        self._pending.clear()
+        self._last = None
         self._period = 60.0 / self.initial_bpm
         self._anchor: float | None = None
         self._anchor_beat = 0.0
@@ -157,35 +162,62 @@ class BeatTracker:
     @property
     def bpm(self) -> float:
         """The tempo now, in beats per minute (the initial tempo until there is one)."""
+        self.settle()
         return 60.0 / self._period
 
     @property
     def period(self) -> float:
         """Seconds per beat."""
+        self.settle()
         return self._period
 
     @property
     def confidence(self) -> float:
         """How well the beat grid fits the recent onsets, 0 (no idea) .. 1 (every onset
         on a beat and a note on every beat)."""
+        self.settle()
         return self._confidence
 
     @property
     def locked(self) -> bool:
         """Whether there is a beat phase yet (enough onsets have been heard)."""
+        self.settle()
         return self._anchor is not None
 
     def onset(self, t: float, weight: float = 1.0) -> None:
-        """Hear a note onset at time ``t`` (seconds), with a salience ``weight`` > 0."""
+        """Hear a note onset at time ``t`` (seconds), with a salience ``weight`` > 0.
+
+        Cheap: the onset is only queued. The work of taking it in (a few hundred µs of
+        grid scoring) is done by :meth:`settle`, which every query calls first, so a
+        caller on a latency-critical path can call :meth:`settle` when it is idle and
+        read the same tempo and phase as if each onset had been taken in at once.
+        """
         if not weight > 0:
             raise ValueError(f"weight must be positive, got {weight}")
-        if self._times and t < self._times[-1] - 1e-9:
-            raise ValueError(f"onsets must come in time order, got {t} after {self._times[-1]}")
+        if self._last is not None and t < self._last - 1e-9:
+            raise ValueError(f"onsets must come in time order, got {t} after {self._last}")
+        self._last = float(t)
+        self._pending.append((float(t), float(weight)))
+
+    @property
+    def pending(self) -> int:
+        """Onsets queued by :meth:`onset` and not yet taken in."""
+        return len(self._pending)
+
+    def settle(self) -> None:
+        """Take in every queued onset, in order (a no-op when none is queued)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        for t, weight in pending:
+            self._take(t, weight)
+
+    def _take(self, t: float, weight: float) -> None:
         if self._times and t - self._times[-1] < CHORD_SECONDS:
             self._weights[-1] = max(self._weights[-1], weight)
             return
-        self._times.append(float(t))
-        self._weights.append(float(weight))
+        self._times.append(t)
+        self._weights.append(weight)
         self._beats.append(math.nan)
         if len(self._times) >= MIN_ONSETS:
             self._update()
@@ -196,6 +228,7 @@ class BeatTracker:
         Before the tracker has locked, beats are counted from the last onset (or from
         ``after`` if none was heard) at the current tempo.
         """
+        self.settle()
         anchor = self._anchor
         if anchor is None:
             anchor = self._times[-1] if self._times else after
@@ -204,6 +237,7 @@ class BeatTracker:
 
     def beat_phase(self, t: float) -> float:
         """Where ``t`` lies in its beat: 0 on a beat, 0.5 half-way to the next, in [0, 1)."""
+        self.settle()
         anchor = self._anchor
         if anchor is None:
             anchor = self._times[-1] if self._times else t

@@ -16,6 +16,9 @@ scale, so 0.9 of a beat is a quarter note and 0.6 a triplet quarter.
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -58,7 +61,8 @@ VOCAB_SIZES: dict[str, int] = {
     "velocity": VELOCITY_BINS,
 }
 
-_LOG_DUR = np.log(np.asarray(DURATION_BEATS))
+_DUR_BOUNDS = [math.sqrt(a * b) for a, b in itertools.pairwise(DURATION_BEATS)]
+"""Where the nearest class on a log scale changes: the geometric means of neighbours."""
 _CHORD_BEATS = 1 / 16
 """IOIs shorter than this (a 64th) count as struck together."""
 
@@ -76,7 +80,8 @@ def duration_class(beats: float) -> int:
     """The index in :data:`DURATION_BEATS` nearest (log scale) to ``beats``."""
     if beats <= DURATION_BEATS[0]:
         return 0
-    return int(np.argmin(np.abs(_LOG_DUR - np.log(beats))))
+    # bisect_left: a value exactly between two classes takes the shorter, as argmin would.
+    return bisect.bisect_left(_DUR_BOUNDS, beats)
 
 
 def ioi_class(beats: float) -> int:

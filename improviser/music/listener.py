@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.config.listen import ListenConfig
+from improviser.music.encoding import PITCHES
 from improviser.music.key import Key, key_of_histogram, parse_key, scale_weights
 from improviser.music.register import fold, octave_shift
 from improviser.music.stm import ShortTermModel, StmSnapshot
@@ -82,12 +83,19 @@ class Listener:
     """The session's short-term model, running key and register, applied to predictions."""
 
     def __init__(self, params: ListenParams | None = None) -> None:
-        self.stm = ShortTermModel()
+        self._stm = ShortTermModel()
+        self._pending: list[int] = []
         self._recent: deque[int] = deque()
-        self._classes = np.zeros(12)  # pitch-class counts of the recent notes
+        self._classes = [0] * 12  # pitch-class counts of the recent notes
         self._key: Key | None = None
         self._key_stale = False
         self.params = params or ListenParams()
+
+    @property
+    def stm(self) -> ShortTermModel:
+        """The short-term model of the session (every note heard taken in)."""
+        self.settle()
+        return self._stm
 
     @property
     def params(self) -> ListenParams:
@@ -96,21 +104,37 @@ class Listener:
 
     @params.setter
     def params(self, params: ListenParams) -> None:
+        self.settle()
         self._params = params
         self._recent = deque(list(self._recent)[-params.listen_notes :], maxlen=params.listen_notes)
-        pitches = np.asarray(self._recent, dtype=np.int64)
-        self._classes = np.bincount(pitches % 12, minlength=12).astype(np.float64)
+        self._classes = [0] * 12
+        for pitch in self._recent:
+            self._classes[pitch % 12] += 1
         self._key_stale = True
 
     # --- hearing ----------------------------------------------------------------------------
     def hear(self, pitch: int) -> None:
-        """A player's note: learned, and part of the key and register estimates."""
-        self.stm.update(pitch)
-        recent = self._recent
-        if len(recent) == recent.maxlen:
-            self._classes[recent[0] % 12] -= 1
-        recent.append(pitch)
-        self._classes[pitch % 12] += 1
+        """A player's note: learned, and part of the key and register estimates.
+
+        Cheap: the note is queued and taken in by :meth:`settle`, which everything that
+        reads what was heard calls first (a caller on the MIDI path settles while idle).
+        """
+        if not 0 <= pitch < PITCHES:
+            raise ValueError(f"pitch must be in range 0..127, got {pitch}")
+        self._pending.append(pitch)
+
+    def settle(self) -> None:
+        """Take in every note queued by :meth:`hear`, in order."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        recent, classes = self._recent, self._classes
+        for pitch in pending:
+            self._stm.update(pitch)
+            if len(recent) == recent.maxlen:
+                classes[recent[0] % 12] -= 1
+            recent.append(pitch)
+            classes[pitch % 12] += 1
         self._key_stale = True
 
     def look_ahead(self, pitch: int) -> None:
@@ -127,9 +151,10 @@ class Listener:
 
     def reset(self) -> None:
         """Forget the session."""
-        self.stm.reset()
+        self._pending.clear()
+        self._stm.reset()
         self._recent.clear()
-        self._classes[:] = 0
+        self._classes = [0] * 12
         self._key_stale = True
 
     # --- what was heard -----------------------------------------------------------------------
@@ -139,21 +164,25 @@ class Listener:
         params = self._params
         if params.key is not None or not params.auto_key:
             return params.key
+        self.settle()
         if self._key_stale:
             enough = len(self._recent) >= MIN_KEY_NOTES
-            self._key = key_of_histogram(self._classes) if enough else None
+            classes = np.asarray(self._classes, dtype=np.float64)
+            self._key = key_of_histogram(classes) if enough else None
             self._key_stale = False
         return self._key
 
     @property
     def center(self) -> float | None:
         """The mean pitch of the player's recent notes (``None`` before the first)."""
+        self.settle()
         recent = self._recent
         return sum(recent) / len(recent) if recent else None
 
     # --- reshaping ----------------------------------------------------------------------------
     def shape(self, pitch: F64) -> F64:
         """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""
+        self.settle()
         params = self._params
         center = self.center if params.register else None
         p = pitch

@@ -43,10 +43,6 @@ class Follow:
         token = voice.draw()
         seconds = DURATION_BEATS[token.duration] * voice.timing.seconds_per_beat
         voice.play(token, at=at + voice.config.follow_delay, seconds=seconds, tag=FOLLOW, cue=at)
-        context = voice.context
-        if len(voice.player.held) <= 1 and context.since_reset >= 2 * voice.config.window:
-            context.forget_revision()
-            context.reprime_if_due()
 
     def next_deadline(self) -> float | None:
         """Follow needs no timer."""
