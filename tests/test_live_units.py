@@ -403,6 +403,21 @@ def test_port_loss_releases_and_waits(clock: FakeClock) -> None:
     assert engine.status == "listening"
 
 
+def test_a_lost_clock_port_stops_nothing(clock: FakeClock) -> None:
+    engine, scheduler, wire, _, _stats = make(clock, answer_length="notes", answer_notes=8)
+    play(engine, clock, [60])
+    run_until(engine, scheduler, clock, clock() + 0.6)
+    assert engine.status == "answering"
+    heard = len(wire.ons())
+    engine.port_lost("clock", clock())  # its ticks stop; the tempo falls back on its own
+    assert engine.status == "answering" and engine.voice.can_play()
+    run_until(engine, scheduler, clock, clock() + 4.0)
+    assert len(wire.ons()) == 8 > heard  # the answer played on to its end
+    assert engine.status == "listening" and wire.sounding == set() and wire.problems == []
+    engine.port_back("clock")
+    assert engine.voice.ports_missing == set()
+
+
 # --- recorder -------------------------------------------------------------------------------
 async def test_recorder_writes_both_parts_and_ends_sounding_notes(
     clock: FakeClock, tmp_path: Path
