@@ -9,6 +9,7 @@ latency.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -19,15 +20,19 @@ import pytest
 import rtmidi
 
 from improviser.config.live import LiveConfig
+from improviser.config.mqtt import MqttConfig
 from improviser.errors import PortError
+from improviser.harness.clock_player import ClockSender
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import NoteTracker, VirtualPlayer
 from improviser.inference import NumpyEngine, random_weights
+from improviser.live.events import Notice, SyncChanged
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import list_ports
 from improviser.live.session import LiveSession
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note
+from improviser.telemetry.messages import Messages
 
 pytestmark = pytest.mark.jack
 API = rtmidi.API_UNIX_JACK
@@ -121,6 +126,51 @@ async def test_vanished_port_releases_notes_and_reconnects(
         await asyncio.sleep(0.1)
         await player.play(phrase([62, 65]))
         await wait_for(lambda: session.stats.answers == 2 and len(player.tracker.ons) > heard + 2)
+    await asyncio.sleep(0.1)
+    assert player.tracker.stuck() == []
+
+
+def port_states(session: LiveSession) -> dict[str, str]:
+    """Each port's state as the MQTT status says it (``open``/``lost``)."""
+    status = json.loads(Messages(MqttConfig(instance="t"), session).status().payload)
+    return {which: port["state"] for which, port in status["ports"].items()}
+
+
+async def test_a_vanished_clock_port_is_reported_followed_around_and_reopened(
+    player: VirtualPlayer, tmp_path: Path
+) -> None:
+    sender = ClockSender(API)  # a drum machine on its own port (demo-clock:clock)
+    cfg = config(tmp_path, sync="clock", clock_port="demo-clock", bpm=240.0)
+    try:
+        async with LiveSession(cfg, model=model()) as session:
+            engine = session.engine
+            assert engine is not None
+            timing, events = engine.voice.timing, session.bus.subscribe()
+            sender.start(120.0)
+            await wait_for(lambda: timing.source == "clock")
+            sender.close()  # switched off mid-run: its port vanishes, no stop byte sent
+            await wait_for(lambda: engine.voice.ports_missing == {"clock"})
+            await wait_for(lambda: timing.source == "fixed")  # its ticks stopped: live.bpm
+            assert engine.status == "listening"  # the player is still heard and answered
+            assert port_states(session) == {"input": "open", "output": "open", "clock": "lost"}
+            await player.play(phrase([60, 62, 64]))
+            await wait_for(lambda: session.stats.answers == 1 and engine.status == "listening")
+            sender = ClockSender(API)  # back under the same name
+            sender.start(120.0)
+            await wait_for(lambda: not engine.voice.ports_missing)
+            await wait_for(lambda: timing.source == "clock")
+            await asyncio.sleep(1.0)  # and keeps following it (each tick timed as it came)
+            assert port_states(session)["clock"] == "open"
+            assert session.stats.reconnects == 1
+            seen = events.drain()
+    finally:
+        sender.close()
+    notices = [(e.topic, e.message) for e in seen if isinstance(e, Notice)]
+    assert [n for n in notices if n[0].startswith("port_")] == [
+        ("port_lost", "clock port lost"), ("port_back", "clock port back")
+    ]  # fmt: skip
+    assert any(t == "sync" and "dropped out" in m for t, m in notices), notices
+    assert [e.source for e in seen if isinstance(e, SyncChanged)] == ["clock", "fixed", "clock"]
     await asyncio.sleep(0.1)
     assert player.tracker.stuck() == []
 

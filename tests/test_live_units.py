@@ -17,6 +17,7 @@ from improviser.inference import NumpyEngine, random_weights
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, AnswerNote, EventBus
 from improviser.live.midi import InMessage, Kind, parse
+from improviser.live.ports import MidiInput
 from improviser.live.recorder import PARTS, Recorder
 from improviser.live.scheduler import Scheduler
 from improviser.live.stats import SessionStats
@@ -118,6 +119,31 @@ def test_parse_reads_clock_drops_sensing_and_sysex_and_reads_velocity_zero_as_of
     assert parse([0x93, 60, 0], 2.0) == InMessage(Kind.NOTE_OFF, 3, 60, 0, 2.0)
     assert parse([0x90, 60, 10], 2.0) == InMessage(Kind.NOTE_ON, 0, 60, 10, 2.0)
     assert parse([0xB1, 64, 127], 2.0) == InMessage(Kind.CONTROL, 1, 64, 127, 2.0)
+
+
+class StubMidiIn:
+    """What :class:`MidiInput` asks of a new RtMidi client before its port opens."""
+
+    def ignore_types(self, **_: bool) -> None:
+        pass
+
+    def set_callback(self, _callback: object) -> None:
+        pass
+
+
+def test_a_reopened_input_times_clock_ticks_afresh(clock: FakeClock) -> None:
+    got: list[InMessage] = []
+    port = MidiInput(0, "t", "drum", False, on_message=got.append, clock=clock, timing=True)
+    port._open_on(StubMidiIn())
+    port._callback(([0xF8], 0.0))
+    clock.advance(0.02)
+    port._callback(([0xF8], 0.02))  # RtMidi's delta time since the last message
+    clock.advance(5.0)  # the port is gone for 5 s, then opened again by a new client,
+    port._open_on(StubMidiIn())  # whose first delta time is 0
+    port._callback(([0xF8], 0.0))
+    clock.advance(0.02)
+    port._callback(([0xF8], 0.02))
+    assert [m.time for m in got] == pytest.approx([100.0, 100.02, 105.02, 105.04])
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -375,6 +401,21 @@ def test_port_loss_releases_and_waits(clock: FakeClock) -> None:
     assert wire.sounding == set()
     engine.port_back("input")
     assert engine.status == "listening"
+
+
+def test_a_lost_clock_port_stops_nothing(clock: FakeClock) -> None:
+    engine, scheduler, wire, _, _stats = make(clock, answer_length="notes", answer_notes=8)
+    play(engine, clock, [60])
+    run_until(engine, scheduler, clock, clock() + 0.6)
+    assert engine.status == "answering"
+    heard = len(wire.ons())
+    engine.port_lost("clock", clock())  # its ticks stop; the tempo falls back on its own
+    assert engine.status == "answering" and engine.voice.can_play()
+    run_until(engine, scheduler, clock, clock() + 4.0)
+    assert len(wire.ons()) == 8 > heard  # the answer played on to its end
+    assert engine.status == "listening" and wire.sounding == set() and wire.problems == []
+    engine.port_back("clock")
+    assert engine.voice.ports_missing == set()
 
 
 # --- recorder -------------------------------------------------------------------------------

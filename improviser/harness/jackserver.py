@@ -4,6 +4,16 @@ The demo and the tests start one under a unique server name, so they never touch
 server a musician is running, and stop it by its PID. JACK clients find a server by
 ``JACK_DEFAULT_SERVER``: :meth:`JackServer.start` sets it in this process (children
 inherit it) and :meth:`JackServer.stop` puts the previous value back.
+
+The server dies with us. JACK's registry holds 8 servers for the whole machine, so a
+jackd left behind by a parent killed with SIGKILL (a test run, ``make demo``, a
+benchmark) breaks later runs. On Linux jackd is started through a few lines of Python
+that set ``prctl(PR_SET_PDEATHSIG, SIGTERM)`` and then exec it (the same PID; no
+``preexec_fn``, which may deadlock a process with threads): when we die, the kernel
+sends it SIGTERM and it shuts down cleanly, freeing its slot. The signal is tied to the
+*thread* that started the server, so :meth:`JackServer.start` runs on the main thread
+only. The server still has its own session: a Ctrl-C meant for us does not reach it
+before we stop it.
 """
 
 from __future__ import annotations
@@ -13,6 +23,8 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +39,17 @@ from improviser.live.ports import probe_api
 __all__ = ["ENV", "JackServer", "jack_running", "some_jack_server"]
 
 ENV = "JACK_DEFAULT_SERVER"
+
+_DIE_WITH_PARENT = """\
+import ctypes, os, signal, sys
+if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0) != 0:  # PDEATHSIG
+    sys.exit(f"prctl(PR_SET_PDEATHSIG) failed: errno {ctypes.get_errno()}")
+if os.getppid() != int(sys.argv[1]):
+    sys.exit("the parent died before jackd started")
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+"""Run as ``python -c`` between fork and jackd: the death signal survives the exec. The
+parent is checked after it is set, so a parent dying before that starts no server."""
 
 
 def jack_running() -> bool:
@@ -55,25 +78,25 @@ class JackServer:
         self._previous: str | None = None
 
     def start(self) -> None:
-        """Start the server and wait until a client can connect; :class:`PortError` if not."""
+        """Start the server and wait until a client can connect; :class:`PortError` if not.
+
+        Called on the main thread only (``RuntimeError`` elsewhere): see the module docstring.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError(
+                "JackServer.start runs on the main thread: the server dies with the thread "
+                "that started it"
+            )
         jackd = shutil.which("jackd")
         if jackd is None:
             raise PortError("jackd not found: install JACK (jackd2) to run without MIDI hardware")
         self._previous = os.environ.get(ENV)
         os.environ[ENV] = self.name
+        dummy = ["-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
         out = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
-                [
-                    jackd,
-                    "--no-realtime",
-                    "-d",
-                    "dummy",
-                    "-r",
-                    str(self.rate),
-                    "-p",
-                    str(self.period),
-                ],
+                _dying_with_us([jackd, "--no-realtime", *dummy]),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
@@ -123,6 +146,13 @@ class JackServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _dying_with_us(argv: list[str]) -> list[str]:
+    """``argv`` run so that it gets SIGTERM when this process dies (Linux; elsewhere as is)."""
+    if not sys.platform.startswith("linux") or not sys.executable:
+        return argv
+    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
 
 
 @contextlib.contextmanager

@@ -105,7 +105,7 @@ class Improviser:
     @property
     def status(self) -> str:
         """``listening``, ``answering``, ``muted`` or ``waiting for port``."""
-        if self.voice.ports_missing:
+        if self.voice.waiting_for_port:
             return Status.WAITING
         if self.mode.playing:
             return Status.ANSWERING
@@ -312,10 +312,13 @@ class Improviser:
 
     # --- ports -------------------------------------------------------------------------------
     def port_lost(self, which: str, at: float) -> None:
-        """A port vanished: release what sounds, forget the half-played phrase."""
+        """A port vanished: release what sounds, forget the half-played phrase.
+
+        A lost clock port stops nothing: its ticks stop and the tempo falls back (Timing)."""
         self.voice.ports_missing.add(which)
-        self.mode.silence(at)
-        self.scheduler.release_all()
+        if which != "clock":
+            self.mode.silence(at)
+            self.scheduler.release_all()
         if which == "input":
             self._release_held(at)
             self.player.forget()

@@ -244,6 +244,9 @@ class MidiInput(_Port):
         return rtmidi.MidiIn  # type: ignore[no-any-return]
 
     def _open_on(self, client: Any) -> None:
+        # A new client's delta times start afresh: a stream summed across a reconnect
+        # would lag by the time the port was gone, and date every clock tick that far back.
+        self._stream, self._offset = 0.0, math.inf
         client.ignore_types(sysex=True, timing=not self.timing, active_sense=True)
         client.set_callback(self._callback)
 

@@ -262,12 +262,15 @@ class LiveSession:
         assert self.input is not None and self.output is not None
         group = await stack.enter_async_context(asyncio.TaskGroup())
         stack.callback(self._cancel_tasks)
+        watched: dict[str, MidiInput | MidiOutput] = {"input": self.input, "output": self.output}
+        if self.clock_input is not None:
+            watched["clock"] = self.clock_input
         tasks = {
             "improviser.engine": self._engine_loop(engine),
             "improviser.scheduler": scheduler.run(),
             "improviser.ports": watch_ports(
                 engine,
-                {"input": self.input, "output": self.output},
+                watched,
                 cfg.port_poll_seconds,
                 self.server,
                 exit_on_server_loss=cfg.on_server_loss == "exit",

@@ -41,6 +41,7 @@ class Voice:
     muted: bool = False
     looping: bool = False
     ports_missing: set[str] = field(default_factory=set)
+    """The watched ports lost and not back yet: ``input``, ``output``, ``clock``."""
 
     def __post_init__(self) -> None:
         self.sampler = Sampler(SamplingParams.from_config(self.config.sampling))
@@ -59,9 +60,14 @@ class Voice:
     def params(self, params: SamplingParams) -> None:
         self.sampler = Sampler(params)
 
+    @property
+    def waiting_for_port(self) -> bool:
+        """The input or the output is lost (a lost clock port only loses the clock's tempo)."""
+        return not self.ports_missing.isdisjoint(("input", "output"))
+
     def can_play(self) -> bool:
         """Not muted, both ports there, and something heard to answer."""
-        return not self.muted and not self.ports_missing and self.context.prediction is not None
+        return not self.muted and not self.waiting_for_port and self.context.prediction is not None
 
     def draw(self, prediction: Prediction | None = None) -> Token:
         """Draw a note from ``prediction`` (default: what the model expects next)."""

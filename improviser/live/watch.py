@@ -1,7 +1,10 @@
 """Watching the ports and their server (the ``improviser.ports`` task of a session).
 
-A vanished port releases the notes and waits; a returning one is reopened. When the JACK
-server itself goes (:class:`~improviser.live.server.ServerWatch`), both ports are lost at
+A vanished port releases the notes and waits; a returning one is reopened. The port a
+MIDI clock comes from (``clock_port``) is watched too: its loss releases nothing and
+waits for nothing (its ticks stop, so :class:`~improviser.live.timing.Timing` follows
+the player's or the fixed tempo), and it is reopened when it is back. When the JACK
+server itself goes (:class:`~improviser.live.server.ServerWatch`), every port is lost at
 once; when a server answers again our clients are made anew (virtual ports reappear under
 their names, others are looked for by name), or, with ``on_server_loss = "exit"``, the
 session ends with one line so a service manager can restart it.
@@ -22,13 +25,15 @@ __all__ = ["PortUser", "watch_ports"]
 
 _log = logging.getLogger("improviser.live")
 Ports = Mapping[str, MidiInput | MidiOutput]
+_LOSS = {"clock": "the tempo falls back as its ticks stop"}
+"""What a lost port costs, where it is not ``notes released``."""
 
 
 class PortUser(Protocol):
     """What is told of a port lost or back (the engine)."""
 
     def port_lost(self, which: str, at: float) -> None:
-        """``which`` (``input``/``output``) vanished at ``at``."""
+        """``which`` (``input``, ``output``, ``clock``) vanished at ``at``."""
 
     def port_back(self, which: str) -> None:
         """``which`` is back."""
@@ -77,9 +82,10 @@ async def _check(user: PortUser, ports: Ports, missing: set[str]) -> None:
             # on JACK): a worker thread waits for it, not the loop.
             if not await asyncio.to_thread(port.present):
                 _log.warning(
-                    "%s port %r vanished: notes released, waiting for %r to come back",
+                    "%s port %r vanished: %s, waiting for %r to come back",
                     which,
                     port.name,
+                    _LOSS.get(which, "notes released"),
                     port.pattern,
                 )
                 missing.add(which)

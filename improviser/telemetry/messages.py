@@ -86,7 +86,11 @@ class Messages:
         missing = engine.voice.ports_missing
         ports = {
             which: PortState(name=port.name, state="lost" if which in missing else "open")
-            for which, port in (("input", session.input), ("output", session.output))
+            for which, port in (
+                ("input", session.input),
+                ("output", session.output),
+                ("clock", session.clock_input),
+            )
             if port is not None
         }
         recorder = session.recorder
