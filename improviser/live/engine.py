@@ -8,10 +8,9 @@ injection, so unit tests run it on a fake clock with no sleeps;
 :mod:`improviser.live.session` drives it from asyncio.
 
 The engine owns what is common to every mode: the channel filter, the feedback guard,
-the player's keys and pedal, thru, the model's context (:class:`ModelContext`) and the
-controls (:class:`Controls`). What to play, and when, is the mode's
-(:mod:`improviser.live.modes`). What happened is published as events
-(:mod:`improviser.live.events`) to the bus it was given.
+the player's keys and pedal, thru, the model's context and the controls. What to play,
+and when, is the mode's (:mod:`improviser.live.modes`); what happened is published as
+events (:mod:`improviser.live.events`) to the bus it was given.
 
 The model is stepped on every player note, at its ``note_on``, so a prediction is always
 ready. The note's duration is not known yet then: the step uses the player's previous
@@ -249,15 +248,9 @@ class Improviser:
         self.bus.publish(Notice(now, "stale_keys", message, count=len(keys) + pedal))
 
     def idle(self, *, keep_warm: bool = True) -> None:
-        """Work that waits for a pause in the playing (the session calls it then).
-
-        What was heard is taken in (the beat tracker's onsets, the listener's notes: both
-        queue them and would take them in when next asked anyway, so a note costs only
-        its model step); the key, if it changed, is published; a model state that has
-        carried many notes is re-primed (:meth:`ModelContext.reprime_if_due`); with
-        ``keep_warm`` the model is kept warm (:meth:`ModelContext.rehearse`) and does
-        ahead what it can of the next step.
-        """
+        """In a pause (the session calls it): the beat tracker and the listener take in
+        what they queued, the key is published, a drifted state re-primed; ``keep_warm``:
+        the model rehearses a step and prepares the next, so a note costs only its step."""
         self.voice.timing.settle()
         self.listener.settle()
         self._publish_key(self.now())
@@ -312,9 +305,8 @@ class Improviser:
 
     # --- ports -------------------------------------------------------------------------------
     def port_lost(self, which: str, at: float) -> None:
-        """A port vanished: release what sounds, forget the half-played phrase.
-
-        A lost clock port stops nothing: its ticks stop and the tempo falls back (Timing)."""
+        """A port vanished: release what sounds, forget the half-played phrase (a lost
+        clock port stops nothing: its ticks stop and the tempo falls back)."""
         self.voice.ports_missing.add(which)
         if which != "clock":
             self.mode.silence(at)
