@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from improviser.bench.e2e_mqtt import ab_rounds
 from improviser.cli import bench_tables
 from improviser.cli.bench import bench_app
 from improviser.harness.jackserver import ENV
 from tests.jack import require_jackd
+from tests.mosquitto import broker_at
 
 pytestmark = pytest.mark.jack
 
@@ -84,3 +87,47 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     text = console.export_text()
     assert "JACK floor" in text and "where the time goes" in text and "jitter" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+async def test_ab_rounds_flip_the_order_and_pool_each_side() -> None:
+    calls: list[bool] = []
+
+    async def run(on: bool) -> list[float]:
+        calls.append(on)
+        return [2.0 + on * 0.05 + i * 0.01 for i in range(100)]
+
+    result = await ab_rounds(run, 3)
+    assert calls == [False, True, True, False, False, True]
+    assert result["off"]["n"] == result["on"]["n"] == 300
+    assert result["added_p50_ms"] == pytest.approx(0.05)
+    orders = [r["order"] for r in result["per_round"]]
+    assert orders == [["off", "on"], ["on", "off"], ["off", "on"]]
+    with pytest.raises(ValueError, match="rounds"):
+        await ab_rounds(run, 0)
+
+
+def test_bench_e2e_with_mqtt_publishes_every_note_in_each_on_round(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    require_jackd()
+    monkeypatch.setenv(ENV, f"improviser-absent-{uuid.uuid4().hex[:8]}")
+    notes = 10
+    with broker_at(tmp_path / "mosquitto") as broker:
+        out = CliRunner().invoke(
+            bench_app,
+            ["e2e", "--untrained", "--notes", str(notes), "--min-gap", "0.08", "--max-gap",
+             "0.12", "--phrases", "0", "--mqtt", f"127.0.0.1:{broker.port}", "--mqtt-rounds",
+             "2", "--json"],
+        )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    mqtt = json.loads(out.stdout)["mqtt"]
+    assert mqtt["connected"] and mqtt["rounds"] == 2 and len(mqtt["per_round"]) == 2
+    assert mqtt["notes_skipped"] == 0 and mqtt["mqtt_dropped"] == 0
+    _summary_ok(mqtt["off"])
+    _summary_ok(mqtt["on"])
+    assert mqtt["off"]["n"] > 0 and mqtt["on"]["n"] > 0
+    assert mqtt["added_p99_ms"] == mqtt["on"]["p99_ms"] - mqtt["off"]["p99_ms"]
+    console = Console(record=True, width=200)
+    monkeypatch.setattr(bench_tables, "Console", lambda: console)
+    bench_tables.print_e2e(json.loads(out.stdout))
+    assert "2 rounds off/on" in console.export_text()

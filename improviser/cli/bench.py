@@ -268,13 +268,16 @@ def e2e_cmd(
         str | None,
         typer.Option(
             "--mqtt",
-            help="Broker HOST:PORT: play the follow run again with MQTT on (every note "
-            "published) and report both.",
+            help="Broker HOST:PORT: play the follow run again in rounds with MQTT off and "
+            "on (every note published) and report both.",
         ),
     ] = None,
     mqtt_delay_ms: Annotated[
         float, typer.Option(help="With --mqtt: mqtt.publish_delay_ms of the bridge.")
     ] = 10.0,
+    mqtt_rounds: Annotated[
+        int, typer.Option(min=1, help="With --mqtt: rounds of an off and an on follow run.")
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
@@ -300,6 +303,7 @@ def e2e_cmd(
             seed=seed,
             mqtt=mqtt,
             mqtt_delay_ms=mqtt_delay_ms,
+            mqtt_rounds=mqtt_rounds,
         )
     )
     if as_json:

@@ -153,10 +153,11 @@ def _mqtt_line(mqtt: dict[str, Any]) -> str:
     """MQTT off beside on, in one line."""
     off, on = mqtt["off"], mqtt["on"]
     verdict = "meets" if mqtt["added_p99_ms"] <= mqtt["target_added_p99_ms"] else "misses"
+    rounds = ", ".join(f"{r['added_p99_ms']:+.3f}" for r in mqtt["per_round"])
     return (
-        f"MQTT ({mqtt['broker']}, every note published): e2e p50 {off['p50_ms']:.3f} -> "
-        f"{on['p50_ms']:.3f} ms, p99 {off['p99_ms']:.3f} -> {on['p99_ms']:.3f} ms; added p99 "
-        f"{mqtt['added_p99_ms']:+.3f} ms {verdict} the {mqtt['target_added_p99_ms']:g} ms target"
-        f"; {on['n']} answers, {mqtt['notes_skipped']} notes skipped, "
-        f"{mqtt['mqtt_dropped']} dropped"
+        f"MQTT ({mqtt['broker']}, every note published, {mqtt['rounds']} rounds off/on): e2e "
+        f"p50 {off['p50_ms']:.3f} -> {on['p50_ms']:.3f} ms, p99 {off['p99_ms']:.3f} -> "
+        f"{on['p99_ms']:.3f} ms; added p99 {mqtt['added_p99_ms']:+.3f} ms {verdict} the "
+        f"{mqtt['target_added_p99_ms']:g} ms target (by round: {rounds} ms); {on['n']} answers, "
+        f"{mqtt['notes_skipped']} notes skipped, {mqtt['mqtt_dropped']} dropped"
     )
