@@ -9,6 +9,7 @@ import pytest
 from improviser.config.live import MODES as CONFIG_MODES
 from improviser.config.live import LiveConfig
 from improviser.errors import ControlError, ImproviserError
+from improviser.live import chores
 from improviser.live.controls import CONTROLS
 from improviser.live.events import (
     AnswerEnded,
@@ -217,3 +218,46 @@ def test_a_flood_keeps_the_call_bounded(clock: FakeClock) -> None:
         clock.advance(0.0001)
     assert len(engine.player.call_onsets) == CALL_ONSETS_KEPT
     assert len(engine.player.held) == 40
+
+
+async def test_idle_work_runs_often_while_playing_and_rarely_once_resting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FakeClock(0.0)
+    slept: list[float] = []
+    actions: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(seconds)
+        if clock() > 1.0:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(chores.asyncio, "sleep", fake_sleep)
+    last_note = 0.0
+    with pytest.raises(asyncio.CancelledError):
+        await chores.in_pauses(
+            0.001, 0.05, 0.1, lambda: last_note, clock, lambda: actions.append(clock())
+        )
+    # 0.1 s of 1 ms periods while the player may come back, then 50 ms periods
+    assert slept[:99] == [0.001] * 99 and set(slept[101:]) == {0.05}
+    assert len(actions) == len(slept) - 1  # every wake-up after the first pause acted
+
+
+def test_a_half_due_young_collection_runs_in_a_pause_not_on_a_note() -> None:
+    import gc
+
+    from improviser.live.gcpause import collect_young_if_due
+
+    old = gc.get_threshold()
+    try:
+        gc.set_threshold(1000, 10, 10)
+        gc.collect()
+        assert collect_young_if_due() is None  # nothing due right after a collection
+        junk = [[] for _ in range(600)]  # tracked containers: the young count grows
+        assert collect_young_if_due() == 0
+        assert gc.get_count()[0] < 100 and len(junk) == 600
+        gc.set_threshold(0)
+        assert collect_young_if_due() is None  # the collector off: nothing to do
+    finally:
+        gc.set_threshold(*old)

@@ -44,11 +44,16 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
-from improviser.live.chores import every, when_idle
+from improviser.live.chores import every, in_pauses, when_idle
 from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
-from improviser.live.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
+from improviser.live.gcpause import (
+    SETTLE_IDLE_SECONDS,
+    SETTLE_SECONDS,
+    collect_young_if_due,
+    settle,
+)
 from improviser.live.inbox import Inbox, Trace
 from improviser.live.loading import load_step_model, open_model
 from improviser.live.midi import Kind
@@ -66,6 +71,8 @@ __all__ = ["Companion", "LiveSession"]
 _log = logging.getLogger("improviser.live")
 IDLE_SECONDS = 0.005
 """How long without input before the idle work runs, when ``keep_warm_ms`` is 0."""
+RESTING_SECONDS = 0.05
+"""The idle work's period once the player rests (``keep_warm_seconds``)."""
 GIL_SWITCH_SECONDS = 0.0002
 """The interpreter's switch interval during a session (the default is 5 ms)."""
 
@@ -282,8 +289,13 @@ class LiveSession:
         }
         warm = cfg.keep_warm_ms > 0
         idle = cfg.keep_warm_ms / 1000 if warm else IDLE_SECONDS
-        tasks["improviser.idle"] = when_idle(
-            idle, idle, self._last_handled, self.now, functools.partial(engine.idle, keep_warm=warm)
+        tasks["improviser.idle"] = in_pauses(
+            idle,
+            max(idle, RESTING_SECONDS),
+            cfg.keep_warm_seconds,
+            self._last_handled,
+            self.now,
+            functools.partial(self._in_a_pause, engine, warm),
         )
         tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
@@ -291,6 +303,11 @@ class LiveSession:
         for name, companion in self.companions.items():
             tasks[name] = companion(self)
         self._tasks = [group.create_task(coro, name=name) for name, coro in tasks.items()]
+
+    @staticmethod
+    def _in_a_pause(engine: Improviser, keep_warm: bool) -> None:
+        collect_young_if_due()
+        engine.idle(keep_warm=keep_warm)
 
     def _cancel_tasks(self) -> None:
         for task in self._tasks:
