@@ -9,9 +9,18 @@ collector's long-lived objects (``improviser.gc``), publishing the counters
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 
-__all__ = ["every", "in_pauses", "when_idle"]
+from improviser.config.live import LiveConfig
+from improviser.live.engine import Improviser
+from improviser.live.gcpause import collect_young_if_due
+
+__all__ = ["IDLE_SECONDS", "RESTING_SECONDS", "every", "in_pauses", "pause_work", "when_idle"]
+
+IDLE_SECONDS = 0.005
+"""How long without input before the pause work runs, when ``keep_warm_ms`` is 0."""
+RESTING_SECONDS = 0.05
+"""The pause work's period once the player rests (``keep_warm_seconds``)."""
 
 
 async def every(period: float, action: Callable[[], None]) -> None:
@@ -52,3 +61,27 @@ async def in_pauses(
         await asyncio.sleep(resting_period if resting else period)
         if now() - last_busy() >= period:
             action()
+
+
+def pause_work(
+    engine: Improviser,
+    config: LiveConfig,
+    last_busy: Callable[[], float],
+    now: Callable[[], float],
+) -> Coroutine[object, object, None]:
+    """The session's ``improviser.idle`` task: in the pauses of the playing, a young GC
+    collection that is half due (:func:`~improviser.live.gcpause.collect_young_if_due`)
+    and the engine's idle work (:meth:`Improviser.idle`: what was heard taken in, the key
+    published, the state re-primed, the model rehearsed and its next step prepared, so a
+    note on caches gone cold costs only its step), every ``keep_warm_ms`` for
+    ``keep_warm_seconds`` after the last message, then every :data:`RESTING_SECONDS`."""
+    warm = config.keep_warm_ms > 0
+    period = config.keep_warm_ms / 1000 if warm else IDLE_SECONDS
+
+    def work() -> None:
+        collect_young_if_due()
+        engine.idle(keep_warm=warm)
+
+    return in_pauses(
+        period, max(period, RESTING_SECONDS), config.keep_warm_seconds, last_busy, now, work
+    )

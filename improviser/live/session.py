@@ -20,19 +20,15 @@ The input callback (RtMidi's thread) only hands each parsed message to the loop 
 when full, so the callback never waits. The interpreter's switch interval is cut to
 0.2 ms for the session, so a thread that needs the GIL (the input callback's; the
 loop's while the recording is written in a worker thread) gets it within that instead of
-within 5 ms; ``improviser.idle`` does, after ``keep_warm_ms`` without notes, what a note
-need not wait for (:meth:`Improviser.idle <improviser.live.engine.Improviser.idle>`: the
-beat tracker and the listener take in what was heard, the key is published, the state
-re-primed) and rehearses a model step (a step on cold caches costs several times a warm
-one); ``improviser.gc`` keeps
-the cycle collector's full collections short (:mod:`improviser.live.gcpause`).
+within 5 ms; ``improviser.idle`` does in the pauses what a note need not wait for
+(:func:`~improviser.live.chores.pause_work`); ``improviser.gc`` keeps the cycle
+collector's full collections short (:mod:`improviser.live.gcpause`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import sys
 import time
@@ -44,16 +40,11 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
-from improviser.live.chores import every, in_pauses, when_idle
+from improviser.live.chores import every, pause_work, when_idle
 from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
 from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
-from improviser.live.gcpause import (
-    SETTLE_IDLE_SECONDS,
-    SETTLE_SECONDS,
-    collect_young_if_due,
-    settle,
-)
+from improviser.live.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
 from improviser.live.inbox import Inbox, Trace
 from improviser.live.loading import load_step_model, open_model
 from improviser.live.midi import Kind
@@ -69,10 +60,6 @@ from improviser.live.watch import watch_ports
 __all__ = ["Companion", "LiveSession"]
 
 _log = logging.getLogger("improviser.live")
-IDLE_SECONDS = 0.005
-"""How long without input before the idle work runs, when ``keep_warm_ms`` is 0."""
-RESTING_SECONDS = 0.05
-"""The idle work's period once the player rests (``keep_warm_seconds``)."""
 GIL_SWITCH_SECONDS = 0.0002
 """The interpreter's switch interval during a session (the default is 5 ms)."""
 
@@ -287,27 +274,13 @@ class LiveSession:
                 SETTLE_SECONDS, SETTLE_IDLE_SECONDS, self._last_handled, self.now, settle
             ),
         }
-        warm = cfg.keep_warm_ms > 0
-        idle = cfg.keep_warm_ms / 1000 if warm else IDLE_SECONDS
-        tasks["improviser.idle"] = in_pauses(
-            idle,
-            max(idle, RESTING_SECONDS),
-            cfg.keep_warm_seconds,
-            self._last_handled,
-            self.now,
-            functools.partial(self._in_a_pause, engine, warm),
-        )
+        tasks["improviser.idle"] = pause_work(engine, cfg, self._last_handled, self.now)
         tasks["improviser.recorder"] = self.recordings.run()
         if self.recorder is not None:
             self.recorder.armed = True
         for name, companion in self.companions.items():
             tasks[name] = companion(self)
         self._tasks = [group.create_task(coro, name=name) for name, coro in tasks.items()]
-
-    @staticmethod
-    def _in_a_pause(engine: Improviser, keep_warm: bool) -> None:
-        collect_young_if_due()
-        engine.idle(keep_warm=keep_warm)
 
     def _cancel_tasks(self) -> None:
         for task in self._tasks:
