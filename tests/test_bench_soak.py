@@ -19,7 +19,7 @@ from improviser.cli import bench_live
 from improviser.cli.bench import bench_app
 from improviser.harness.jackserver import ENV
 from improviser.harness.soak_script import FLOOD_KINDS, flood_messages, soak_script
-from improviser.live.events import PhraseEnded
+from improviser.live.events import AnswerNote, PhraseEnded
 from tests.jack import require_jackd
 
 MEMORY_BOUND_MB = 50.0
@@ -47,13 +47,17 @@ def test_flood_messages_mix_every_kind_and_pair_notes() -> None:
 
 def test_ledger_finds_stuck_notes_and_unanswered_phrases() -> None:
     ledger = SoakLedger(max_note_seconds=4.0)
-    ledger.events([PhraseEnded(10.0, 4)])
+    # the answer's first note planned for 10.498 (on the beat), sent 10.4985, heard 10.5
+    first = AnswerNote(10.4985, 0, 60, 90, "answer-1", intended=10.498, response=0.4985)
+    later = AnswerNote(11.5, 0, 62, 90, "answer-1", intended=11.5)  # not the first: no response
+    ledger.events([PhraseEnded(10.0, 4), first, later])
     ledger.phrases([[5.0, 10.0], [14.0, 16.0], [30.0, 31.0]])
     ledger.heard([(10.5, 0x90, 60, 90), (11.0, 0x80, 60, 0), (12.0, 0x90, 62, 90)])
     ledger.judge(40.0, final=True)
     row = ledger.take_interval()
     assert row["stuck"] == 1 and row["answered"] == 1 and row["unanswered"] == 2
-    assert row["latency_n"] == 1 and row["latency_p50_ms"] == pytest.approx(500.0)
+    assert row["ends_unheard"] == 0
+    assert row["latency_n"] == 1 and row["latency_p50_ms"] == pytest.approx(2.0)
 
 
 @pytest.mark.jack

@@ -9,9 +9,10 @@ listens to its answers as a synth would, tracking every note strictly.
 Every interval (a minute by default) one row: resident and own anonymous memory, asyncio
 tasks, the engine queue's and the event subscription's deepest backlog, dropped messages
 and events, stuck notes at the synth, phrases (the player's, the engine's ends, the
-answers, the unanswered), answer latency (the engine's end of a phrase to the first
-answer note heard) p50/p99 and the engine's cost per note-on (dequeued to handled, from
-the session's trace) p50/p99. The summary checks the issue's goals (:data:`GOALS`).
+answers, the unanswered), answer latency (an answer's first note, from when it was
+planned to leave to the synth hearing it) p50/p99 and the engine's cost per note-on
+(dequeued to handled, from the session's trace) p50/p99. The summary checks the
+issue's goals (:data:`GOALS`).
 """
 
 from __future__ import annotations

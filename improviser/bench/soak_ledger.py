@@ -2,8 +2,10 @@
 
 Pure bookkeeping over timestamps (seconds, ``CLOCK_MONOTONIC`` in every process): the
 synth's strict note tracking (a note sounding longer than any answer note may is
-stuck), which of the player's phrases were answered, answer latency (the engine's end of
-a phrase to the first answer note heard at the synth) and the engine's cost per note
+stuck), which of the player's phrases were answered, answer latency (an answer's first
+note, from the time it was planned to leave to the synth hearing it: the answer is
+timed to the beat, so counting from the phrase's end would measure that musical wait,
+not the improviser) and the engine's cost per note
 from the session's trace. Nothing here grows with the length of the run except the
 rows themselves, so an hours-long soak measures the session, not its own bookkeeping.
 """
@@ -15,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from improviser.bench.stats import summarize
-from improviser.live.events import Event, PhraseEnded, PlayerNote
+from improviser.live.events import AnswerNote, Event, PhraseEnded, PlayerNote
 
 __all__ = ["ANSWER_WINDOW", "SoakLedger", "engine_costs", "memory_mb"]
 
@@ -67,6 +69,8 @@ class SoakLedger:
         self._stuck_seen: set[tuple[int, int, float]] = set()
         self._ons: deque[float] = deque()
         self._ends: deque[float] = deque()
+        self._starts: deque[float] = deque()
+        """When each answer's first note was planned to leave."""
         self._phrases: deque[tuple[float, float]] = deque()
         self.latencies: list[float] = []
         """Milliseconds, since the last :meth:`take_interval`."""
@@ -92,6 +96,8 @@ class SoakLedger:
                 self._ends.append(e.at)
             elif isinstance(e, PlayerNote) and e.velocity:
                 note_ons.add(e.at)
+            elif isinstance(e, AnswerNote) and e.velocity and e.response is not None:
+                self._starts.append(e.at if e.intended is None else e.intended)
         return note_ons
 
     def phrases(self, played: Sequence[Sequence[float]]) -> None:
@@ -108,17 +114,21 @@ class SoakLedger:
                 self.counts["stuck"] += 1
         while self._ends and (final or now - self._ends[0] > ANSWER_WINDOW):
             end = self._ends.popleft()
-            first = next((t for t in ons if end <= t <= end + ANSWER_WINDOW), None)
-            if first is None:
+            if not any(end <= t <= end + ANSWER_WINDOW for t in ons):
                 self.counts["ends_unheard"] += 1
-            else:
-                self.latencies.append((first - end) * 1000)
+        while self._starts and (final or now - self._starts[0] > ANSWER_WINDOW):
+            start = self._starts.popleft()
+            first = next((t for t in ons if start <= t <= start + ANSWER_WINDOW), None)
+            if first is not None:
+                self.latencies.append((first - start) * 1000)
         while len(self._phrases) > 1 or (final and self._phrases):
             _start, end = self._phrases.popleft()
             until = self._phrases[0][0] if self._phrases else now
             answered = any(end < t < until for t in ons)
             self.counts["answered" if answered else "unanswered"] += 1
-        horizon = min([now - 2 * ANSWER_WINDOW, *self._ends, *(p[1] for p in self._phrases)])
+        horizon = min(
+            [now - 2 * ANSWER_WINDOW, *self._ends, *self._starts, *(p[1] for p in self._phrases)]
+        )
         while self._ons and self._ons[0] < horizon:
             self._ons.popleft()
 
