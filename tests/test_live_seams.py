@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -261,3 +262,44 @@ def test_a_half_due_young_collection_runs_in_a_pause_not_on_a_note() -> None:
         assert collect_young_if_due() is None  # the collector off: nothing to do
     finally:
         gc.set_threshold(*old)
+
+
+async def test_a_damaged_model_asked_for_is_told_and_the_playing_one_stays(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from improviser.live.loading import load_step_model
+    from improviser.live.model_swap import ModelControl
+    from improviser.paths import DEFAULT_MODEL
+
+    models = tmp_path / "models"
+    models.mkdir()
+    npz = DEFAULT_MODEL.with_suffix(".npz")
+    (models / "cut.npz").write_bytes(npz.read_bytes()[:5000])  # a copy cut short
+    (models / "cut.json").write_bytes(DEFAULT_MODEL.with_suffix(".json").read_bytes())
+    shutil.copy(npz, models / "good.npz")
+    shutil.copy(DEFAULT_MODEL.with_suffix(".json"), models / "good.json")
+    clock = FakeClock()
+    engine = make(clock, models_dir=models)[0]
+    notices: list[Notice] = []
+    engine.bus.observe(lambda e: notices.append(e) if isinstance(e, Notice) else None)
+    swapped: list[object] = []
+    control = ModelControl(
+        engine.config,
+        engine,
+        load=lambda path: load_step_model(path, "numpy", "cpu"),
+        now=clock,
+        on_swap=swapped.append,
+    )
+    playing = engine.context.model
+    assert control.apply("cut", 1.0) == "cut.keras"
+    assert control._task is not None
+    await control._task
+    failed = [n for n in notices if n.topic == "model_failed"]
+    assert len(failed) == 1 and "cut" in failed[0].message and "\n" not in failed[0].message
+    assert engine.context.model is playing and not swapped and control.value() != "cut.keras"
+    assert control.apply("good", 2.0) == "good.keras"  # a good one after it still loads
+    await control._task
+    assert swapped and control.value() == "good.keras"
+    assert [n.topic for n in notices][-1] == "model_loaded"
