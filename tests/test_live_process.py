@@ -197,3 +197,38 @@ def test_a_live_session_does_not_import_tensorflow(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_systemd_hears_ready_watchdog_pings_and_stopping(
+    player: VirtualPlayer, model_path: Path, tmp_path: Path
+) -> None:
+    """What systemd's ``Type=notify`` and ``WatchdogSec`` see, through a NOTIFY_SOCKET."""
+    import socket
+
+    path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(path))
+    sock.settimeout(10.0)
+    env = {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "200000"}  # pings every 0.1 s
+    os.environ.update(env)
+    try:
+        proc = start_live(tmp_path, model_path)
+    finally:
+        for key in env:
+            del os.environ[key]
+    try:
+        wait_ready(proc)
+        got = [sock.recv(4096).decode()]
+        while len([m for m in got if m == "WATCHDOG=1"]) < 5:
+            got.append(sock.recv(4096).decode())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        while got[-1] != "STOPPING=1":
+            got.append(sock.recv(4096).decode())
+    finally:
+        stop(proc)
+        sock.close()
+    ready = [m for m in got if m.startswith("READY=1")]
+    assert len(ready) == 1 and "STATUS=" in ready[0] and "listening" in ready[0]
+    assert got.index(ready[0]) < got.index("STOPPING=1")
+    assert set(got) == {ready[0], "WATCHDOG=1", "STOPPING=1"}

@@ -202,3 +202,44 @@ def test_the_live_one_pass_mean_is_the_blend_of_the_viewpoints(seq: list[int], o
     by_interval = steps[_SPAN - seq[-1] : _SPAN - seq[-1] + PITCHES]
     expected = arithmetic_blend((by_pitch, by_interval / by_interval.sum()), 0.0)
     np.testing.assert_allclose(stm.predict(), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_bounded_model_remembers_only_its_last_notes() -> None:
+    rng = np.random.default_rng(3)
+    old = [int(p) for p in rng.integers(30, 40, 120)]  # material played long ago
+    new = [int(p) for p in rng.integers(70, 80, 200)]
+    bounded, full = ShortTermModel(max_notes=50), ShortTermModel()
+    for pitch in old[:50]:  # within the bound: the same model, bit for bit
+        bounded.update(pitch)
+        full.update(pitch)
+    np.testing.assert_array_equal(bounded.predict(), full.predict())
+    for pitch in old[50:] + new:
+        bounded.update(pitch)
+    counts = bounded.pitch_counts
+    assert counts.totals[0][()] == 50  # the order-0 context counts exactly the last 50
+    for level in counts.levels:  # nothing of the old material is left, not even a context
+        for context, followers in level.items():
+            assert all(p >= 70 for p in context) and all(p >= 70 for p in followers)
+    steps = bounded.interval_counts
+    assert steps.totals[0][()] == 50
+    assert bounded.predict()[30:40].max() < 1e-3  # forgotten: only the escape's share
+
+
+def test_a_bounded_model_restores_and_keeps_counting_right() -> None:
+    model = ShortTermModel(max_notes=10)
+    for pitch in range(60, 75):
+        model.update(pitch)
+    snap = model.snapshot()
+    for pitch in range(80, 90):  # learned after the snapshot: forgets every earlier note
+        model.update(pitch)
+    model.update(50, learn=False)  # context only: never counted, never forgotten
+    assert model.pitch_counts.totals[0][()] == 10
+    model.restore(snap)
+    # back to the snapshot's notes, less those forgotten since (they stay forgotten)
+    assert model.pitch_counts.totals[0].get((), 0) == 0 and model.notes == 15
+    for pitch in range(60, 72):
+        model.update(pitch)
+    assert model.pitch_counts.totals[0][()] == 10
+    assert sum(model.predict()) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="max_notes"):
+        ShortTermModel(max_notes=0)

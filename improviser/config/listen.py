@@ -29,6 +29,9 @@ class ListenConfig(Section):
     """The short-term model's weight in the blend, relative to the LSTM (0 = not heard)."""
     short_term_bias: float = Field(0.75, ge=0.0, le=10.0)
     """Entropy bias of the blend: above 0 the more confident model weighs more, note by note."""
+    short_term_notes: int = Field(2000, ge=0, le=10_000_000)
+    """The short-term model remembers the last this many notes it learned (about 10 to 20
+    minutes of playing; ~4 KB a note), so a session of hours stays bounded (0: all)."""
     short_term_answers: Literal["learn", "context"] = "context"
     """The improviser's own notes: ``learn`` counts them in the short-term model; ``context``
     only follows them (its predictions continue from them, its counts are the player's)."""

@@ -52,6 +52,8 @@ class ListenParams:
     short_term: bool = True
     short_term_weight: float = 1.0
     short_term_bias: float = 0.75
+    short_term_notes: int = 2000
+    """Notes the short-term model remembers (0: all)."""
     learn_answers: bool = False
     key: Key | None = None
     """A fixed key; ``None`` with ``auto_key`` estimates it, without: no key."""
@@ -69,6 +71,7 @@ class ListenParams:
             short_term=cfg.short_term,
             short_term_weight=cfg.short_term_weight,
             short_term_bias=cfg.short_term_bias,
+            short_term_notes=cfg.short_term_notes,
             learn_answers=cfg.short_term_answers == "learn",
             key=None if word in ("auto", "off") else parse_key(cfg.key),
             auto_key=word == "auto",
@@ -83,7 +86,7 @@ class Listener:
     """The session's short-term model, running key and register, applied to predictions."""
 
     def __init__(self, params: ListenParams | None = None) -> None:
-        self._stm = ShortTermModel()
+        self._stm = ShortTermModel(max_notes=(params or ListenParams()).short_term_notes or None)
         self._pending: list[int] = []
         self._recent: deque[int] = deque()
         self._classes = [0] * 12  # pitch-class counts of the recent notes
@@ -106,6 +109,7 @@ class Listener:
     def params(self, params: ListenParams) -> None:
         self.settle()
         self._params = params
+        self._stm.max_notes = params.short_term_notes or None
         self._recent = deque(list(self._recent)[-params.listen_notes :], maxlen=params.listen_notes)
         self._classes = [0] * 12
         for pitch in self._recent:

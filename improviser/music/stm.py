@@ -88,6 +88,12 @@ class ShortTermModel:
     transposition-invariant interval viewpoint; ``viewpoint_bias`` is the entropy bias
     of their combination. Each :meth:`update` and :meth:`predict` costs a few
     microseconds, whatever the length of the piece.
+
+    ``max_notes`` bounds what is remembered: once more notes than that were learned, the
+    oldest one's counts are taken back (exactly as :meth:`restore` does), so the model is
+    always that of the last ``max_notes`` learned notes and its tables stop growing
+    (about 4 KB a note at order 8). A note forgotten after a :meth:`snapshot` stays
+    forgotten when that snapshot is restored. ``None``: remember everything.
     """
 
     def __init__(
@@ -96,7 +102,15 @@ class ShortTermModel:
         *,
         intervals: bool = True,
         viewpoint_bias: float = DEFAULT_VIEWPOINT_BIAS,
+        max_notes: int | None = None,
     ) -> None:
+        if max_notes is not None and max_notes < 1:
+            raise ValueError(f"max_notes must be >= 1 or None, got {max_notes}")
+        self.max_notes = max_notes
+        self._forgotten = 0
+        """Notes ``[0, _forgotten)`` are forgotten: their counts were taken back."""
+        self._remembered = 0
+        """Learned notes in ``[_forgotten, notes)``."""
         if max_order < 0:
             raise ValueError(f"max_order must be >= 0, got {max_order}")
         if viewpoint_bias < 0:
@@ -147,6 +161,21 @@ class ShortTermModel:
             self._steps.append(step)
         self._pitches.append(pitch)
         self._learned.append(learn)
+        if learn:
+            self._remembered += 1
+            while self.max_notes is not None and self._remembered > self.max_notes:
+                self._forget(self._forgotten)
+                self._forgotten += 1
+
+    def _forget(self, i: int) -> None:
+        """Take back the counts note ``i`` added when it was learned (if it was)."""
+        if not self._learned[i]:
+            return
+        order = self.max_order
+        self._pitch.remove(self._pitches[max(0, i - order) : i], self._pitches[i])
+        if i > 0:
+            self._interval.remove(self._steps[max(0, i - 1 - order) : i - 1], self._steps[i - 1])
+        self._remembered -= 1
 
     def predict(self) -> F64:
         """The distribution of the next pitch: 128 probabilities summing to 1."""
@@ -171,6 +200,7 @@ class ShortTermModel:
         self._steps.clear()
         self._learned.clear()
         self._open.clear()
+        self._forgotten = self._remembered = 0
 
     def snapshot(self) -> StmSnapshot:
         """Mark the current state, to :meth:`restore` later; costs nothing."""
@@ -194,10 +224,12 @@ class ShortTermModel:
         order = self.max_order
         while len(self._pitches) > snapshot.notes:
             pitch = self._pitches.pop()
-            learned = self._learned.pop()
+            learned = self._learned.pop() and len(self._pitches) >= self._forgotten
             if learned:
                 self._pitch.remove(_tail(self._pitches, order), pitch)
+                self._remembered -= 1
             if self._steps:
                 step = self._steps.pop()
                 if learned:
                     self._interval.remove(_tail(self._steps, order), step)
+        self._forgotten = min(self._forgotten, len(self._pitches))
