@@ -90,6 +90,9 @@ def summary(rows: Sequence[dict[str, Any]], ledger: SoakLedger) -> dict[str, Any
     )
     out |= {
         "anon_growth_pct": _growth(first["anon_mb"], last["anon_mb"]),
+        # The short-term model fills to its bound (listen.short_term_notes) in the first
+        # minutes by design; growth over the second half shows whether anything else grows.
+        "anon_growth_second_half_pct": _growth(rows[len(rows) // 2]["anon_mb"], last["anon_mb"]),
         "rss_growth_pct": _growth(first["rss_mb"], last["rss_mb"]),
         "tasks_first_last": [first["tasks"], last["tasks"]],
         "latency_p99_first_last_ms": [p99_first, p99_last],

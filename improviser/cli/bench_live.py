@@ -80,7 +80,8 @@ def print_soak(result: dict[str, Any], console: Console | None = None) -> None:
         return
     lat = s["latency_p99_first_last_ms"]
     lines = [
-        f"anonymous memory {s['anon_growth_pct']:+.2f} % (goal < 5 %), RSS "
+        f"anonymous memory {s['anon_growth_pct']:+.2f} % (goal < 5 %; second half "
+        f"{s['anon_growth_second_half_pct']:+.2f} %), RSS "
         f"{s['rss_growth_pct']:+.2f} %; tasks {s['tasks_first_last'][0]} -> "
         f"{s['tasks_first_last'][1]}",
         f"stuck notes {s['stuck']}, left sounding {s['left_sounding']} (goal 0); answered "
