@@ -29,6 +29,7 @@ __all__ = [
     "key_of_histogram",
     "parse_key",
     "pitch_class_histogram",
+    "running_tonics",
     "scale_mask",
     "scale_weights",
 ]
@@ -114,6 +115,23 @@ def estimate_key(pitches: Sequence[int], durations: Sequence[float] | None = Non
     if len(pitches) == 0:
         raise ValueError("cannot estimate the key of no notes")
     return key_of_histogram(pitch_class_histogram(pitches, durations))
+
+
+def running_tonics(
+    pitches: Sequence[int] | npt.NDArray[np.int32],
+    weights: Sequence[float] | npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.int64]:
+    """The tonic :func:`key_of_histogram` finds after each note, from that prefix alone.
+
+    Element ``i`` is the tonic of the notes ``0..i`` (weighted by ``weights``, 1 when
+    none are given): a causal, running key, all prefixes in one product.
+    """
+    pcs = np.asarray(pitches, dtype=np.int64) % 12
+    w = np.ones(len(pcs)) if weights is None else np.asarray(weights, dtype=np.float64)
+    onehot = np.zeros((len(pcs), 12), dtype=np.float64)
+    onehot[np.arange(len(pcs)), pcs] = w
+    scores = np.cumsum(onehot, axis=0) @ _UNIT.T
+    return (scores.argmax(axis=1) % 12).astype(np.int64)
 
 
 def parse_key(name: str) -> Key:
