@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -118,8 +118,8 @@ def estimate_key(pitches: Sequence[int], durations: Sequence[float] | None = Non
 
 
 def running_tonics(
-    pitches: Sequence[int] | npt.NDArray[np.int32],
-    weights: Sequence[float] | npt.NDArray[np.float64] | None = None,
+    pitches: Sequence[int] | npt.NDArray[np.integer[Any]],
+    weights: Sequence[float] | npt.NDArray[np.floating[Any]] | None = None,
 ) -> npt.NDArray[np.int64]:
     """The tonic :func:`key_of_histogram` finds after each note, from that prefix alone.
 
@@ -130,8 +130,9 @@ def running_tonics(
     w = np.ones(len(pcs)) if weights is None else np.asarray(weights, dtype=np.float64)
     onehot = np.zeros((len(pcs), 12), dtype=np.float64)
     onehot[np.arange(len(pcs)), pcs] = w
-    scores = np.cumsum(onehot, axis=0) @ _UNIT.T
-    return (scores.argmax(axis=1) % 12).astype(np.int64)
+    scores: npt.NDArray[np.float64] = np.cumsum(onehot, axis=0) @ _UNIT.T
+    tonics: npt.NDArray[np.int64] = (scores.argmax(axis=1) % 12).astype(np.int64)
+    return tonics
 
 
 def parse_key(name: str) -> Key:
