@@ -46,8 +46,9 @@ def bench_training(
         raise ModelError("no usable melody in the benchmark data")
     batch = config.train.batch_size
     seq_len = config.data.seq_len
-    w = windows(corpus.pieces, seq_len, config.data.stride)
-    ds = make_dataset(w, batch, transpose=(-5, 6), shuffle=True).repeat()
+    extra = config.model.extra_inputs
+    w = windows(corpus.pieces, seq_len, config.data.stride, extra)
+    ds = make_dataset(w, batch, transpose=(-5, 6), shuffle=True, extra=extra).repeat()
     batches = [(x, y, sw) for x, y, sw in ds.take(steps + warmup).as_numpy_iterator()]
     model = build_model(config.model)
     compile_model(model, config.model)

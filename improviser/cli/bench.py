@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from improviser.cli import bench_live
+from improviser.cli import bench_inputs, bench_live
 from improviser.cli.bench_tables import ms_text, print_e2e, print_latency
 from improviser.config import load_config, with_overrides
 from improviser.errors import ConfigError
@@ -318,3 +318,4 @@ def register(app: typer.Typer) -> None:
 
 
 bench_live.add_commands(bench_app)
+bench_inputs.add_commands(bench_app)

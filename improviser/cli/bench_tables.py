@@ -1,4 +1,4 @@
-"""The tables of ``improviser bench latency`` and ``bench e2e`` (rich, 80 columns)."""
+"""The tables of ``bench latency``, ``bench e2e`` and ``bench inputs`` (rich, 80 columns)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["ms_text", "print_e2e", "print_latency"]
+__all__ = ["ms_text", "print_e2e", "print_inputs", "print_latency"]
 
 
 def ms_text(value: float) -> str:
@@ -160,4 +160,36 @@ def _mqtt_line(mqtt: dict[str, Any]) -> str:
         f"{on['p99_ms']:.3f} ms; added p99 {mqtt['added_p99_ms']:+.3f} ms {verdict} the "
         f"{mqtt['target_added_p99_ms']:g} ms target (by round: {rounds} ms); {on['n']} answers, "
         f"{mqtt['notes_skipped']} notes skipped, {mqtt['mqtt_dropped']} dropped"
+    )
+
+
+def print_inputs(result: dict[str, Any]) -> None:
+    """The ``bench inputs`` result: one row per variant, gains over ``none``."""
+    console = Console()
+    table = Table(
+        title=f"extra inputs: {result['epochs']} epochs each, LSTM {result['lstm_units']}, "
+        f"{result['files']['test']} test files ({result['test_notes']:,} notes)"
+    )
+    table.add_column("inputs", no_wrap=True)
+    for col in ("pitch bits", "Δ pitch", "total bits", "Δ total", "top-1", "val loss", "s"):
+        table.add_column(col, justify="right")
+    for name, row in result["variants"].items():
+        spread = row.get("spread")
+        table.add_row(
+            name,
+            f"{row['pitch_bits']:.3f}" + (f" ±{spread['pitch_bits'] / 2:.3f}" if spread else ""),
+            f"{row['pitch_gain_bits']:+.3f}" if "pitch_gain_bits" in row else "-",
+            f"{row['total_bits']:.3f}" + (f" ±{spread['total_bits'] / 2:.3f}" if spread else ""),
+            f"{row['total_gain_bits']:+.3f}" if "total_gain_bits" in row else "-",
+            f"{row['accuracy']:.3f}",
+            f"{row['val_loss']:.3f}",
+            f"{row['seconds']:.0f}",
+        )
+    console.print(table)
+    console.print(
+        f"Δ: bits/note saved against no extra inputs (positive is better); total = pitch + "
+        f"IOI + duration + velocity; {result['repeats']} model(s) per variant; "
+        f"{result['cpu_count']} CPUs, load {result['load_1min_before']:.2f} -> "
+        f"{result['load_1min_after']:.2f}; {result['seconds']:.0f} s",
+        highlight=False,
     )

@@ -8,7 +8,18 @@ from pydantic import Field, model_validator
 
 from improviser.config.base import Section
 
-__all__ = ["DEFAULT_EPOCHS", "DataConfig", "ModelConfig", "TrainConfig"]
+__all__ = [
+    "DEFAULT_EPOCHS",
+    "EXTRA_INPUTS",
+    "DataConfig",
+    "ExtraInput",
+    "ModelConfig",
+    "TrainConfig",
+]
+
+ExtraInput = Literal["interval", "degree", "bar"]
+EXTRA_INPUTS: tuple[ExtraInput, ...] = ("interval", "degree", "bar")
+"""The viewpoints a model may hear besides its four tokens (``music.viewpoints``'s order)."""
 
 
 class DataConfig(Section):
@@ -56,6 +67,9 @@ class ModelConfig(Section):
     learning_rate: float = Field(1e-3, gt=0.0, lt=1.0)
     rhythm_loss_weight: float = Field(0.5, ge=0.0)
     velocity_loss_weight: float = Field(0.25, ge=0.0)
+    extra_inputs: list[ExtraInput] = Field(default_factory=list)
+    """Viewpoints the model also hears (:mod:`improviser.music.viewpoints`), each once,
+    kept in the order ``interval, degree, bar``; the live engines do not take them yet."""
 
     @model_validator(mode="after")
     def _units_positive(self) -> ModelConfig:
@@ -63,6 +77,16 @@ class ModelConfig(Section):
             raise ValueError(
                 f"every LSTM size must be positive, got {self.lstm_units} / {self.regression_units}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _extra_inputs_once(self) -> ModelConfig:
+        if len(set(self.extra_inputs)) != len(self.extra_inputs):
+            raise ValueError(f"extra_inputs lists an input twice: {self.extra_inputs}")
+        order = {name: i for i, name in enumerate(EXTRA_INPUTS)}
+        self.extra_inputs.sort(key=order.__getitem__)
+        if self.extra_inputs and self.objective != "classes":
+            raise ValueError('extra_inputs need objective = "classes"')
         return self
 
 

@@ -21,6 +21,7 @@ from improviser.inference.modelfile import (
     load_weights,
     metadata_data_config,
     read_metadata,
+    refuse_extra_inputs,
     save_model,
     write_weights,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "probe",
     "random_weights",
     "read_metadata",
+    "refuse_extra_inputs",
     "resolve_device",
     "save_model",
     "write_weights",

@@ -25,6 +25,7 @@ from improviser.inference.archive import ARCHIVE_ERRORS, check_archive, read_npz
 from improviser.inference.tfload import keras
 from improviser.inference.weights import LstmWeights, check_shapes
 from improviser.music.encoding import DURATION_BEATS, FIELDS, IOI_BEATS, VELOCITY_BINS, VOCAB_SIZES
+from improviser.music.viewpoints import VIEWPOINTS
 
 __all__ = [
     "FORMAT",
@@ -37,6 +38,7 @@ __all__ = [
     "load_weights",
     "metadata_data_config",
     "read_metadata",
+    "refuse_extra_inputs",
     "save_model",
     "weight_arrays",
     "write_weights",
@@ -56,6 +58,7 @@ METADATA_TYPES: _Schema = {
     "config": {"data": {}, "model": {}, "train": {}},
     "corpus": {"train_files": [str], "val_files": [str], "train_keys": [str]},
     "encoding": {},
+    "extra_inputs": [str],
     "history": {},
     "training": {},
     "scaler": {"min": float, "max": float, "residual_std": float},
@@ -75,9 +78,10 @@ def export_weights(model: Any) -> LstmWeights:
         kernels.append(kern)
         recurrents.append(rec)
         biases.append(bias)
+    inputs = [*FIELDS, *(v for v in VIEWPOINTS if f"emb_{v}" in layers)]
     return LstmWeights(
         embeddings={
-            f: np.asarray(layers[f"emb_{f}"].get_weights()[0], dtype=np.float32) for f in FIELDS
+            f: np.asarray(layers[f"emb_{f}"].get_weights()[0], dtype=np.float32) for f in inputs
         },
         kernels=kernels,
         recurrents=recurrents,
@@ -185,6 +189,7 @@ def load_weights(path: str | Path) -> LstmWeights:
         raise
     except ARCHIVE_ERRORS as exc:
         raise _archive_error(path, exc, "corrupt or truncated weights file") from exc
+    _refuse(path, [v for v in VIEWPOINTS if f"emb_{v}" in arrays])
     try:
         layers = sum(1 for k in arrays if k.endswith("_recurrent"))
         weights = LstmWeights(
@@ -229,6 +234,25 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     if data["objective"] not in OBJECTIVES:
         raise ModelError(f"{meta_path}: unknown objective {data['objective']!r}")
     return data
+
+
+def refuse_extra_inputs(meta: dict[str, Any], path: str | Path) -> None:
+    """A one-line :class:`ModelError` if the model hears inputs beyond the four tokens.
+
+    Such a model (``model.extra_inputs``, a measurement for now) trains and saves, but no
+    step engine feeds those inputs yet, so playing or scoring it here must fail loudly.
+    """
+    config_model = meta.get("config", {}).get("model", {})
+    named = meta.get("extra_inputs") or config_model.get("extra_inputs") or []
+    _refuse(Path(path), [str(v) for v in named])
+
+
+def _refuse(path: Path, extra: list[str]) -> None:
+    if extra:
+        raise ModelError(
+            f"{path}: model uses extra inputs [{', '.join(extra)}] which the live engine "
+            "does not support yet"
+        )
 
 
 def metadata_data_config(meta: dict[str, Any], path: str | Path) -> DataConfig:

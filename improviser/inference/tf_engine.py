@@ -88,7 +88,10 @@ class TfEngine:
         model: Any = None,
     ) -> None:
         """Load ``model_path`` (or use an already loaded Keras ``model``) onto ``device``."""
-        from improviser.inference.modelfile import load_model  # noqa: PLC0415  (imports Keras)
+        from improviser.inference.modelfile import (  # noqa: PLC0415  (imports Keras)
+            load_model,
+            refuse_extra_inputs,
+        )
 
         tf = tensorflow()
         self.device = resolve_device(device, strict=strict)
@@ -98,6 +101,7 @@ class TfEngine:
         with tf.device(self.device):
             if model is None:
                 model, meta = load_model(model_path)
+                refuse_extra_inputs(meta, model_path)
                 if meta.get("objective") != "classes":
                     raise ModelError(
                         f"{model_path}: the step engines need a classes-objective model"

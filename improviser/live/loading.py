@@ -8,7 +8,13 @@ from pathlib import Path
 
 from improviser.config.live import LiveConfig
 from improviser.errors import ModelError
-from improviser.inference import StepModel, make_engine, probe, read_metadata
+from improviser.inference import (
+    StepModel,
+    make_engine,
+    probe,
+    read_metadata,
+    refuse_extra_inputs,
+)
 from improviser.inference.select import PROBE_STEPS
 
 __all__ = ["describe_engine", "load_step_model", "open_model"]
@@ -35,9 +41,11 @@ def load_step_model(
             "or choose one with --model"
         )
     if path.with_suffix(".json").exists():
-        objective = read_metadata(path).get("objective")
+        meta = read_metadata(path)
+        objective = meta.get("objective")
         if objective not in (None, "classes"):
             raise ModelError(f"{path}: a {objective!r} model cannot play live; use 'classes'")
+        refuse_extra_inputs(meta, path)
     return make_engine(path, engine, device, report=report)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,7 @@ __all__ = [
     "key_of_histogram",
     "parse_key",
     "pitch_class_histogram",
+    "running_tonics",
     "scale_mask",
     "scale_weights",
 ]
@@ -114,6 +115,24 @@ def estimate_key(pitches: Sequence[int], durations: Sequence[float] | None = Non
     if len(pitches) == 0:
         raise ValueError("cannot estimate the key of no notes")
     return key_of_histogram(pitch_class_histogram(pitches, durations))
+
+
+def running_tonics(
+    pitches: Sequence[int] | npt.NDArray[np.integer[Any]],
+    weights: Sequence[float] | npt.NDArray[np.floating[Any]] | None = None,
+) -> npt.NDArray[np.int64]:
+    """The tonic :func:`key_of_histogram` finds after each note, from that prefix alone.
+
+    Element ``i`` is the tonic of the notes ``0..i`` (weighted by ``weights``, 1 when
+    none are given): a causal, running key, all prefixes in one product.
+    """
+    pcs = np.asarray(pitches, dtype=np.int64) % 12
+    w = np.ones(len(pcs)) if weights is None else np.asarray(weights, dtype=np.float64)
+    onehot = np.zeros((len(pcs), 12), dtype=np.float64)
+    onehot[np.arange(len(pcs)), pcs] = w
+    scores: npt.NDArray[np.float64] = np.cumsum(onehot, axis=0) @ _UNIT.T
+    tonics: npt.NDArray[np.int64] = (scores.argmax(axis=1) % 12).astype(np.int64)
+    return tonics
 
 
 def parse_key(name: str) -> Key:

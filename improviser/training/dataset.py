@@ -23,6 +23,7 @@ from improviser.errors import MidiFileError, reason
 from improviser.music.encoding import encode
 from improviser.music.midi_read import part_track, read_midi
 from improviser.music.notes import extract_melody
+from improviser.music.viewpoints import viewpoint_classes
 
 __all__ = [
     "Corpus",
@@ -167,19 +168,23 @@ def split_pieces(
     return Split(train, val, test)
 
 
-def windows(pieces: Sequence[Piece], length: int, stride: int) -> npt.NDArray[np.int32]:
-    """Every ``length + 1``-token window (inputs and shifted targets), ``(m, length + 1, 4)``.
+def windows(
+    pieces: Sequence[Piece], length: int, stride: int, extra: Sequence[str] = ()
+) -> npt.NDArray[np.int32]:
+    """Every ``length + 1``-token window (inputs and shifted targets), ``(m, length + 1, 5 + k)``.
 
     A piece shorter than the window gives one window padded at the front by repeating its
     first token; padded positions are masked out of the loss by :func:`make_dataset`
-    through their weight (see ``pad`` column, the fifth channel).
+    through their weight (see ``pad`` column, the fifth channel). The ``k`` names in
+    ``extra`` (:mod:`improviser.music.viewpoints`) add a column each after it, computed
+    over the whole piece, so a window's first note keeps its interval, key and bar.
     """
     out: list[npt.NDArray[np.int32]] = []
     for piece in pieces:
         t = piece.tokens
         n = len(t)
         valid = np.ones((n, 1), dtype=np.int32)
-        tv = np.concatenate([t, valid], axis=1)
+        tv = np.concatenate([t, valid, viewpoint_classes(t, extra)], axis=1)
         if n < length + 1:
             pad = np.repeat(tv[:1], length + 1 - n, axis=0)
             pad[:, 4] = 0
@@ -190,7 +195,7 @@ def windows(pieces: Sequence[Piece], length: int, stride: int) -> npt.NDArray[np
             starts.append(n - length - 1)
         out.extend(tv[s : s + length + 1][None] for s in starts)
     if not out:
-        return np.zeros((0, length + 1, 5), dtype=np.int32)
+        return np.zeros((0, length + 1, 5 + len(extra)), dtype=np.int32)
     return np.concatenate(out)
 
 
@@ -201,11 +206,14 @@ def make_dataset(
     transpose: tuple[int, int] = (0, 0),
     shuffle: bool = False,
     seed: int = 0,
+    extra: Sequence[str] = (),
 ) -> Any:
     """A ``tf.data.Dataset`` of ``(inputs, targets, weights)`` dicts from :func:`windows`.
 
     ``transpose=(lo, hi)`` shifts each window by a random number of semitones in that
-    range, clipped per window so every pitch stays inside 0..127.
+    range, clipped per window so every pitch stays inside 0..127. ``extra`` names the
+    viewpoint columns of the windows (as given to :func:`windows`): each is one more
+    input (they are transposition-invariant, so the shift leaves them as they are).
     """
     from improviser.inference.tfload import tensorflow  # noqa: PLC0415
 
@@ -228,6 +236,8 @@ def make_dataset(
             "duration": w[:-1, 2],
             "velocity": w[:-1, 3],
         }
+        for j, name in enumerate(extra):
+            inputs[name] = w[:-1, 5 + j]
         targets = {
             "next_pitch": pitch[1:],
             "next_ioi": w[1:, 1],

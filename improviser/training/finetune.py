@@ -27,6 +27,7 @@ from improviser.inference.modelfile import (
     load_model,
     metadata_data_config,
     read_metadata,
+    refuse_extra_inputs,
     save_model,
 )
 from improviser.inference.tfload import keras
@@ -118,6 +119,7 @@ def finetune(
     meta = read_metadata(base)
     if meta.get("objective") != "classes":
         raise ModelError(f"{base}: only a classes-objective model can be fine-tuned")
+    refuse_extra_inputs(meta, base)
     if not 0 < held_out_share < 0.5:
         raise ConfigError(f"the held-out share must be in (0, 0.5), got {held_out_share}")
     config = _config_for(base, meta, config, held_out_share)

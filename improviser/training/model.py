@@ -2,7 +2,8 @@
 
 Two objectives:
 
-- ``classes`` (default): four embedding inputs (pitch, IOI, duration, velocity), the
+- ``classes`` (default): four embedding inputs (pitch, IOI, duration, velocity; and any
+  ``model.extra_inputs``, see :mod:`improviser.music.viewpoints`), the
   notebook's LSTM stack (sizes from config, dropout between layers), and four softmax
   heads. Every layer returns sequences, so a training sequence of n notes gives n
   next-note targets, and one note at a time can be stepped with carried state
@@ -20,8 +21,12 @@ from typing import Any
 from improviser.config import ModelConfig
 from improviser.inference.tfload import keras
 from improviser.music.encoding import FIELDS, VOCAB_SIZES
+from improviser.music.viewpoints import VIEWPOINT_SIZES
 
-__all__ = ["build_model", "build_regression_model", "compile_model"]
+__all__ = ["EXTRA_EMBEDDING", "build_model", "build_regression_model", "compile_model"]
+
+EXTRA_EMBEDDING: dict[str, int] = {"interval": 8, "degree": 4, "bar": 4}
+"""Embedding size of each extra input (``model.extra_inputs``)."""
 
 
 def _embedding_sizes(cfg: ModelConfig) -> dict[str, int]:
@@ -34,13 +39,17 @@ def _embedding_sizes(cfg: ModelConfig) -> dict[str, int]:
 
 
 def build_model(cfg: ModelConfig) -> Any:
-    """The classes-objective network (uncompiled)."""
+    """The classes-objective network (uncompiled).
+
+    Each of ``cfg.extra_inputs`` is one more embedded input, concatenated after the four
+    tokens' embeddings; with none the network is exactly the four-input one.
+    """
     k = keras()
-    inputs = {f: k.Input(shape=(None,), dtype="int32", name=f) for f in FIELDS}
-    sizes = _embedding_sizes(cfg)
-    embedded = [
-        k.layers.Embedding(VOCAB_SIZES[f], sizes[f], name=f"emb_{f}")(inputs[f]) for f in FIELDS
-    ]
+    names = [*FIELDS, *cfg.extra_inputs]
+    inputs = {f: k.Input(shape=(None,), dtype="int32", name=f) for f in names}
+    sizes = {**_embedding_sizes(cfg), **EXTRA_EMBEDDING}
+    vocab = {**VOCAB_SIZES, **VIEWPOINT_SIZES}
+    embedded = [k.layers.Embedding(vocab[f], sizes[f], name=f"emb_{f}")(inputs[f]) for f in names]
     x = k.layers.Concatenate(name="note")(embedded)
     for i, units in enumerate(cfg.lstm_units):
         x = k.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}")(x)

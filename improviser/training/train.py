@@ -216,6 +216,7 @@ def _metadata(config: Config, corpus: Corpus, split: Split, strategy: Any) -> di
         "window": config.data.window,
         "seq_len": config.data.seq_len,
         "encoding": encoding_metadata(),
+        "extra_inputs": list(config.model.extra_inputs),
         "config": config.model_dump(include={"data", "model", "train"}),
         "corpus": _split_metadata(corpus, split),
         "strategy": type(strategy).__name__,
@@ -225,16 +226,18 @@ def _metadata(config: Config, corpus: Corpus, split: Split, strategy: Any) -> di
 
 def classes_data(config: Config, split: Split, batch: int) -> tuple[Any, Any, int, int]:
     """Training and validation datasets, notes per batch and steps per epoch."""
-    train_w = windows(split.train, config.data.seq_len, config.data.stride)
-    val_w = windows(split.val, config.data.seq_len, config.data.seq_len)
+    extra = config.model.extra_inputs
+    train_w = windows(split.train, config.data.seq_len, config.data.stride, extra)
+    val_w = windows(split.val, config.data.seq_len, config.data.seq_len, extra)
     fit_data = make_dataset(
         train_w,
         batch,
         transpose=config.data.transpose_range,
         shuffle=True,
         seed=config.data.seed,
+        extra=extra,
     )
-    val_data = make_dataset(val_w, batch) if len(val_w) else None
+    val_data = make_dataset(val_w, batch, extra=extra) if len(val_w) else None
     return fit_data, val_data, batch * config.data.seq_len, max(1, math.ceil(len(train_w) / batch))
 
 
