@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from improviser.config.live import LiveConfig
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.engine import Improviser
-from improviser.live.events import AnswerFeed, AnswerNote, EventBus
+from improviser.live.events import AnswerNote, EventBus
 from improviser.live.midi import InMessage, Kind, parse
 from improviser.live.ports import MidiInput
 from improviser.live.recorder import PARTS, Recorder
@@ -69,12 +69,12 @@ def cc(number: int, value: int, t: float, channel: int = 0) -> InMessage:
 def wire_up(
     config: LiveConfig, model: object, scheduler: Scheduler, clock: FakeClock
 ) -> tuple[Improviser, SessionStats]:
-    """An engine wired as a session wires it: events to stats, sent notes to events."""
+    """An engine wired as a session wires it: events to stats (the engine itself tells the
+    guard and the events what the scheduler sent)."""
     bus = EventBus()
     stats = SessionStats()
     bus.observe(stats.observe)
     engine = Improviser(config, model, scheduler, now=clock, bus=bus)  # type: ignore[arg-type]
-    scheduler.listeners += [engine.guard, AnswerFeed(bus)]
     return engine, stats
 
 

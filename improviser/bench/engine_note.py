@@ -27,7 +27,7 @@ from improviser.config.live import LiveConfig
 from improviser.inference import NumpyEngine
 from improviser.inference.weights import LstmWeights
 from improviser.live.engine import Improviser
-from improviser.live.events import AnswerFeed, EventBus
+from improviser.live.events import EventBus
 from improviser.live.midi import InMessage, Kind
 from improviser.live.scheduler import Scheduler
 from improviser.live.stats import SessionStats
@@ -48,7 +48,6 @@ def _wired(config: LiveConfig, weights: LstmWeights) -> tuple[Improviser, Schedu
     engine = Improviser(
         config, NumpyEngine(weights), scheduler, now=now, rng=np.random.default_rng(0), bus=bus
     )
-    scheduler.listeners += [engine.guard, AnswerFeed(bus)]
     engine.start()
     return engine, scheduler
 

@@ -31,6 +31,7 @@ from improviser.inference.context import ModelContext
 from improviser.live.controls import LISTEN_CONTROLS, Controls
 from improviser.live.events import (
     AnswerEnded,
+    AnswerFeed,
     AnswerStarted,
     Event,
     EventBus,
@@ -81,6 +82,8 @@ class Improviser:
         self.now = now
         self.bus = bus if bus is not None else EventBus()
         self.guard = FeedbackGuard(config.feedback_window)
+        # What leaves the output is known to the feedback guard and published as events.
+        scheduler.listeners += [self.guard, AnswerFeed(self.bus)]
         self.player = PlayerState()
         self.listener = Listener(ListenParams.from_config(config))
         self.context = ModelContext(model, config.window, self.listener)

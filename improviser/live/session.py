@@ -43,7 +43,7 @@ from improviser.inference import StepModel
 from improviser.live.chores import every, pause_work, when_idle
 from improviser.live.clock import ClockOut
 from improviser.live.engine import Improviser
-from improviser.live.events import AnswerFeed, EventBus, Notice, StatsReport
+from improviser.live.events import EventBus, Notice, StatsReport
 from improviser.live.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
 from improviser.live.inbox import Inbox, Trace
 from improviser.live.loading import load_step_model, open_model
@@ -197,7 +197,6 @@ class LiveSession:
             cfg, model, self.scheduler, now=self.now, rng=self._rng, bus=self.bus
         )
         self._register_controls(self.engine, stack)
-        self.scheduler.listeners += [self.engine.guard, AnswerFeed(self.bus)]
         stack.callback(self.scheduler.panic)
         stack.callback(self.engine.close)
         self.input = MidiInput(
