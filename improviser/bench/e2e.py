@@ -282,13 +282,21 @@ def _figures(
     }
 
 
+def _latencies(
+    sent: list[float], heard: list[list[float]]
+) -> tuple[list[float], list[float | None]]:
+    """The player's note to the answer heard: each answered note's ms, each answer's time."""
+    answered = e2e_analysis.answers(sent, e2e_analysis.note_ons(heard))
+    pairs = [(s, r) for s, r in zip(sent, answered, strict=True) if r]
+    return e2e_analysis.ms(pairs), answered
+
+
 def _e2e(
     sent: list[float], heard: list[list[float]]
 ) -> tuple[dict[str, float], list[float | None]]:
     """The player's note to the answer heard: its summary, and each answer's time."""
-    answered = e2e_analysis.answers(sent, e2e_analysis.note_ons(heard))
-    pairs = [(s, r) for s, r in zip(sent, answered, strict=True) if r]
-    return summarize(e2e_analysis.ms(pairs)), answered
+    ms, answered = _latencies(sent, heard)
+    return summarize(ms), answered
 
 
 async def _mqtt_ab(
@@ -312,9 +320,7 @@ async def _mqtt_ab(
             companions["improviser.mqtt"] = bridges[-1]
         played = (await _follow_run(child, options, model, path, tmp, companions))["played"]
         heard = (await child.ask(cmd="heard"))["heard"]
-        answered = e2e_analysis.answers(played["sent"], e2e_analysis.note_ons(heard))
-        pairs = [(s, r) for s, r in zip(played["sent"], answered, strict=True) if r]
-        return e2e_analysis.ms(pairs)
+        return _latencies(played["sent"], heard)[0]
 
     result = await ab_rounds(run, options.mqtt_rounds)
     counts = [b.messages for b in bridges]

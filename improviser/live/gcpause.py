@@ -42,12 +42,8 @@ def collect_young_if_due() -> int | None:
     allocation threshold is used.
     """
     (young, middle, _old), (threshold0, threshold1, _t2) = gc.get_count(), gc.get_threshold()
-    if threshold0 <= 0:  # the collector is off
+    if threshold0 <= 0 or 2 * young < threshold0:  # the collector off, or not half due
         return None
-    if middle + 1 >= threshold1 and 2 * young >= threshold0:
-        gc.collect(1)
-        return 1
-    if 2 * young >= threshold0:
-        gc.collect(0)
-        return 0
-    return None
+    generation = 1 if middle + 1 >= threshold1 else 0
+    gc.collect(generation)
+    return generation

@@ -86,7 +86,7 @@ class Listener:
     """The session's short-term model, running key and register, applied to predictions."""
 
     def __init__(self, params: ListenParams | None = None) -> None:
-        self._stm = ShortTermModel(max_notes=(params or ListenParams()).short_term_notes or None)
+        self._stm = ShortTermModel()  # its bound is set with the params, below
         self._pending: list[int] = []
         self._recent: deque[int] = deque()
         self._classes = [0] * 12  # pitch-class counts of the recent notes
@@ -186,7 +186,6 @@ class Listener:
     # --- reshaping ----------------------------------------------------------------------------
     def shape(self, pitch: F64) -> F64:
         """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""
-        self.settle()
         params = self._params
         center = self.center if params.register else None
         p = pitch
