@@ -40,23 +40,29 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
         "tf step graph",
         "tf step xla",
         "numpy window (5)",
-        "numpy step",
-        "numpy step + sample",
-        "numpy step + sample, 5 ms apart",
-        "numpy step + listen + sample",
-        "numpy step + hear",
-        "numpy, 100-500 ms apart",
-        "numpy, 100-500 ms, warm 5 ms",
-        "numpy, 100-500 ms, warm 1 ms",
         *(
-            f"engine note, {mode}, 100-500 ms, idle work {idle}"
-            for mode in ("call-response", "follow")
-            for idle in ("off", "on")
+            row
+            for engine in ("numpy", "native")
+            for row in (
+                f"{engine} step",
+                f"{engine} step + sample",
+                f"{engine} step + sample, 5 ms apart",
+                f"{engine} step + listen + sample",
+                f"{engine} step + hear",
+                f"{engine}, 100-500 ms apart",
+                f"{engine}, 100-500 ms, warm 5 ms",
+                f"{engine}, 100-500 ms, warm 1 ms",
+                *(
+                    f"engine note, {mode}, {engine}, 100-500 ms, idle work {idle}"
+                    for mode in ("call-response", "follow")
+                    for idle in ("off", "on")
+                ),
+            )
         ),
     ]
     assert rows["numpy step"]["n"] == 30 and rows["keras predict (window)"]["n"] == 4
     assert rows["numpy, 100-500 ms apart"]["n"] == 3
-    assert rows["engine note, follow, 100-500 ms, idle work on"]["n"] == 3
+    assert rows["engine note, follow, native, 100-500 ms, idle work on"]["n"] == 3
     for row in rows.values():
         assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
         assert row["speedup_vs_predict_p50"] > 0 and row["gflops"] > 0
@@ -65,11 +71,11 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
     json.dumps(result)  # JSON-ready
 
 
-def test_bench_latency_without_tensorflow_has_only_numpy_rows(trained: Trained) -> None:
+def test_bench_latency_without_tensorflow_has_only_cpu_engine_rows(trained: Trained) -> None:
     result = bench_latency(
         trained.model, notes=10, slow_notes=3, window=4, tensorflow=False, real_notes=0
     )
-    assert all(name.startswith("numpy") for name in result["rows"])
+    assert all(name.startswith(("numpy", "native")) for name in result["rows"])
     assert all("speedup_vs_predict_p50" not in r for r in result["rows"].values())
 
 

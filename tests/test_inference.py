@@ -15,6 +15,7 @@ import pytest
 from improviser.errors import ConfigError, ModelError
 from improviser.inference import (
     DeviceFallbackWarning,
+    NativeEngine,
     NumpyEngine,
     ProbsStepModel,
     StepModel,
@@ -74,6 +75,7 @@ def tf_engines(trained: Trained, keras_model: Any) -> dict[str, TfEngine]:
 
 ENGINE_BUILDERS: dict[str, Callable[[Trained, dict[str, TfEngine]], StepModel]] = {
     "numpy": lambda t, _tf: NumpyEngine.from_file(t.model),
+    "native": lambda t, _tf: NativeEngine.from_file(t.model),
     "tf-graph": lambda _t, tf: tf["graph"],
     "tf-xla": lambda _t, tf: tf["xla"],
 }
@@ -145,6 +147,8 @@ def _protocol_engines(trained: Trained, tf_engines: dict[str, TfEngine]) -> list
         NumpyEngine(random_weights((16,))),
         NumpyEngine(random_weights((24, 12, 8))),
         NumpyEngine.from_file(trained.model),
+        NativeEngine(random_weights((24, 12, 8))),
+        NativeEngine.from_file(trained.model),
         tf_engines["graph"],
         tf_engines["xla"],
         WindowEngine(NumpyEngine(random_weights((16, 8))), window=4, every=2),
@@ -238,7 +242,10 @@ def test_gpu_asked_for_without_a_gpu_falls_back_to_cpu_or_fails_strictly(
 
 
 def test_make_engine_choices(trained: Trained) -> None:
-    assert isinstance(make_engine(trained.model, engine="numpy"), NumpyEngine)
+    numpy = make_engine(trained.model, engine="numpy")
+    assert isinstance(numpy, NumpyEngine) and not isinstance(numpy, NativeEngine)
+    assert isinstance(make_engine(trained.model, engine="native"), NativeEngine)
+    assert isinstance(make_engine(trained.model), NativeEngine)  # auto, where it was built
     assert isinstance(make_engine(trained.model, engine="tf", device="cpu"), TfEngine)
     with pytest.raises(ConfigError, match="CPU only"):
         make_engine(trained.model, engine="numpy", device="gpu")
@@ -257,7 +264,7 @@ def test_auto_probes_every_candidate_once_tensorflow_is_imported(trained: Traine
         warnings.simplefilter("error")
         engine = make_engine(trained.model, device="cpu", report=lines.append)
     names = [line.split(":")[0] for line in lines]
-    assert names == ["numpy", "tf-graph-cpu", "tf-xla-cpu"]
+    assert names == ["native", "tf-graph-cpu", "tf-xla-cpu"]
     assert getattr(engine, "name", None) in names
     # The chosen engine comes back reset: same answer as a fresh NumPy engine.
     ref = NumpyEngine.from_file(trained.model).step(Token(60, 2, 3, 4))
@@ -288,7 +295,7 @@ def test_live_path_never_imports_tensorflow(trained: Trained) -> None:
         "    Sampler(SamplingParams()).sample(e.step((60, 1, 2, 3)), np.random.default_rng(0))\n"
         "    print(e.name, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
     )
-    assert _run_python(code).splitlines() == ["numpy False False", "numpy False False"]
+    assert _run_python(code).splitlines() == ["numpy False False", "native False False"]
 
 
 def test_probe_tokens_are_valid_and_repeatable() -> None:

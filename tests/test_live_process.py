@@ -175,7 +175,7 @@ async def main():
     # The default engine and device ("auto"), loaded from the model file.
     cfg = LiveConfig(api="jack", virtual=True, record=False, model=sys.argv[1])
     async with LiveSession(cfg) as session:
-        assert session.model is not None and session.model.name == "numpy"
+        assert session.model is not None and session.model.name == "native"
         await asyncio.sleep(0.2)
 
 asyncio.run(main())

@@ -24,8 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from improviser.config.live import LiveConfig
-from improviser.inference import NumpyEngine
-from improviser.inference.weights import LstmWeights
+from improviser.inference.protocol import StepModel
 from improviser.live.engine import Improviser
 from improviser.live.events import EventBus
 from improviser.live.midi import InMessage, Kind
@@ -40,14 +39,12 @@ HELD_SHARE = 0.6
 """Each note is released after this share of the gap to the next."""
 
 
-def _wired(config: LiveConfig, weights: LstmWeights) -> tuple[Improviser, Scheduler]:
+def _wired(config: LiveConfig, model: StepModel) -> tuple[Improviser, Scheduler]:
     now = time.monotonic
     scheduler = Scheduler(lambda _message: None, now, max_note_seconds=config.max_note_seconds)
     bus = EventBus()
     bus.observe(SessionStats().observe)
-    engine = Improviser(
-        config, NumpyEngine(weights), scheduler, now=now, rng=np.random.default_rng(0), bus=bus
-    )
+    engine = Improviser(config, model, scheduler, now=now, rng=np.random.default_rng(0), bus=bus)
     engine.start()
     return engine, scheduler
 
@@ -65,7 +62,7 @@ def _wait(until: float, idle: Callable[[], None] | None, every: float) -> None:
 
 def time_engine_notes(
     mode: str,
-    weights: LstmWeights,
+    model: StepModel,
     notes: int,
     gap_s: tuple[float, float],
     idle_work: bool,
@@ -73,7 +70,7 @@ def time_engine_notes(
 ) -> list[float]:
     """Milliseconds of each ``handle(note_on)`` of ``notes`` notes ``gap_s`` apart."""
     config = LiveConfig(mode=mode)
-    engine, scheduler = _wired(config, weights)
+    engine, scheduler = _wired(config, model)
     every = config.keep_warm_ms / 1000
     rng = np.random.default_rng(5)
 
@@ -100,16 +97,17 @@ def time_engine_notes(
 
 
 def engine_note_rows(
-    weights: LstmWeights,
+    make_model: Callable[[], StepModel],
     notes: int,
     gap_s: tuple[float, float],
     label: str,
     modes: Sequence[str] = ("call-response", "follow"),
 ) -> dict[str, list[float]]:
-    """Each mode's ``handle(note_on)`` at a player's spacing, idle work on and off."""
+    """Each mode's ``handle(note_on)`` at a player's spacing, idle work on and off (a new
+    model from ``make_model`` for each row; ``label`` says which and the spacing)."""
     rows = {}
     for mode in modes:
         for idle_work in (False, True):
             name = f"engine note, {mode}, {label}, idle work {'on' if idle_work else 'off'}"
-            rows[name] = time_engine_notes(mode, weights, notes, gap_s, idle_work)
+            rows[name] = time_engine_notes(mode, make_model(), notes, gap_s, idle_work)
     return rows

@@ -45,8 +45,9 @@ from improviser.bench.engine_note import engine_note_rows
 from improviser.bench.latency_inside import LIVE_SAMPLING, measure_startup, profile_numpy_step
 from improviser.bench.stats import summarize
 from improviser.config import LiveConfig
-from improviser.inference import NumpyEngine, WindowEngine, load_weights
+from improviser.inference import NativeEngine, NumpyEngine, WindowEngine, load_weights
 from improviser.inference.context import ModelContext
+from improviser.inference.native_engine import native_available
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
@@ -54,8 +55,10 @@ from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import Sampler
 
 __all__ = [
+    "CPU_ENGINES",
     "LIVE_SAMPLING",
     "bench_latency",
+    "cpu_engines",
     "flops_per_note",
     "measure_startup",
     "melodic_tokens",
@@ -65,6 +68,8 @@ __all__ = [
     "time_steps",
 ]
 
+CPU_ENGINES = ("numpy", "native")
+"""The streaming CPU engines' row names start with these."""
 REAL_GAP_S = (0.1, 0.5)
 """A player's spacing of notes (seconds) for the rows timed at real spacing."""
 REAL_GAP_LABEL = "100-500 ms"
@@ -154,7 +159,7 @@ def time_spaced_steps(
 
 
 def _real_spacing_rows(
-    engine: NumpyEngine, step: Callable[[Token], object], tokens: Sequence[Token]
+    name: str, engine: NumpyEngine, step: Callable[[Token], object], tokens: Sequence[Token]
 ) -> dict[str, list[float]]:
     """Step + sample at a player's spacing: cold, and kept warm as the session does."""
     context = ModelContext(engine)
@@ -168,7 +173,7 @@ def _real_spacing_rows(
         rows[f"{REAL_GAP_LABEL}, warm {every_ms:g} ms"] = time_spaced_steps(
             step, tokens, REAL_GAP_S, rehearse, every_ms / 1000
         )
-    return {f"numpy, {name}": times for name, times in rows.items()}
+    return {f"{name}, {row}": times for row, times in rows.items()}
 
 
 def flops_per_note(weights: LstmWeights) -> dict[str, int]:
@@ -239,6 +244,54 @@ def _tf_rows(model_path: Path, tokens: Sequence[Token]) -> dict[str, list[float]
     }
 
 
+def cpu_engines(weights: LstmWeights) -> dict[str, NumpyEngine]:
+    """The streaming CPU engines to time: NumPy, and the compiled one where it was built."""
+    engines = {"numpy": NumpyEngine(weights)}
+    if native_available():
+        engines["native"] = NativeEngine(weights)
+    return engines
+
+
+def _engine_rows(
+    name: str,
+    engine: NumpyEngine,
+    weights: LstmWeights,
+    tokens: Sequence[Token],
+    spaced_notes: int,
+    gap_ms: float,
+    real: int,
+) -> dict[str, list[float]]:
+    """Every streaming row of one CPU engine (``name`` heads each row's label)."""
+    sampler = Sampler(LIVE_SAMPLING)
+    rng = np.random.default_rng(0)
+
+    def step_and_sample(tok: Token) -> Token:
+        return sampler.sample_padded(engine.step_probs(tok), rng)
+
+    rows: dict[str, list[float]] = {}
+    engine.reset()
+    rows[f"{name} step"] = time_steps(engine.step, tokens)
+    engine.reset()
+    rows[f"{name} step + sample"] = time_steps(step_and_sample, tokens)
+    engine.reset()
+    rows[f"{name} step + sample, {gap_ms:g} ms apart"] = time_steps(
+        step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
+    )
+    engine.reset()
+    melody = melodic_tokens(len(tokens))
+    rows[f"{name} step + listen + sample"] = time_steps(_listening(engine, sampler, rng), melody)
+    engine.reset()
+    rows[f"{name} step + hear"] = time_steps(_listening(engine, None, rng), melody)
+    if real > 0:
+        rows.update(_real_spacing_rows(name, engine, step_and_sample, tokens[: real + 2]))
+        rows.update(
+            engine_note_rows(
+                lambda: type(engine)(weights), real, REAL_GAP_S, f"{name}, {REAL_GAP_LABEL}"
+            )
+        )
+    return rows
+
+
 def bench_latency(
     model_path: str | Path,
     notes: int = 2000,
@@ -260,43 +313,25 @@ def bench_latency(
     weights = load_weights(model_path)
     tokens = probe_tokens(notes + 20, seed=1)
     slow = tokens[: slow_notes + 5]
-    engine = NumpyEngine(weights)
-    sampler = Sampler(LIVE_SAMPLING)
-    rng = np.random.default_rng(0)
-
-    def step_and_sample(tok: Token) -> Token:
-        return sampler.sample_padded(engine.step_probs(tok), rng)
-
     rows: dict[str, list[float]] = {}
     if tensorflow:
         rows.update(_keras_rows(model_path, slow, window))
         rows.update(_tf_rows(model_path, tokens))
     windowed = WindowEngine(NumpyEngine(weights), window=window)
     rows[f"numpy window ({window})"] = time_steps(windowed.step, slow, warmup=5)
-    engine.reset()
-    rows["numpy step"] = time_steps(engine.step, tokens)
-    engine.reset()
-    rows["numpy step + sample"] = time_steps(step_and_sample, tokens)
-    engine.reset()
-    rows[f"numpy step + sample, {gap_ms:g} ms apart"] = time_steps(
-        step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
-    )
-    engine.reset()
-    melody = melodic_tokens(len(tokens))
-    rows["numpy step + listen + sample"] = time_steps(_listening(engine, sampler, rng), melody)
-    engine.reset()
-    rows["numpy step + hear"] = time_steps(_listening(engine, None, rng), melody)
-    real = min(real_notes, notes)
-    if real > 0:
-        rows.update(_real_spacing_rows(engine, step_and_sample, tokens[: real + 2]))
-        rows.update(engine_note_rows(weights, real, REAL_GAP_S, REAL_GAP_LABEL))
+    for name, engine in cpu_engines(weights).items():
+        rows.update(
+            _engine_rows(
+                name, engine, weights, tokens, spaced_notes, gap_ms, min(real_notes, notes)
+            )
+        )
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}
     base = summary.get("keras predict (window)", {}).get("p50_ms")
     for name, s in summary.items():
         if base:
             s["speedup_vs_predict_p50"] = base / s["p50_ms"]
-        per_note = flops["engine"] if name.startswith("numpy") else flops["model"]
+        per_note = flops["engine"] if name.startswith(CPU_ENGINES) else flops["model"]
         if name.startswith(("keras", "numpy window")):
             per_note *= window  # a fresh window costs ``window`` steps per note
         s["gflops"] = per_note / (s["p50_ms"] / 1000) / 1e9

@@ -248,7 +248,7 @@ def e2e_cmd(
     untrained: Annotated[
         bool, typer.Option("--untrained", help="Random weights of the default model's size.")
     ] = False,
-    engine: Annotated[str, typer.Option(help="Step engine: auto, numpy or tf.")] = "auto",
+    engine: Annotated[str, typer.Option(help="Step engine: auto, numpy, native or tf.")] = "auto",
     device: Annotated[str, typer.Option(help="auto, cpu or gpu.")] = "auto",
     notes: Annotated[int, typer.Option(help="Notes played in follow mode (>= 500 for p99).")] = 500,
     min_gap: Annotated[float, typer.Option(help="Shortest time between notes, s.")] = 0.1,

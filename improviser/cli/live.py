@@ -37,8 +37,8 @@ EngineOpt = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        help="Step engine: numpy (no TensorFlow), tf, or auto (fastest at a start-up probe; "
-        "TensorFlow's only with --device gpu).",
+        help="Step engine: numpy (no TensorFlow), native (numpy's step compiled), tf, or auto "
+        "(fastest at a start-up probe; TensorFlow's only with --device gpu).",
     ),
 ]
 DeviceOpt = Annotated[

@@ -56,9 +56,11 @@ class LiveConfig(ListenConfig):
 
     # --- model and sampling --------------------------------------------------------------
     model: Path = DEFAULT_MODEL
-    engine: Literal["auto", "numpy", "tf"] = "auto"
-    """Step engine: ``numpy`` (no TensorFlow), ``tf``, or ``auto``: the fastest in a
-    start-up probe of NumPy and, only if device is ``gpu``, TensorFlow's engines."""
+    engine: Literal["auto", "numpy", "native", "tf"] = "auto"
+    """Step engine: ``numpy`` (no TensorFlow), ``native`` (the NumPy engine's step
+    compiled, where it was built), ``tf``, or ``auto``: the fastest in a start-up probe of
+    the CPU engine (native where built, else NumPy) and, only if device is ``gpu``,
+    TensorFlow's engines."""
     device: Literal["auto", "cpu", "gpu"] = "auto"
     """Where the engine runs; ``gpu`` takes TensorFlow (engine ``tf`` or ``auto``)."""
     mode: Mode = "call-response"
@@ -189,8 +191,10 @@ class LiveConfig(ListenConfig):
             raise ValueError(
                 "clock_out needs sync 'player' or 'fixed' (we cannot be master and follow)"
             )
-        if self.engine == "numpy" and self.device == "gpu":
-            raise ValueError("device 'gpu' needs engine 'tf' or 'auto' (numpy runs on the CPU)")
+        if self.engine in ("numpy", "native") and self.device == "gpu":
+            raise ValueError(
+                f"device 'gpu' needs engine 'tf' or 'auto' ({self.engine} runs on the CPU)"
+            )
         ccs = [(a, getattr(self, f"cc_{a}")) for a in CONTROL_ACTIONS]
         used = [c for _, c in ccs if c is not None]
         if len(used) != len(set(used)):

@@ -8,7 +8,8 @@ is split by concept::
     modelfile     the model file: M.keras, M.json, M.npz written and read in one place
     archive       the zip archives (.keras, .npz) opened with bounds on what they unpack
     generate      seed .mid -> continuation .mid
-    numpy_engine  NumpyEngine: the streaming engine, NumPy only (the live default)
+    numpy_engine  NumpyEngine: the streaming engine, NumPy only
+    native_engine NativeEngine: NumpyEngine's step in C (_native.c; live default where built)
     tf_engine     TfEngine: a compiled TensorFlow step pinned to a device (cpu/gpu)
     window        WindowEngine: re-runs the last N notes from a zero state (notebook semantics)
     select        make_engine: engine and device by name, or "auto" by a timed probe
@@ -25,6 +26,7 @@ from improviser.inference.modelfile import (
     save_model,
     write_weights,
 )
+from improviser.inference.native_engine import NativeEngine, native_available
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import ProbsStepModel, StepModel
 from improviser.inference.select import ENGINES, make_engine, probe
@@ -36,6 +38,7 @@ __all__ = [
     "ENGINES",
     "DeviceFallbackWarning",
     "LstmWeights",
+    "NativeEngine",
     "NumpyEngine",
     "ProbsStepModel",
     "StepModel",
@@ -45,6 +48,7 @@ __all__ = [
     "load_weights",
     "make_engine",
     "metadata_data_config",
+    "native_available",
     "probe",
     "random_weights",
     "read_metadata",
