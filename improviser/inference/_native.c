@@ -135,3 +135,198 @@ int imp_step(const imp_net *net, const int *token, int prepared, int with_probs)
     }
     return 0;
 }
+
+/* ---- Drawing a note: the listener's reshaping and the sampler, compiled ----------------
+ *
+ * The arithmetic of Listener.shape (register, short-term blend, key, register) and of
+ * Sampler.sample_padded (temperature, allowed classes, top-k/top-p, inverse CDF), in two
+ * calls: imp_shape prepares the four rows and says whether the fast path applies (the
+ * sampler's generator is drawn only then, as Sampler does), imp_pick draws with the four
+ * uniforms. Sums run in the same order as NumPy's where the order decides a draw (the
+ * sorted cumulative sums); elsewhere results agree to rounding.
+ */
+
+typedef struct {
+    int width;                 /* columns per row */
+    int sizes[IMP_FIELDS];     /* classes of each field */
+    int pitches;               /* classes of row 0 the listener reshapes (its vocabulary) */
+    /* listener */
+    int reg;                   /* keep the register: fold around center into [lo, hi] */
+    double center;
+    int lo, hi, slack;
+    const double *stm;         /* the short-term model's prediction, or NULL */
+    double stm_weight, stm_bias;
+    const double *key;         /* per-pitch key weights, or NULL */
+    /* sampler */
+    double temperature;
+    const unsigned char *allowed; /* IMP_FIELDS * width */
+    int keep[IMP_FIELDS];
+    int cut[IMP_FIELDS];
+    double top_p;
+    double *p;                 /* IMP_FIELDS * width scratch: the rows drawn from */
+    double totals[IMP_FIELDS];
+} imp_draw;
+
+static int floor_div(int a, int b) { /* Python's // for b > 0 */
+    int q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+/* NumPy's pairwise sum (what ndarray.sum adds in), so totals match it bit for bit. */
+static double pairwise_sum(const double *a, int n) {
+    if (n < 8) {
+        double res = 0.0;
+        for (int i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int k = 0; k < 8; k++) r[k] = a[k];
+        int i = 8;
+        for (; i < n - (n % 8); i += 8)
+            for (int k = 0; k < 8; k++) r[k] += a[i + k];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    int half = n / 2;
+    half -= half % 8;
+    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half);
+}
+
+/* register.fold: probability moved by `shift` octaves, then by octaves into [lo, hi]. */
+static void fold(const double *restrict in, double *restrict out, int n, int lo, int hi,
+                 int shift) {
+    for (int i = 0; i < n; i++) out[i] = 0.0;
+    for (int i = 0; i < n; i++) {
+        int pitch = i + 12 * shift;
+        int up = pitch < lo ? -floor_div(pitch - lo, 12) : 0;
+        int down = floor_div(pitch - hi + 11, 12);
+        down = down > 0 ? down : 0;
+        out[pitch + 12 * (up - down)] += in[i];
+    }
+}
+
+/* register.octave_shift */
+static int octave_shift(const double *p, int n, double center, int slack) {
+    double mean = 0.0, total = 0.0;
+    for (int i = 0; i < n; i++) {
+        mean += p[i] * (double)i;
+        total += p[i];
+    }
+    const double distance = center - mean / total;
+    const int octaves = (int)floor((fabs(distance) + slack) / 12.0);
+    return distance >= 0 ? octaves : -octaves;
+}
+
+/* Listener._blend: entropy-weighted arithmetic mean of the LSTM's and the short-term
+ * model's pitch predictions. */
+static void blend(double *restrict p, const imp_draw *d, int n) {
+    double w_lstm = 1.0, w_stm = d->stm_weight;
+    if (d->stm_bias > 0) {
+        const double scale = -1.0 / log((double)n);
+        double hl = 0.0, hs = 0.0;
+        for (int i = 0; i < n; i++) {
+            hl += p[i] * log(p[i] > 1e-300 ? p[i] : 1e-300);
+            hs += d->stm[i] * log(d->stm[i]);
+        }
+        hl = scale * hl > 1e-6 ? scale * hl : 1e-6;
+        hs = scale * hs > 1e-6 ? scale * hs : 1e-6;
+        w_lstm = pow(hl, -d->stm_bias);
+        w_stm = d->stm_weight * pow(hs, -d->stm_bias);
+    }
+    const double norm = 1.0 / (w_lstm + w_stm);
+    for (int i = 0; i < n; i++) p[i] = (w_lstm * p[i] + w_stm * d->stm[i]) * norm;
+}
+
+/* Shape row 0 and prepare the rows of `probs` (IMP_FIELDS * width) in d->p. Returns 0
+ * when imp_pick may draw, 1 when the sampler's fallback rules apply (a row with no
+ * probability left, or a non-finite one): Python then draws. */
+int imp_shape(imp_draw *d, const double *probs) {
+    const int w = d->width, n = d->pitches;
+    double *restrict p = d->p;
+    for (int j = 0; j < IMP_FIELDS * w; j++) p[j] = probs[j];
+    double tmp[256];
+    if (n > 256) return 1;
+    if (d->reg) {
+        fold(p, tmp, n, d->lo, d->hi, octave_shift(p, n, d->center, d->slack));
+        for (int i = 0; i < n; i++) p[i] = tmp[i];
+    }
+    if (d->stm != NULL) blend(p, d, n);
+    if (d->key != NULL)
+        for (int i = 0; i < n; i++) p[i] *= d->key[i];
+    if (d->reg) {
+        fold(p, tmp, n, d->lo, d->hi, 0);
+        for (int i = 0; i < n; i++) p[i] = tmp[i];
+    }
+    for (int f = 0; f < IMP_FIELDS; f++) {
+        double *restrict row = p + f * w;
+        const unsigned char *allowed = d->allowed + f * w;
+        for (int j = 0; j < w; j++) {
+            double v = row[j];
+            if (d->temperature != 1.0) v = exp(log(v > 1e-30 ? v : 1e-30) / d->temperature);
+            row[j] = v * (double)allowed[j]; /* as NumPy's p * mask: NaN stays NaN */
+        }
+        const double total = pairwise_sum(row, w);
+        if (!(total > 0.0 && total < INFINITY)) return 1;
+        d->totals[f] = total;
+    }
+    return 0;
+}
+
+/* The index of the largest not yet taken (ties: the higher index, as a stable ascending
+ * sort read backwards). */
+static int next_largest(const double *row, int n, unsigned char *taken) {
+    int best = -1;
+    for (int j = n - 1; j >= 0; j--)
+        if (!taken[j] && (best < 0 || row[j] > row[best])) best = j;
+    taken[best] = 1;
+    return best;
+}
+
+/* Draw each field from d->p (after imp_shape returned 0) with the uniforms u. */
+void imp_pick(const imp_draw *d, const double *u, int *token) {
+    const int w = d->width;
+    int any_cut = 0;
+    for (int f = 0; f < IMP_FIELDS; f++) any_cut |= d->cut[f];
+    for (int f = 0; f < IMP_FIELDS; f++) {
+        double *restrict row = d->p + f * w;
+        if (any_cut)
+            for (int j = 0; j < w; j++) row[j] /= d->totals[f];
+        if (d->cut[f]) {
+            /* The sorted prefix up to `keep` (top-k, then the first cumulative sum to
+             * reach top_p), and the first of it whose running sum reaches u * its sum. */
+            int order[256];
+            double cum[256];
+            unsigned char taken[256] = {0};
+            const int n = w < 256 ? w : 256;
+            int keep = d->keep[f];
+            double run = 0.0;
+            int k = 0;
+            while (k < keep && k < n) {
+                order[k] = next_largest(row, n, taken);
+                run += row[order[k]];
+                cum[k] = run;
+                k++;
+                if (d->top_p < 1.0 && run >= d->top_p) break;
+            }
+            keep = k;
+            const double threshold = u[f] * cum[keep - 1];
+            int below = 0;
+            while (below < keep - 1 && cum[below] < threshold) below++;
+            token[f] = order[below];
+        } else {
+            const int n = d->sizes[f];
+            double total = 0.0;
+            for (int j = 0; j < n; j++) total += row[j];
+            const double threshold = u[f] * total;
+            double run = 0.0;
+            int index = 0;
+            for (; index < n - 1; index++) {
+                run += row[index];
+                if (run >= threshold) break;
+            }
+            token[f] = index;
+        }
+    }
+}

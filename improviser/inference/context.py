@@ -30,6 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from improviser.inference.native_draw import NativeDraw
+from improviser.inference.native_engine import NativeEngine
+from improviser.inference.numpy_engine import WIDTH
 from improviser.inference.protocol import Prepares, ProbsStepModel, StepModel
 from improviser.music.encoding import DURATION_BEATS, Distribution, Token
 from improviser.music.listener import Listener
@@ -71,6 +74,7 @@ class ModelContext:
         self.listener = listener
         self._fast: ProbsStepModel | None = model if isinstance(model, ProbsStepModel) else None
         self._prepares: Prepares | None = model if isinstance(model, Prepares) else None
+        self._native_draw = NativeDraw(WIDTH) if isinstance(model, NativeEngine) else None
         self.window: deque[Token] = deque(maxlen=window)
         self.prediction: Prediction | None = None
         """The distribution of the next note (``None`` before the first note)."""
@@ -159,6 +163,8 @@ class ModelContext:
             if listener is not None:
                 p = dataclasses.replace(p, pitch=listener.shape(p.pitch))
             return sampler.sample(p, rng)
+        if self._native_draw is not None and p.shape[1] == WIDTH:
+            return self._native_draw.draw(p, sampler, listener, rng)
         return sampler.sample_padded(p if listener is None else listener.shape_padded(p), rng)
 
     # --- snapshots --------------------------------------------------------------------------

@@ -70,6 +70,10 @@ def native_library() -> ctypes.CDLL | None:
             lib.imp_step.restype = ctypes.c_int
             lib.imp_prepare.argtypes = [_P]
             lib.imp_prepare.restype = None
+            lib.imp_shape.argtypes = [_P, _P]
+            lib.imp_shape.restype = ctypes.c_int
+            lib.imp_pick.argtypes = [_P, _P, _P]
+            lib.imp_pick.restype = None
             return lib
     return None
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,7 @@ from improviser.music.key import Key, key_of_histogram, parse_key, scale_weights
 from improviser.music.register import fold, octave_shift
 from improviser.music.stm import ShortTermModel, StmSnapshot
 
-__all__ = ["ListenParams", "Listener"]
+__all__ = ["ListenParams", "Listener", "Shaping"]
 
 F64 = npt.NDArray[np.float64]
 MIN_KEY_NOTES = 4
@@ -43,6 +44,17 @@ MIN_KEY_NOTES = 4
 _TINY = 1e-300
 _MIN_H = 1e-6
 """Floors under a probability before its log, and under a relative entropy (as in blend)."""
+
+
+class Shaping(NamedTuple):
+    """What :meth:`Listener.shape` applies to a prediction, in its order."""
+
+    center: float | None
+    """Fold around this pitch (the register kept), or ``None``."""
+    stm: F64 | None
+    """Blend with this short-term prediction, or ``None``."""
+    key_weights: F64 | None
+    """Weigh each pitch by these (the key), or ``None``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,20 +196,31 @@ class Listener:
         return sum(recent) / len(recent) if recent else None
 
     # --- reshaping ----------------------------------------------------------------------------
+    def shaping(self, size: int = PITCHES) -> Shaping:
+        """What :meth:`shape` applies now to a prediction of ``size`` pitches."""
+        params = self._params
+        stm = None
+        if params.short_term and params.short_term_weight > 0 and self.stm.notes:
+            stm = self.stm.predict()
+        key = self.key
+        weights = None
+        if key is not None and params.scale_strength > 0:
+            weights = scale_weights(key, params.scale_strength, size)
+        return Shaping(self.center if params.register else None, stm, weights)
+
     def shape(self, pitch: F64) -> F64:
         """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""
-        params = self._params
-        center = self.center if params.register else None
+        span = self._params.register_span
+        center, stm, weights = self.shaping(len(pitch))
         p = pitch
         if center is not None:  # the LSTM's own register moved to the player's, contour kept
-            p = fold(p, center, params.register_span, octave_shift(p, center))
-        if params.short_term and params.short_term_weight > 0 and self.stm.notes:
-            p = self._blend(p, self.stm.predict())
-        key = self.key
-        if key is not None and params.scale_strength > 0:
-            p = p * scale_weights(key, params.scale_strength, len(p))
+            p = fold(p, center, span, octave_shift(p, center))
+        if stm is not None:
+            p = self._blend(p, stm)
+        if weights is not None:
+            p = p * weights
         if center is not None:
-            p = fold(p, center, params.register_span)
+            p = fold(p, center, span)
         return p if p is not pitch else p.copy()
 
     def shape_padded(self, probs: F64) -> F64:

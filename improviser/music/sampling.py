@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ import numpy.typing as npt
 from improviser.config.sampling import SamplingConfig
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Distribution, Token
 
-__all__ = ["Sampler", "SamplingParams", "sample", "sample_field"]
+__all__ = ["Sampler", "SamplerRule", "SamplingParams", "sample", "sample_field"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,19 @@ def sample(dist: Distribution, params: SamplingParams, rng: np.random.Generator)
     return Token(*values)
 
 
+class SamplerRule(NamedTuple):
+    """A :class:`Sampler`'s parameters as per-row tables (rows: the four fields)."""
+
+    sizes: npt.NDArray[np.int64]
+    """Classes of each field."""
+    allowed: npt.NDArray[np.bool_]
+    """``(4, width)``: the classes a draw may take (pads and constrained pitches out)."""
+    keep: npt.NDArray[np.int64]
+    """Most classes a row keeps (top-k of the pitch row; the field's size elsewhere)."""
+    cut: npt.NDArray[np.bool_]
+    """The rows drawn from their sorted head (top-k or top-p), not their plain CDF."""
+
+
 class Sampler:
     """:func:`sample` for a stream of notes: one set of parameters, four fields at once.
 
@@ -171,6 +185,11 @@ class Sampler:
         cut = params.top_p < 1.0
         self._cut_rows = np.asarray([cut or params.top_k > 0, cut, cut, cut])
         self._buf = np.zeros((len(FIELDS), width), dtype=np.float64)
+
+    @property
+    def rule(self) -> SamplerRule:
+        """The per-row tables :meth:`sample_padded` draws with (read them, never write)."""
+        return SamplerRule(self._sizes, self._allowed, self._keep_k, self._cut_rows)
 
     def sample(self, dist: Distribution, rng: np.random.Generator) -> Token:
         """Draw the next note from ``dist``."""
