@@ -41,43 +41,43 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     # No server answers to this name, so the benchmark starts (and stops) its own.
     monkeypatch.setenv(ENV, f"improviser-absent-{uuid.uuid4().hex[:8]}")
     notes, phrases = 12, 2
-    for _attempt in range(3):
-        out = CliRunner().invoke(
-            bench_app,
-            ["e2e", "--untrained", "--notes", str(notes), "--min-gap", "0.08", "--max-gap",
-             "0.12", "--phrases", str(phrases), "--answer-notes", "3", "--json"],
-        )  # fmt: skip
-        assert out.exit_code == 0, out.output
-        result = json.loads(out.stdout)
-        assert result["jack"]["private_server"] is True
-        complete = (
-            result["answered"] == notes
-            and result["stuck_notes"] == 0
-            and min(result["floor"]["n"], result["relay_floor"]["n"]) == notes
-        )
-        # A JACK client that overran a cycle (a busy, non-realtime machine) may have had
-        # that cycle's MIDI dropped by JACK itself: a run with a loss and an overrun is
-        # tried again; a loss with no overrun is ours (the assertions below fail).
-        if complete or result["jack"]["client_overruns"] == 0:
-            break
-    assert result["engine"] == "numpy on cpu" and "random weights" in result["model"]
-    assert result["notes_in"] == notes and result["echoes_ignored"] == 0
-    assert result["answered"] == notes and result["unanswered"] == 0
-    assert result["stuck_notes"] == 0 and result["dropped"] == 0
+    out = CliRunner().invoke(
+        bench_app,
+        ["e2e", "--untrained", "--notes", str(notes), "--min-gap", "0.08", "--max-gap",
+         "0.12", "--phrases", str(phrases), "--answer-notes", "3", "--json"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["jack"]["private_server"] is True
+    assert result["engine"] in ("native on cpu", "numpy on cpu")
+    assert "random weights" in result["model"]
+    # Ours, exact on any machine: every note that reached the engine was answered, every
+    # note it sent was released, nothing queued was dropped, no echo was taken as played.
+    assert result["follow_sent"] == result["notes_in"] > 0
+    assert result["follow_unreleased"] == 0
+    assert result["echoes_ignored"] == 0 and result["dropped"] == 0
+    # On the way through JACK: nothing is lost unless JACK reports a client that overran
+    # a cycle (a busy, non-realtime machine: JACK drops that cycle's MIDI itself). Then a
+    # loss is JACK's and tolerated; a loss with no overrun is ours and fails.
+    lossless = result["jack"]["client_overruns"] == 0
+    if lossless:
+        assert result["notes_in"] == notes and result["answered"] == notes
+        assert result["unanswered"] == 0 and result["stuck_notes"] == 0
+    assert result["answered"] <= result["follow_sent"]
     assert result["call_response"] == {"phrases": phrases, "answers": phrases, "unanswered": 0}
     for key in ("floor", "relay_floor", "e2e"):
-        _summary_ok(result[key], notes)
+        _summary_ok(result[key], notes if lossless else None)
     for key in ("added", "added_vs_relay"):
         assert set(result[key]) == {"vs_p50", "per_percentile"}
         for added in result[key].values():
             assert set(added) == {"p50_ms", "p99_ms", "max_ms"}
     assert len(result["stages"]) == 5
     for s in result["stages"].values():
-        _summary_ok(s, notes)
+        _summary_ok(s, notes if lossless else None)
     stage_p50 = sum(s["p50_ms"] for s in result["stages"].values())
     assert stage_p50 > 0
     jitter = result["jitter"]
-    _summary_ok(jitter["follow on: callback -> sent"], notes)
+    _summary_ok(jitter["follow on: callback -> sent"], result["follow_sent"])
     _summary_ok(jitter["answer 1st on: phrase end"], phrases)
     _summary_ok(jitter["answer on (timed)"])
     # The table renders from the same result.

@@ -47,8 +47,15 @@ from improviser.config import Config, ModelConfig, with_overrides
 from improviser.config.live import LiveConfig
 from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIENT, PlayerProcess
 from improviser.harness.jackserver import JackServer, some_jack_server
-from improviser.inference import NumpyEngine, StepModel, random_weights
+from improviser.inference import (
+    NativeEngine,
+    NumpyEngine,
+    StepModel,
+    native_available,
+    random_weights,
+)
 from improviser.live.loading import describe_engine
+from improviser.live.modes.follow import FOLLOW
 from improviser.live.session import Companion, LiveSession
 from improviser.paths import DEFAULT_MODEL
 
@@ -88,17 +95,19 @@ class E2eOptions:
 
 
 def choose_model(
-    model: Path | None, *, untrained: bool = False, seed: int = 0
+    model: Path | None, *, untrained: bool = False, seed: int = 0, engine: str = "auto"
 ) -> tuple[StepModel | None, Path, str]:
-    """The injected model (random weights) or ``None`` (the session loads ``path``), and a
-    label: ``model`` (default: the bundled one if present, else random weights)."""
+    """The injected model (random weights, on the engine a session would choose for
+    ``engine``) or ``None`` (the session loads ``path``), and a label: ``model`` (default:
+    the bundled one if present, else random weights)."""
     path = model or DEFAULT_MODEL
     if untrained or (model is None and not path.with_suffix(".npz").exists()):
         why = "--untrained" if untrained else f"no bundled model at {path}"
         units = tuple(ModelConfig().lstm_units)  # the default model's size, so its cost
         weights = random_weights(units, embedding=16, seed=seed)
         label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
-        return NumpyEngine(weights), path, label
+        native = engine in ("auto", "native") and native_available()
+        return (NativeEngine(weights) if native else NumpyEngine(weights)), path, label
     return None, path, str(path)
 
 
@@ -141,13 +150,17 @@ async def _follow_run(
             limit=options.notes * options.max_gap + REPLY_TIMEOUT,
         )
         await asyncio.sleep(0.1)
-        timing = e2e_analysis.timing(events.drain())
         trace = list(session.trace or [])
         dropped = session.dropped
         heard_in = session.stats.notes_in
         echoes = session.engine.guard.echoes
+    drained = events.drain()  # after the session's close: its last releases are in
+    timing = e2e_analysis.timing(drained)
+    sent, unreleased = e2e_analysis.sent_balance(drained, FOLLOW)
     return {
         "heard_in": heard_in,
+        "follow_sent": sent,
+        "follow_unreleased": unreleased,
         "echoes": echoes,
         "played": played,
         "timing": timing,
@@ -194,7 +207,7 @@ async def _call_response_run(
 async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     """Run the benchmark (see the module docstring); a JSON-ready dict."""
     model, path, model_label = choose_model(
-        options.model, untrained=options.untrained, seed=options.seed
+        options.model, untrained=options.untrained, seed=options.seed, engine=options.engine
     )
     load_before = os.getloadavg()
     began = time.perf_counter()
@@ -265,6 +278,8 @@ def _figures(
         "unanswered": sum(1 for r in follow_heard if r is None),
         "dropped": follow["dropped"],
         "notes_in": follow["heard_in"],
+        "follow_sent": follow["follow_sent"],
+        "follow_unreleased": follow["follow_unreleased"],
         "echoes_ignored": follow["echoes"],
         "stuck_notes": len(e2e_analysis.stuck(heard)),
         "floor": floor,

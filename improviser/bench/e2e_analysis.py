@@ -46,6 +46,23 @@ def timing(events: Sequence[Event]) -> list[SentTiming]:
     ]
 
 
+def sent_balance(events: Sequence[Event], tag: str) -> tuple[int, int]:
+    """The ``tag`` notes the engine sent, and how many of them it never released (its own
+    account, before any MIDI leaves the process: what JACK loses on the way is not in it)."""
+    sounding: dict[tuple[int, int], int] = {}
+    started = 0
+    for e in events:
+        if not isinstance(e, AnswerNote) or e.tag != tag:
+            continue
+        key = (e.channel, e.pitch)
+        if e.velocity > 0:
+            started += 1
+            sounding[key] = sounding.get(key, 0) + 1
+        elif sounding.get(key):
+            sounding[key] -= 1
+    return started, sum(sounding.values())
+
+
 def answers(sent: Sequence[float], heard: Sequence[float]) -> list[float | None]:
     """For each sent time, the first heard time after it and before the next sent one."""
     out: list[float | None] = []

@@ -9,22 +9,24 @@ speed-up over ``model.predict``'s p50):
   compiled step with carried state (``jit_compile`` off / on);
 - ``numpy window (N)``: :class:`~improviser.inference.WindowEngine` on the NumPy engine,
   the notebook's semantics without Keras;
-- ``numpy step``: the streaming engine, distribution only;
-- ``numpy step + sample``: plus :class:`~improviser.music.sampling.Sampler` (top-p 0.95 and a
-  pitch range, the live defaults): what the live engine pays per answer note;
-- ``numpy step + sample, spaced``: the same with a pause between notes, so the weights
+- ``ENGINE step``: a streaming CPU engine (``numpy``; ``native``, its step compiled, where
+  built), distribution only;
+- ``ENGINE step + sample``: plus the draw as the live context makes it
+  (:class:`~improviser.music.sampling.Sampler`, top-p 0.95 and a pitch range, the live
+  defaults; compiled on ``native``): what the live engine pays per answer note;
+- ``ENGINE step + sample, spaced``: the same with a pause between notes, so the weights
   are no longer hot in the caches;
-- ``numpy step + listen + sample``: what a live note costs in follow mode with the
+- ``ENGINE step + listen + sample``: what a live note costs in follow mode with the
   default listening (:class:`~improviser.music.listener.Listener`: the short-term model
   learns the note and reshapes the prediction with the key and register) on a melodic
   stream (a phrase repeated with variations, so the short-term model's long contexts are
   found);
-- ``numpy step + hear``: what a player's note costs in call-response (it is heard, the
+- ``ENGINE step + hear``: what a player's note costs in call-response (it is heard, the
   answer is drawn when the phrase ends), on the same stream;
-- ``numpy, 100-500 ms apart``, ``numpy, 100-500 ms, warm N ms``: step + sample at a
+- ``ENGINE, 100-500 ms apart``, ``ENGINE, 100-500 ms, warm N ms``: step + sample at a
   player's spacing, cold, then kept warm as the live session does (a rehearsed step every
-  5 ms, the default ``keep_warm_ms``, and every 1 ms);
-- ``engine note, MODE, 100-500 ms, idle work on/off``: the live engine's whole
+  5 ms and every 1 ms, the default ``keep_warm_ms``);
+- ``engine note, MODE, ENGINE, 100-500 ms, idle work on/off``: the live engine's whole
   ``note_on`` at that spacing (:mod:`improviser.bench.engine_note`).
 
 The slow rows (Keras, window) use fewer notes; each row says how many. Latency through
@@ -112,16 +114,13 @@ def melodic_tokens(count: int, seed: int = 2) -> list[Token]:
 def _listening(
     engine: NumpyEngine, sampler: Sampler | None, rng: np.random.Generator
 ) -> Callable[[Token], object]:
-    """One live note with the default listening: hear, step, then (with a sampler)
-    reshape and draw."""
-    listener = Listener(ListenParams.from_config(LiveConfig()))
+    """One live note with the default listening, as the live context takes it: heard
+    (stepped, the listener told), then (with a sampler) reshaped and drawn."""
+    context = ModelContext(engine, listener=Listener(ListenParams.from_config(LiveConfig())))
 
     def step(tok: Token) -> object:
-        listener.hear(tok.pitch)
-        probs = engine.step_probs(tok)
-        if sampler is None:
-            return probs
-        return sampler.sample_padded(listener.shape_padded(probs), rng)
+        context.hear(tok)
+        return None if sampler is None else context.draw(sampler, rng)
 
     return step
 
@@ -159,11 +158,14 @@ def time_spaced_steps(
 
 
 def _real_spacing_rows(
-    name: str, engine: NumpyEngine, step: Callable[[Token], object], tokens: Sequence[Token]
+    name: str,
+    context: ModelContext,
+    sampler: Sampler,
+    step: Callable[[Token], object],
+    tokens: Sequence[Token],
 ) -> dict[str, list[float]]:
-    """Step + sample at a player's spacing: cold, and kept warm as the session does."""
-    context = ModelContext(engine)
-    sampler = Sampler(LIVE_SAMPLING)
+    """Step + sample at a player's spacing: cold, and kept warm as the session does (the
+    context that draws rehearses)."""
 
     def rehearse() -> None:
         context.rehearse(sampler)
@@ -264,9 +266,10 @@ def _engine_rows(
     """Every streaming row of one CPU engine (``name`` heads each row's label)."""
     sampler = Sampler(LIVE_SAMPLING)
     rng = np.random.default_rng(0)
+    context = ModelContext(engine)  # draws as the live engine does (compiled on native)
 
     def step_and_sample(tok: Token) -> Token:
-        return sampler.sample_padded(engine.step_probs(tok), rng)
+        return context.draw(sampler, rng, engine.step_probs(tok))
 
     rows: dict[str, list[float]] = {}
     engine.reset()
@@ -283,7 +286,7 @@ def _engine_rows(
     engine.reset()
     rows[f"{name} step + hear"] = time_steps(_listening(engine, None, rng), melody)
     if real > 0:
-        rows.update(_real_spacing_rows(name, engine, step_and_sample, tokens[: real + 2]))
+        rows.update(_real_spacing_rows(name, context, sampler, step_and_sample, tokens[: real + 2]))
         rows.update(
             engine_note_rows(
                 lambda: type(engine)(weights), real, REAL_GAP_S, f"{name}, {REAL_GAP_LABEL}"
