@@ -243,3 +243,54 @@ def test_a_bounded_model_restores_and_keeps_counting_right() -> None:
     assert sum(model.predict()) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="max_notes"):
         ShortTermModel(max_notes=0)
+
+
+def _long_session(model: ShortTermModel, notes: int, seed: int) -> list[np.ndarray]:
+    """A long session with answers tried out and taken back; the predictions on the way."""
+    rng = np.random.default_rng(seed)
+    seen = []
+    for i in range(notes):
+        model.update(int(rng.integers(55, 80)), learn=bool(rng.random() < 0.9))
+        if i % 97 == 0:  # an answer drawn, looked ahead, taken back
+            snap = model.snapshot()
+            for p in rng.integers(55, 80, 6):
+                model.update(int(p), learn=False)
+            model.restore(snap)
+        if i % 89 == 0:
+            model.snapshot()  # an answer adopted: its snapshot is never restored
+        if i % 50 == 0:
+            seen.append(model.predict())
+    return seen
+
+
+def test_a_bounded_model_drops_what_it_forgot_and_predicts_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from improviser.music import stm as stm_module
+
+    monkeypatch.setattr(stm_module, "_TRIM_CHUNK", 10**9)  # the reference keeps everything
+    reference = ShortTermModel(max_notes=300)
+    expected = _long_session(reference, 6000, seed=4)
+    monkeypatch.undo()
+    model = ShortTermModel(max_notes=300)
+    got = _long_session(model, 6000, seed=4)
+    for a, b in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert model.notes == reference.notes == 6000
+    assert len(reference._pitches) == 6000
+    # The history holds the remembered notes, their contexts and at most a chunk more.
+    bound = 300 + model.max_order + 1 + stm_module._TRIM_CHUNK
+    assert len(model._pitches) <= bound and len(model._learned) == len(model._pitches)
+    assert len(model._steps) == len(model._pitches) - 1
+    # The snapshots of adopted answers older than that go too (taken every 89 and 97 notes).
+    assert len(reference._open) > 6000 // 89
+    assert len(model._open) <= bound // 89 + bound // 97 + 2
+
+
+def test_a_snapshot_older_than_what_a_bounded_model_keeps_is_refused() -> None:
+    model = ShortTermModel(max_notes=20, max_order=3)
+    old = model.snapshot()
+    for p in range(3000):
+        model.update(50 + p % 20)
+    with pytest.raises(ValueError, match="not valid"):
+        model.restore(old)

@@ -64,6 +64,8 @@ DEFAULT_VIEWPOINT_BIAS = 0.0
 
 0 (equal weights) scored best on the validation split: 1.426 bits/note against 1.432 at 1
 and 1.442 at 2, blended with the LSTM; the interval viewpoint itself gains 0.02–0.03."""
+_TRIM_CHUNK = 1024
+"""Notes no longer needed are dropped from the history this many at a time."""
 _SPAN = PITCHES - 1
 """Largest interval magnitude: intervals -127..127 are symbols 0..254."""
 
@@ -120,6 +122,9 @@ class ShortTermModel:
         self.viewpoint_bias = viewpoint_bias
         self._pitch = ContextCounts(max_order, PITCHES)
         self._interval = ContextCounts(max_order, 2 * _SPAN + 1)
+        # The notes heard since note ``_base`` (earlier ones, long forgotten, are dropped:
+        # see _trim): pitches[i] is note _base + i.
+        self._base = 0
         self._pitches: list[int] = []
         self._steps: list[int] = []  # interval symbols: steps[i] leads to pitches[i + 1]
         self._learned: list[bool] = []  # whether pitches[i] was counted (or only heard)
@@ -128,7 +133,7 @@ class ShortTermModel:
     @property
     def notes(self) -> int:
         """How many notes the model has learned since it was created or reset."""
-        return len(self._pitches)
+        return self._base + len(self._pitches)
 
     @property
     def pitch_counts(self) -> ContextCounts:
@@ -166,9 +171,11 @@ class ShortTermModel:
             while self.max_notes is not None and self._remembered > self.max_notes:
                 self._forget(self._forgotten)
                 self._forgotten += 1
+            self._trim()
 
-    def _forget(self, i: int) -> None:
-        """Take back the counts note ``i`` added when it was learned (if it was)."""
+    def _forget(self, note: int) -> None:
+        """Take back the counts note ``note`` added when it was learned (if it was)."""
+        i = note - self._base
         if not self._learned[i]:
             return
         order = self.max_order
@@ -176,6 +183,19 @@ class ShortTermModel:
         if i > 0:
             self._interval.remove(self._steps[max(0, i - 1 - order) : i - 1], self._steps[i - 1])
         self._remembered -= 1
+
+    def _trim(self) -> None:
+        """Drop the notes no count or context needs any more (forgotten, and more than
+        ``max_order`` before the oldest remembered), a chunk at a time, so a bounded model
+        stays bounded however long the session; snapshots taken before them can no
+        longer be restored and are dropped too."""
+        keep_from = self._forgotten - self.max_order - 1
+        cut = keep_from - self._base
+        if cut < _TRIM_CHUNK:
+            return
+        del self._pitches[:cut], self._steps[:cut], self._learned[:cut]
+        self._base = keep_from
+        self._open = [s for s in self._open if s.notes >= keep_from + self.max_order]
 
     def predict(self) -> F64:
         """The distribution of the next pitch: 128 probabilities summing to 1."""
@@ -200,11 +220,11 @@ class ShortTermModel:
         self._steps.clear()
         self._learned.clear()
         self._open.clear()
-        self._forgotten = self._remembered = 0
+        self._forgotten = self._remembered = self._base = 0
 
     def snapshot(self) -> StmSnapshot:
         """Mark the current state, to :meth:`restore` later; costs nothing."""
-        snap = StmSnapshot(len(self._pitches))
+        snap = StmSnapshot(self.notes)
         self._open.append(snap)
         return snap
 
@@ -213,7 +233,8 @@ class ShortTermModel:
 
         ``snapshot`` stays valid (restore it again after more notes); snapshots taken
         after it become invalid. A snapshot of another model, or one invalidated by
-        :meth:`reset` or an earlier restore, raises ``ValueError``.
+        :meth:`reset` or an earlier restore, or taken more than ``max_notes`` notes ago
+        (what it would restore is forgotten and dropped), raises ``ValueError``.
         """
         for i in range(len(self._open) - 1, -1, -1):
             if self._open[i] is snapshot:
@@ -222,9 +243,9 @@ class ShortTermModel:
         else:
             raise ValueError("snapshot is not valid for this model (reset or restored past)")
         order = self.max_order
-        while len(self._pitches) > snapshot.notes:
+        while self.notes > snapshot.notes:
             pitch = self._pitches.pop()
-            learned = self._learned.pop() and len(self._pitches) >= self._forgotten
+            learned = self._learned.pop() and self.notes >= self._forgotten
             if learned:
                 self._pitch.remove(_tail(self._pitches, order), pitch)
                 self._remembered -= 1
@@ -232,4 +253,4 @@ class ShortTermModel:
                 step = self._steps.pop()
                 if learned:
                     self._interval.remove(_tail(self._steps, order), step)
-        self._forgotten = min(self._forgotten, len(self._pitches))
+        self._forgotten = min(self._forgotten, self.notes)
