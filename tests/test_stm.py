@@ -250,7 +250,7 @@ def _long_session(model: ShortTermModel, notes: int, seed: int) -> list[np.ndarr
     rng = np.random.default_rng(seed)
     seen = []
     for i in range(notes):
-        model.update(int(rng.integers(55, 80)), learn=bool(rng.random() < 0.9))
+        model.update(int(rng.integers(60, 63)), learn=bool(rng.random() < 0.9))  # contexts recur
         if i % 97 == 0:  # an answer drawn, looked ahead, taken back
             snap = model.snapshot()
             for p in rng.integers(55, 80, 6):
@@ -269,10 +269,10 @@ def test_a_bounded_model_drops_what_it_forgot_and_predicts_the_same(
     from improviser.music import stm as stm_module
 
     monkeypatch.setattr(stm_module, "_TRIM_CHUNK", 10**9)  # the reference keeps everything
-    reference = ShortTermModel(max_notes=300)
+    reference = ShortTermModel(max_notes=300, max_order=3)
     expected = _long_session(reference, 6000, seed=4)
     monkeypatch.undo()
-    model = ShortTermModel(max_notes=300)
+    model = ShortTermModel(max_notes=300, max_order=3)
     got = _long_session(model, 6000, seed=4)
     for a, b in zip(expected, got, strict=True):
         np.testing.assert_array_equal(a, b)
