@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := jackd2 mosquitto
+APT_PACKAGES := jackd2 mosquitto gcc libc6-dev
 
 .PHONY: demo test lint typecheck unit system-deps venv bench model clean
 
@@ -17,7 +17,7 @@ demo: system-deps venv  ## a demo session on the bundled model, written to sessi
 test: system-deps venv lint typecheck unit  ## everything CI checks
 
 system-deps:
-	@missing=""; for cmd in jackd mosquitto; do command -v $$cmd >/dev/null || missing=1; done; \
+	@missing=""; for cmd in jackd mosquitto gcc; do command -v $$cmd >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing $(APT_PACKAGES) (apt)"; \
 	  $(SUDO) apt-get update -qq; \
@@ -48,7 +48,7 @@ bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench e2e
 
 model: venv  ## retrain the bundled models (about 17 minutes here; see samples/README.md)
-	$(VENV)/bin/improviser train samples/corpus --out samples/model/improviser.keras --max-minutes 14
+	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras --max-minutes 28
 	$(VENV)/bin/improviser train samples/corpus --out samples/model/notebook-regression.keras \
 	  --objective regression --epochs 3 --max-minutes 3
 	$(VENV)/bin/improviser evaluate --model samples/model/improviser.keras \
