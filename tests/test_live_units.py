@@ -24,6 +24,7 @@ from improviser.live.stats import SessionStats
 from improviser.music.encoding import Distribution, Token
 from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import to_midifile
+from improviser.music.notes import Note
 from tests.fakes import FakeClock, StepUpModel
 
 
@@ -455,28 +456,73 @@ def _messages(data: bytes) -> list[list[tuple[int, str, int, int, int]]]:
     return tracks
 
 
+class _Take:
+    """What a recording should hold, kept the plain way (the recorder keeps only bytes):
+    a re-strike ends the note sounding, a release with no note is ignored."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.ended: dict[str, list[Note]] = {name: [] for name in PARTS}
+        self.sounding: dict[str, dict[tuple[int, int], tuple[float, int]]] = {
+            name: {} for name in PARTS
+        }
+
+    def on(self, part: str, channel: int, pitch: int, velocity: int, at: float) -> None:
+        self.off(part, channel, pitch, at)
+        self.sounding[part][(channel, pitch)] = (at - self.start, velocity)
+
+    def off(self, part: str, channel: int, pitch: int, at: float) -> None:
+        begun = self.sounding[part].pop((channel, pitch), None)
+        if begun is not None:
+            self.ended[part].append(self._note(part, channel, pitch, begun, at))
+
+    def _note(
+        self, part: str, channel: int, pitch: int, begun: tuple[float, int], at: float
+    ) -> Note:
+        start = max(begun[0], 0.0)
+        return Note(
+            pitch=pitch, velocity=begun[1], start=start,
+            duration=max(at - self.start - start, 0.0), channel=channel,
+            track=PARTS.index(part) + 1,
+        )  # fmt: skip
+
+    def parts(self, at: float) -> list[list[Note]]:
+        return [
+            self.ended[name]
+            + [self._note(name, ch, p, b, at) for (ch, p), b in self.sounding[name].items()]
+            for name in PARTS
+        ]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_recorder_bytes_are_to_midifile_s_however_often_it_flushes(
     clock: FakeClock, tmp_path: Path, seed: int
 ) -> None:
     rng = np.random.default_rng(seed)
     rec = Recorder(tmp_path / "take.mid", start=clock(), now=clock, bpm=100.0)
+    take = _Take(clock())
     for _ in range(400):
         clock.advance(float(rng.choice([0.0, 0.0004, 0.01, 0.05, 0.2, 1.5])))
         part = "player" if rng.random() < 0.5 else "improviser"
         pitch, channel = int(rng.integers(60, 66)), int(rng.integers(0, 2))
         if rng.random() < 0.55:  # a strike (a re-strike ends the sounding note first)
-            rec.note_on(part, channel, pitch, int(rng.integers(0, 128)), clock())
+            velocity = int(rng.integers(0, 128))
+            rec.note_on(part, channel, pitch, velocity, clock())
+            take.on(part, channel, pitch, velocity, clock())
         else:
             rec.note_off(part, channel, pitch, clock())
+            take.off(part, channel, pitch, clock())
         if rng.random() < 0.1:
             rec.encode(clock())  # a flush freezes what is behind its horizon
-            expected = to_midifile(rec.parts(clock()), bpm=100.0, time_unit="seconds")
+            expected = to_midifile(take.parts(clock()), bpm=100.0, time_unit="seconds")
             buffer = io.BytesIO()
             expected.save(file=buffer)
             assert _messages(rec.encode(clock())) == _messages(buffer.getvalue())
     data = rec.encode(clock())
-    expected = to_midifile(rec.parts(clock()), bpm=100.0, time_unit="seconds", names=PARTS)
+    expected = to_midifile(take.parts(clock()), bpm=100.0, time_unit="seconds", names=PARTS)
+    assert rec.counts() == {
+        name: len(notes) for name, notes in zip(PARTS, take.parts(clock()), strict=True)
+    }
     buffer = io.BytesIO()
     expected.save(file=buffer)
     assert _messages(data) == _messages(buffer.getvalue())

@@ -25,7 +25,7 @@ from improviser.errors import MidiFileError
 from improviser.live.events import THRU, AnswerNote, Event, PlayerNote
 from improviser.live.smf import TrackEncoder, midi_file
 from improviser.music.midi_write import write_atomic
-from improviser.music.notes import DEFAULT_TICKS_PER_BEAT, Note
+from improviser.music.notes import DEFAULT_TICKS_PER_BEAT
 
 __all__ = ["PARTS", "Recorder", "default_recording_path"]
 
@@ -35,7 +35,8 @@ _log = logging.getLogger("improviser.live")
 
 @dataclass(slots=True)
 class _Part:
-    finished: list[Note]
+    ended: int
+    """Notes ended so far (their bytes are in ``track``: the notes are not kept)."""
     sounding: dict[tuple[int, int], tuple[float, int]]
     """(channel, pitch) -> (start seconds, velocity)."""
     track: TrackEncoder
@@ -59,7 +60,7 @@ class Recorder:
         self.flush_seconds = flush_seconds
         self._now = now
         ticks_per_second = DEFAULT_TICKS_PER_BEAT * bpm / 60.0
-        self._parts = {name: _Part([], {}, TrackEncoder(ticks_per_second)) for name in PARTS}
+        self._parts = {name: _Part(0, {}, TrackEncoder(ticks_per_second)) for name in PARTS}
         self._dirty = True
         self._lock = asyncio.Lock()
         self.flushes = 0
@@ -82,12 +83,9 @@ class Recorder:
         if begun is None:
             return
         start, velocity = begun
-        note = _note(
-            pitch=pitch, velocity=velocity, start=start, end=at - self.start, channel=channel,
-            part=part,
-        )  # fmt: skip
-        p.finished.append(note)
-        p.track.add(pitch, velocity, note.start, note.end, channel)
+        start = max(start, 0.0)
+        p.ended += 1
+        p.track.add(pitch, velocity, start, max(at - self.start, start), channel)
         self._dirty = True
 
     def end_part(self, part: str, at: float) -> None:
@@ -114,27 +112,7 @@ class Recorder:
 
     def counts(self) -> dict[str, int]:
         """Notes recorded per part so far (sounding ones included)."""
-        return {name: len(p.finished) + len(p.sounding) for name, p in self._parts.items()}
-
-    def parts(self, at: float) -> list[list[Note]]:
-        """Every note so far, the sounding ones ending at ``at``."""
-        out = []
-        for name, p in self._parts.items():
-            notes = list(p.finished)
-            for (channel, pitch), (start, velocity) in p.sounding.items():
-                end = at - self.start
-                notes.append(
-                    _note(
-                        pitch=pitch,
-                        velocity=velocity,
-                        start=start,
-                        end=end,
-                        channel=channel,
-                        part=name,
-                    )
-                )
-            out.append(notes)
-        return out
+        return {name: p.ended + len(p.sounding) for name, p in self._parts.items()}
 
     # --- writing -----------------------------------------------------------------------------
     def encode(self, at: float) -> bytes:
@@ -210,15 +188,3 @@ def default_recording_path(sessions_dir: Path, prefix: str = "session") -> Path:
     """A fresh timestamped file name in ``sessions_dir``."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return sessions_dir / f"{prefix}-{stamp}.mid"
-
-
-def _note(*, pitch: int, velocity: int, start: float, end: float, channel: int, part: str) -> Note:
-    start = max(start, 0.0)
-    return Note(
-        pitch=pitch,
-        velocity=velocity,
-        start=start,
-        duration=max(end - start, 0.0),
-        channel=channel,
-        track=PARTS.index(part) + 1,
-    )
