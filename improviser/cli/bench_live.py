@@ -188,7 +188,54 @@ def flood_cmd(
     print_flood(result)
 
 
+def memory_cmd(
+    notes: Annotated[int, typer.Option(help="Player notes (0.25 s apart, simulated).")] = 20000,
+    block: Annotated[int, typer.Option(help="Notes per row.")] = 2000,
+    mode: Annotated[str, typer.Option(help="call-response or follow.")] = "call-response",
+    model: ModelOpt = None,
+    untrained: UntrainedOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """What a long session keeps in memory (in-process, simulated clock): MB per block."""
+    from improviser.bench.e2e import choose_model  # noqa: PLC0415
+    from improviser.bench.memory import bench_memory  # noqa: PLC0415
+    from improviser.live.loading import load_step_model  # noqa: PLC0415
+
+    if notes < 1 or not 1 <= block <= notes:
+        raise ConfigError(f"need notes >= 1 and 1 <= block <= notes, got {notes}, {block}")
+    if mode not in ("call-response", "follow"):
+        raise ConfigError(f"mode must be call-response or follow, got {mode!r}")
+    injected, path, _label = choose_model(model, untrained=untrained)
+    step_model = injected or load_step_model(path, "auto")
+    err = Console(stderr=True)
+    result = bench_memory(
+        step_model, notes, block, mode,
+        progress=lambda r: err.print(
+            f"{r['notes']:6d} notes ({r['session_minutes']:.0f} min): "
+            f"{r['traced_mb']:.2f} MB traced", highlight=False
+        ),
+    )  # fmt: skip
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    console = Console(width=100)
+    table = Table(title=f"{mode}, {result['engine']}")
+    for name in ("notes", "session min", "traced MB"):
+        table.add_column(name, justify="right")
+    for row in result["rows"]:
+        table.add_row(str(row["notes"]), f"{row['session_minutes']:.0f}", f"{row['traced_mb']:.2f}")
+    console.print(table)
+    per_note = result["bytes_per_note_second_half"]
+    console.print(
+        f"second half: {_cell('{:.1f}', per_note)} bytes a note kept; "
+        f"recorded {result['recorded']}; largest holders:"
+    )
+    for site in result["largest"]:
+        console.print(f"  {site['kb']:9.0f} KB in {site['blocks']:6d} blocks  {site['where']}")
+
+
 def add_commands(app: typer.Typer) -> None:
-    """Add ``soak`` and ``flood`` to the ``bench`` app."""
+    """Add ``soak``, ``flood`` and ``memory`` to the ``bench`` app."""
     app.command("soak")(soak_cmd)
     app.command("flood")(flood_cmd)
+    app.command("memory")(memory_cmd)
