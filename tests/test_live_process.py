@@ -87,7 +87,7 @@ def test_sigterm_mid_answer_releases_all_and_exits_0(
     proc = start_live(tmp_path, model_path)
     try:
         log = "".join(wait_ready(proc))
-        assert "engine: numpy on cpu" in log and "µs/note" in log  # the default: no TF
+        assert "engine: native on cpu" in log and "µs/note" in log  # the default: no TF
         time.sleep(0.2)
         play(player, [60, 62, 64, 65])
         wait_until(lambda: len(player.tracker.ons) >= 2)  # the answer is under way

@@ -5,7 +5,8 @@ memory, RSS) over real minutes, with JACK and a player beside it; here the engin
 allocations are counted, in-process and on a simulated clock, so hours of playing take
 seconds: an :class:`~improviser.live.engine.Improviser` wired as a session (the stats and
 the recorder observing its events, the recording encoded as a flush does every
-phrase, the pause work done every 50 ms of simulated time) hears phrases of random notes
+phrase, the pause work done every 50 ms of simulated time and the collector settled and
+frozen every 10 s, as the session's chores do) hears phrases of random notes
 (8 notes 0.25 s apart, then a rest it answers) and ``tracemalloc`` reads what is alive
 after each block of notes, from the very first allocation (so what was freed counts as
 freed). After the short-term model holds its ``listen.short_term_notes`` the figure per
@@ -28,6 +29,7 @@ from improviser.config.live import LiveConfig
 from improviser.inference.protocol import StepModel
 from improviser.live.engine import Improviser
 from improviser.live.events import EventBus
+from improviser.live.gcpause import SETTLE_SECONDS, collect_young_if_due, settle
 from improviser.live.midi import InMessage, Kind
 from improviser.live.recorder import Recorder
 from improviser.live.scheduler import Scheduler
@@ -79,13 +81,20 @@ def bench_memory(
     engine.start()
     rng = np.random.default_rng(seed + 1)
 
+    settled = [0.0]
+
     def advance(seconds: float) -> None:
+        """The session's chores over ``seconds``: pause work, the collector settled."""
         end = clock[0] + seconds
         while clock[0] < end:
             clock[0] = min(end, clock[0] + PAUSE_S)
             scheduler.process_due(clock[0])
             engine.tick(clock[0])
+            collect_young_if_due()
             engine.idle()
+            if clock[0] - settled[0] >= SETTLE_SECONDS:
+                settle()  # freezes what lives (and any cycle it holds: counted here too)
+                settled[0] = clock[0]
 
     rows = []
     try:
@@ -99,7 +108,7 @@ def bench_memory(
                 advance(REST_S)
                 recorder.encode(clock[0])  # what a flush keeps of the take
             if (i + 1) % block == 0:
-                gc.collect()
+                gc.collect()  # what is garbage now is not kept (frozen cycles stay)
                 row = {
                     "notes": i + 1,
                     "traced_mb": tracemalloc.get_traced_memory()[0] / 1e6,
@@ -111,6 +120,7 @@ def bench_memory(
         sites = tracemalloc.take_snapshot().statistics("lineno")[:top]
     finally:
         tracemalloc.stop()
+        gc.unfreeze()  # the collector as it was (a bench in a test process)
     half = rows[len(rows) // 2] if len(rows) > 1 else rows[0]
     last = rows[-1]
     grown = last["notes"] - half["notes"]
