@@ -83,9 +83,10 @@ def native_available() -> bool:
     return native_library() is not None
 
 
-def _address(array: npt.NDArray[np.generic]) -> int:
-    if not array.flags.c_contiguous:
-        raise ValueError("the native engine needs C-contiguous arrays")
+def _address(array: npt.NDArray[np.generic], dtype: type[np.generic] = np.float32) -> int:
+    """Where ``array``'s data is, for C (which reads it as contiguous ``dtype``)."""
+    if not array.flags.c_contiguous or array.dtype != dtype:
+        raise ValueError(f"the native engine needs C-contiguous {dtype.__name__} arrays")
     return int(array.ctypes.data)
 
 
@@ -134,7 +135,7 @@ class NativeEngine(NumpyEngine):
         net.head = _address(self._head_kernel)
         net.top = _address(self._top)
         net.logits = _address(self._logits)
-        net.probs = _address(self._probs)
+        net.probs = _address(self._probs, np.float64)
         return net
 
     @classmethod
