@@ -1,7 +1,10 @@
 """Per-note latency of every way to get the next-note distribution, start-up cost, FLOPs.
 
 Rows (each timed per note over the same random note stream; p50/p99/max in ms, and the
-speed-up over ``model.predict``'s p50):
+speed-up over ``model.predict``'s p50). On the streaming engines' rows a young garbage
+collection that is half due runs between notes, untimed, as a live session's pause
+work runs it (:func:`~improviser.live.gcpause.collect_young_if_due`), so the collector
+lands where it lands live, not on a note:
 
 - ``keras predict (window)``: the notebook: ``model.predict`` on the last 30 notes;
 - ``keras eager (window)``: ``model(x)`` on the same window;
@@ -52,6 +55,7 @@ from improviser.inference.context import ModelContext
 from improviser.inference.native_engine import native_available
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
+from improviser.live.gcpause import collect_young_if_due
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import Sampler
@@ -76,7 +80,7 @@ REAL_GAP_S = (0.1, 0.5)
 """A player's spacing of notes (seconds) for the rows timed at real spacing."""
 REAL_GAP_LABEL = "100-500 ms"
 KEEP_WARM_ROWS_MS = (5.0, 1.0)
-"""Keep-warm periods timed at real spacing: the live default (``keep_warm_ms``), shorter."""
+"""Keep-warm periods timed at real spacing: 5 ms, and the live default (``keep_warm_ms``)."""
 
 
 def time_steps(
@@ -84,16 +88,20 @@ def time_steps(
     tokens: Sequence[Token],
     warmup: int = 20,
     gap_s: float = 0.0,
+    between: Callable[[], object] | None = None,
 ) -> list[float]:
     """Milliseconds of each ``step(token)`` after ``warmup`` untimed ones.
 
-    ``gap_s`` sleeps between notes (not timed), as a player's notes are spaced.
+    ``gap_s`` sleeps between notes (not timed), as a player's notes are spaced;
+    ``between`` runs before each note, not timed (the pause work a session does).
     """
     times = []
     clock = time.perf_counter_ns
     for i, token in enumerate(tokens):
         if gap_s:
             time.sleep(gap_s)
+        if between is not None:
+            between()
         t0 = clock()
         step(token)
         t1 = clock()
@@ -168,6 +176,7 @@ def _real_spacing_rows(
     context that draws rehearses)."""
 
     def rehearse() -> None:
+        collect_young_if_due()
         context.rehearse(sampler)
 
     rows = {f"{REAL_GAP_LABEL} apart": time_spaced_steps(step, tokens, REAL_GAP_S)}
@@ -272,19 +281,21 @@ def _engine_rows(
         return context.draw(sampler, rng, engine.step_probs(tok))
 
     rows: dict[str, list[float]] = {}
+    pause = collect_young_if_due  # the collector's young generations in the pauses, as live
     engine.reset()
-    rows[f"{name} step"] = time_steps(engine.step, tokens)
+    rows[f"{name} step"] = time_steps(engine.step, tokens, between=pause)
     engine.reset()
-    rows[f"{name} step + sample"] = time_steps(step_and_sample, tokens)
+    rows[f"{name} step + sample"] = time_steps(step_and_sample, tokens, between=pause)
     engine.reset()
     rows[f"{name} step + sample, {gap_ms:g} ms apart"] = time_steps(
-        step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000
+        step_and_sample, tokens[: spaced_notes + 5], warmup=5, gap_s=gap_ms / 1000, between=pause
     )
     engine.reset()
     melody = melodic_tokens(len(tokens))
-    rows[f"{name} step + listen + sample"] = time_steps(_listening(engine, sampler, rng), melody)
+    listening = _listening(engine, sampler, rng)
+    rows[f"{name} step + listen + sample"] = time_steps(listening, melody, between=pause)
     engine.reset()
-    rows[f"{name} step + hear"] = time_steps(_listening(engine, None, rng), melody)
+    rows[f"{name} step + hear"] = time_steps(_listening(engine, None, rng), melody, between=pause)
     if real > 0:
         rows.update(_real_spacing_rows(name, context, sampler, step_and_sample, tokens[: real + 2]))
         rows.update(
