@@ -47,13 +47,8 @@ from improviser.config import Config, ModelConfig, with_overrides
 from improviser.config.live import LiveConfig
 from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIENT, PlayerProcess
 from improviser.harness.jackserver import JackServer, some_jack_server
-from improviser.inference import (
-    NativeEngine,
-    NumpyEngine,
-    StepModel,
-    native_available,
-    random_weights,
-)
+from improviser.inference import StepModel, random_weights
+from improviser.inference.select import cpu_engine_type
 from improviser.live.loading import describe_engine
 from improviser.live.modes.follow import FOLLOW
 from improviser.live.session import Companion, LiveSession
@@ -106,8 +101,7 @@ def choose_model(
         units = tuple(ModelConfig().lstm_units)  # the default model's size, so its cost
         weights = random_weights(units, embedding=16, seed=seed)
         label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
-        native = engine in ("auto", "native") and native_available()
-        return (NativeEngine(weights) if native else NumpyEngine(weights)), path, label
+        return cpu_engine_type(engine)(weights), path, label
     return None, path, str(path)
 
 

@@ -37,7 +37,7 @@ from improviser.inference.protocol import StepModel
 from improviser.inference.tf_engine import DEVICES
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
 
-__all__ = ["ENGINES", "PROBE_STEPS", "make_engine", "probe", "probe_tokens"]
+__all__ = ["ENGINES", "PROBE_STEPS", "cpu_engine_type", "make_engine", "probe", "probe_tokens"]
 
 ENGINES = ("auto", "numpy", "native", "tf")
 PROBE_STEPS = 50
@@ -98,7 +98,7 @@ def make_engine(
 
     candidates: list[StepModel] = []
     if device != "gpu":
-        candidates.append(_cpu_engine(model_path, "native" if native_available() else "numpy"))
+        candidates.append(_cpu_engine(model_path, "auto"))
     # TensorFlow's engines need the .keras file; a model shipped as .npz + .json only
     # (a models folder, a test) plays on NumPy even where TensorFlow is loaded.
     if device == "gpu" or ("tensorflow" in sys.modules and Path(model_path).exists()):
@@ -112,10 +112,16 @@ def make_engine(
     return candidates[int(np.argmin(times))]
 
 
+def cpu_engine_type(engine: str = "auto") -> type[NumpyEngine]:
+    """The streaming CPU engine that ``engine`` plays on: ``native`` for ``native`` (or
+    ``auto`` where it was built), else ``numpy``."""
+    if engine == "native" or (engine == "auto" and native_available()):
+        return NativeEngine
+    return NumpyEngine
+
+
 def _cpu_engine(model_path: str | Path, engine: str) -> StepModel:
-    if engine == "native":
-        return NativeEngine.from_file(model_path)
-    return NumpyEngine.from_file(model_path)
+    return cpu_engine_type(engine).from_file(model_path)
 
 
 def _tf_engines(
