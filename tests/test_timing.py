@@ -77,6 +77,53 @@ def test_a_clock_already_running_is_joined_without_its_start() -> None:
     assert not f.running
 
 
+def feed(follower: ClockFollower, times: list[float]) -> None:
+    for t in times:
+        follower.tick(t)
+
+
+@pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0, 200.0])
+def test_a_lost_tick_is_counted_so_the_beat_does_not_slip(bpm: float) -> None:
+    per_tick = 60.0 / bpm / PPQN
+    f = ClockFollower()
+    f.start(0.0)
+    feed(f, [i * per_tick for i in range(3 * PPQN) if i not in (40, 55, 56)])
+    assert f.bpm == pytest.approx(bpm, rel=0.005)
+    assert f.position == 3 * PPQN
+    assert f.next_beat(3 * PPQN * per_tick - 0.01) == pytest.approx(3 * PPQN * per_tick, abs=1e-4)
+
+
+@pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0, 200.0])
+@pytest.mark.parametrize("late", [0.6, 0.75, 0.9, 1.4, 2.5, 4.0])
+def test_a_late_tick_or_a_stall_is_not_taken_for_lost_ticks(bpm: float, late: float) -> None:
+    """A clock sent from a busy machine's thread: a stall of ``late`` ticks holds back the
+    ticks due in it, which then come at once; the next ones come on time. Counting the
+    stall's gap as lost ticks would put the beat ticks late and the tempo ~6 % fast for
+    a beat (the answers then drift off the grid)."""
+    per_tick = 60.0 / bpm / PPQN
+    f = ClockFollower()
+    f.start(0.0)
+    due = [i * per_tick for i in range(3 * PPQN)]
+    stall_end = due[40] + late * per_tick
+    feed(f, [max(t, stall_end) for t in due])
+    assert f.position == 3 * PPQN
+    for i in range(3 * PPQN, 4 * PPQN):  # a beat on: the stall has left the fit
+        f.tick(i * per_tick)
+        assert f.bpm == pytest.approx(bpm, rel=0.03)
+    assert f.bpm == pytest.approx(bpm, rel=0.002)
+    assert f.next_beat(4 * PPQN * per_tick - 0.01) == pytest.approx(4 * PPQN * per_tick, abs=1e-4)
+
+
+def test_a_tempo_change_down_or_up_counts_no_lost_tick() -> None:
+    f = ClockFollower()
+    f.start(0.0)
+    t = ticks(f, 0.0, 200.0, 2 * PPQN)
+    t = ticks(f, t, 80.0, 2 * PPQN)  # 2.5 times slower at once
+    assert f.position == 4 * PPQN and f.bpm == pytest.approx(80.0, rel=0.001)
+    ticks(f, t, 240.0, 2 * PPQN)
+    assert f.position == 6 * PPQN and f.bpm == pytest.approx(240.0, rel=0.001)
+
+
 # --- sync and fallback -------------------------------------------------------------------------
 def test_clock_dropout_and_stop_fall_back_to_the_player_and_say_so() -> None:
     events: list[Event] = []

@@ -7,7 +7,14 @@ phase are a least-squares line through the last :data:`FIT_TICKS` ticks (tick nu
 against arrival time): one beat of ticks, so the jitter of a single tick (a JACK cycle,
 a USB frame) is averaged out and a tempo change is followed within about a beat. A
 tick lost on the way (JACK drops a cycle's MIDI on a busy machine) is counted from the
-gap it leaves, so the beat does not slip a tick behind.
+gap it leaves, so the beat does not slip a tick behind; but only for now: a long gap is
+also what a late tick leaves (a master sending from a busy machine's thread, a stall
+that holds back several ticks, which then come at once) and what a sudden slower tempo
+leaves. The next tick decides: one about a tick later confirms the loss; one at once
+(the rest of a stall) or one as far again (a slower tempo) takes it back. Counting a
+stall as lost ticks would put the beat ticks late and the tempo ~6 % fast for a beat
+(answers planned then drift off the grid), so a tick owing a loss stays out of the fit
+until it is decided.
 
 Ticks are counted as the MIDI spec says: ``start`` sets the song position to 0 and the
 next tick is its first (tick 0 is beat 0, the first downbeat); ``song position`` sets
@@ -48,6 +55,8 @@ FIT_TICKS = 24
 """Ticks in the tempo and phase fit: one beat."""
 LOST_TICK_SHARE = 0.7
 """A gap of 1.7 ticks or more between two ticks counts one tick as lost, 2.7 two..."""
+BUNCHED = 0.5
+"""A tick less than half a tick after the one before came with it: that one was late."""
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 
 
@@ -68,6 +77,10 @@ class ClockFollower:
         self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self._line: tuple[float, float] | None = None
         """(time of tick 0, seconds per tick) of the fit."""
+        self._owed = 0
+        """Ticks counted as lost on the way to :attr:`_owing` and not yet confirmed."""
+        self._owing = 0
+        """The position given to the tick that counted them."""
 
     # --- messages ----------------------------------------------------------------------------
     def tick(self, t: float) -> None:
@@ -78,16 +91,46 @@ class ClockFollower:
             # song position.
             self._resume(t)
         last, self.last_tick = self.last_tick, t
+        lost = 0
         if last is not None and t - last > self.timeout:
             self._ticks.clear()  # a dropout: the old line no longer holds
+            self._owed = 0
         elif last is not None and self.running and self._line is not None:
-            # Ticks lost on the way (a JACK cycle dropped on a busy machine) still count.
-            self.position += max(int((t - last) / self._line[1] - LOST_TICK_SHARE), 0)
+            lost = self._lost_before(t - last)
         if not self.running:
             return
+        if lost:
+            self._owed, self._owing = lost, self.position + lost
+        self.position += lost
         self._ticks.append((self.position, t))
         self.position += 1
-        self._fit()
+        if not self._owed:
+            self._fit()
+
+    def _lost_before(self, gap: float) -> int:
+        """Ticks lost in a ``gap`` (seconds) before this tick; decides the last one's."""
+        assert self._line is not None
+        ticks = gap / self._line[1]
+        if self._owed:
+            if ticks < BUNCHED:  # the rest of a stall: the last tick was late, one less lost
+                self._take_back(1)
+                if self._owed:
+                    return 0
+            elif ticks < 1 + LOST_TICK_SHARE:  # a tick later: the loss was real
+                self._owed = 0
+            else:  # as far again: a slower tempo, nothing lost
+                self._take_back(self._owed)
+            self._fit()
+            ticks = gap / self._line[1]
+        return max(int(ticks - LOST_TICK_SHARE), 0)
+
+    def _take_back(self, count: int) -> None:
+        """Uncount ``count`` of the ticks owed as lost: the ticks since move back."""
+        moved = [(k - count if k >= self._owing else k, t) for k, t in self._ticks]
+        self._ticks = deque(moved, maxlen=FIT_TICKS)
+        self.position -= count
+        self._owing -= count
+        self._owed -= count
 
     def start(self, t: float) -> None:
         """``start``: from the top; the next tick is beat 0."""
@@ -103,6 +146,7 @@ class ClockFollower:
         self.stopped = False
         self.last_tick = t
         self._ticks.clear()
+        self._owed = 0
 
     def stop(self, t: float) -> None:
         """``stop``: the position is kept for ``continue``."""
@@ -114,6 +158,7 @@ class ClockFollower:
         self.position = sixteenths * TICKS_PER_SIXTEENTH
         self._ticks.clear()
         self._line = None
+        self._owed = 0
 
     def message(self, status: int, position: int, t: float) -> None:
         """A clock message by its status byte (``position``: a song position, in 16ths)."""
