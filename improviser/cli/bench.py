@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from improviser.cli import bench_inputs, bench_live
 from improviser.cli.bench_tables import ms_text, print_e2e, print_latency
+from improviser.cli.report import report
 from improviser.config import load_config, with_overrides
 from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
@@ -51,8 +51,8 @@ def train_cmd(
             f"{r['notes_per_s']:,.0f}",
             f"{r['targets_per_s']:,.0f}",
         )
-    Console().print(table)
-    Console().print(f"targets/s ratio improviser / notebook: {result['ratio_targets_per_s']:.1f}×")
+    report().print(table)
+    report().print(f"targets/s ratio improviser / notebook: {result['ratio_targets_per_s']:.1f}×")
 
 
 ModelOpt = Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")]
@@ -133,7 +133,7 @@ def window_cmd(
             ms_text(m["latency"]["p50_ms"]),
             ms_text(m["latency"]["p99_ms"]),
         )
-    Console().print(table)
+    report().print(table)
 
 
 @bench_app.command("musicality")
@@ -231,8 +231,8 @@ def print_musicality(
             value = metrics[name][metric][stat]
             cells.append("-" if value is None else f"{value:.2f}")
         table.add_row(label, *cells)
-    Console().print(table)
-    Console().print(
+    report().print(table)
+    report().print(
         f"{result['call_notes']}-note calls, {result['answer_notes']}-note answers; register "
         f"in semitones, shares are means over answers; {result['seconds']:.0f} s",
         highlight=False,

@@ -1,4 +1,4 @@
-"""The tables of ``bench latency``, ``bench e2e`` and ``bench inputs`` (rich, 80 columns)."""
+"""The tables of ``bench latency``, ``bench e2e`` and ``bench inputs``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from improviser.cli.report import report
 
 __all__ = ["ms_text", "print_e2e", "print_inputs", "print_latency"]
 
@@ -16,7 +18,7 @@ def ms_text(value: float) -> str:
 
 def print_latency(result: dict[str, Any]) -> None:
     """The tables of ``bench latency``: per-note rows, start-up, the step's phases."""
-    console = Console()
+    console = report()
     lat = result["latency"]
     flops = lat["flops_per_note"]
     table = Table(
@@ -93,7 +95,7 @@ def _verdict(value: float, target: float) -> str:
 
 def print_e2e(result: dict[str, Any]) -> None:
     """The ``bench e2e`` result as tables (80 columns)."""
-    console = Console()
+    console = report()
     jack = result["jack"]
     server = (
         f"private JACK server (dummy, {jack['period_frames']} frames at {jack['rate']} Hz = "
@@ -165,7 +167,7 @@ def _mqtt_line(mqtt: dict[str, Any]) -> str:
 
 def print_inputs(result: dict[str, Any]) -> None:
     """The ``bench inputs`` result: one row per variant, gains over ``none``."""
-    console = Console()
+    console = report()
     table = Table(
         title=f"extra inputs: {result['epochs']} epochs each, LSTM {result['lstm_units']}, "
         f"{result['files']['test']} test files ({result['test_notes']:,} notes)"

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from improviser.cli.aio import run_async
 from improviser.cli.mqtt import MqttOpt, bridge_companions, mqtt_config
+from improviser.cli.report import report
 from improviser.cli.service import notify_ready, notify_stopping, watchdog
 from improviser.config import load_config, with_overrides
 from improviser.config.live import CONTROL_ACTIONS, LiveConfig
@@ -29,7 +30,7 @@ from improviser.live.stats import percentile
 __all__ = ["build_config", "register"]
 
 _err = Console(stderr=True)
-_out = Console()
+_out = report()
 
 ApiOpt = Annotated[str | None, typer.Option("--api", help="MIDI API: auto, jack, alsa...")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from improviser.cli.report import report
 from improviser.config import Config, load_config, with_overrides
 from improviser.errors import ConfigError, ImproviserError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
@@ -275,15 +276,15 @@ def print_evaluation(result: dict[str, Any]) -> None:
             f"{row['accuracy']:.3f}",
             f"{row['top5']:.3f}" if "top5" in row else "-",
         )
-    Console().print(table)
+    report().print(table)
     if "with_stm" in result:
         row = result["with_stm"]
-        Console().print(
+        report().print(
             f"short-term model (order {row['max_order']}, {row['blend']} blend, bias "
             f"{row['bias']}): {row['gain_bits']:+.3f} bits/note against the model alone"
         )
     if "ioi_bits" in result:
-        Console().print(
+        report().print(
             f"rhythm: IOI {result['ioi_bits']:.3f} bits ({result['ioi_accuracy']:.3f} acc), "
             f"duration {result['duration_bits']:.3f} bits ({result['duration_accuracy']:.3f} acc)"
         )
