@@ -53,9 +53,11 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
                 f"{engine}, 100-500 ms, warm 5 ms",
                 f"{engine}, 100-500 ms, warm 1 ms",
                 *(
-                    f"engine note, {mode}, {engine}, 100-500 ms, idle work {idle}"
+                    f"engine note, {mode}, {engine}, 100-500 ms, idle work {idle}{out}"
                     for mode in ("call-response", "follow")
                     for idle in ("off", "on")
+                    for out in ("", ", answer out")
+                    if mode == "follow" or not out
                 ),
             )
         ),
@@ -63,6 +65,9 @@ def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:
     assert rows["numpy step"]["n"] == 30 and rows["keras predict (window)"]["n"] == 4
     assert rows["numpy, 100-500 ms apart"]["n"] == 3
     assert rows["engine note, follow, native, 100-500 ms, idle work on"]["n"] == 3
+    out = rows["engine note, follow, native, 100-500 ms, idle work on, answer out"]
+    whole = rows["engine note, follow, native, 100-500 ms, idle work on"]
+    assert out["n"] == 3 and out["max_ms"] < whole["max_ms"]  # the answer leaves mid-note
     for row in rows.values():
         assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["max_ms"]
         assert row["speedup_vs_predict_p50"] > 0 and row["gflops"] > 0

@@ -227,6 +227,27 @@ def test_heard_notes_wait_until_something_reads_what_was_heard() -> None:
         lazy.hear(128)  # checked when heard, not when taken in
 
 
+@pytest.mark.parametrize("listen_notes", [6, 24])
+def test_the_key_prepared_while_idle_is_the_key_found_on_the_note(listen_notes: int) -> None:
+    """Each next pitch class's key, found in a pause, is what the note then reads, through
+    modulations, a full window and a change of parameters."""
+    rng = np.random.default_rng(7)
+    melody = D_MINOR_TUNE * 2 + [p + 5 for p in D_MINOR_TUNE] + list(rng.integers(40, 90, 60))
+    params = ListenParams(listen_notes=listen_notes)
+    ahead, plain = Listener(params), Listener(params)
+    used = 0
+    for i, pitch in enumerate(melody):
+        ahead.prepare()
+        used += ahead._next_keys is not None and ahead._next_keys[0] == ahead._heard
+        ahead.hear(int(pitch))
+        plain.hear(int(pitch))
+        assert ahead.key == plain.key
+        if i == 50:
+            ahead.params = plain.params = ListenParams(listen_notes=listen_notes + 2)
+    assert used >= len(melody) - 2  # the table was ready for (nearly) every note
+    assert plain.key is not None
+
+
 def test_follow_mode_reprimes_while_idle_not_on_the_note() -> None:
     clock = FakeClock()
     engine = make(clock, mode="follow", window=4)[0]

@@ -14,6 +14,11 @@ timed, for each mode:
 - ``idle work off``: never called (the baseline, in the same run): the listener and the
   beat tracker take their notes in when next asked, on the next note, and nothing is
   kept warm: as the engine was before its idle work.
+
+In follow mode a second row per setting, ``answer out``, times the note's answer: from
+the ``handle(note_on)`` to the moment its answer's ``note_on`` is handed to the output
+(the note-to-answer latency of the engine; what ``handle`` does after it, the
+scheduler's and the events' bookkeeping, delays no note).
 """
 
 from __future__ import annotations
@@ -39,9 +44,20 @@ HELD_SHARE = 0.6
 """Each note is released after this share of the gap to the next."""
 
 
-def _wired(config: LiveConfig, model: StepModel) -> tuple[Improviser, Scheduler]:
+NOTE_ON = 0x90
+
+
+def _wired(
+    config: LiveConfig, model: StepModel, sent: list[int] | None = None
+) -> tuple[Improviser, Scheduler]:
+    """An engine wired as a session; ``sent`` collects when each note-on left (ns)."""
     now = time.monotonic
-    scheduler = Scheduler(lambda _message: None, now, max_note_seconds=config.max_note_seconds)
+
+    def send(message: Sequence[int]) -> None:
+        if sent is not None and message[0] & 0xF0 == NOTE_ON and message[2] > 0:
+            sent.append(time.perf_counter_ns())
+
+    scheduler = Scheduler(send, now, max_note_seconds=config.max_note_seconds)
     bus = EventBus()
     bus.observe(SessionStats().observe)
     engine = Improviser(config, model, scheduler, now=now, rng=np.random.default_rng(0), bus=bus)
@@ -67,10 +83,13 @@ def time_engine_notes(
     gap_s: tuple[float, float],
     idle_work: bool,
     warmup: int = 3,
+    answers: list[float] | None = None,
 ) -> list[float]:
-    """Milliseconds of each ``handle(note_on)`` of ``notes`` notes ``gap_s`` apart."""
+    """Milliseconds of each ``handle(note_on)`` of ``notes`` notes ``gap_s`` apart;
+    ``answers`` collects the milliseconds from each to its answer's note-on sent."""
     config = LiveConfig(mode=mode)
-    engine, scheduler = _wired(config, model)
+    sent: list[int] = []
+    engine, scheduler = _wired(config, model, sent)
     every = config.keep_warm_ms / 1000
     rng = np.random.default_rng(5)
 
@@ -86,10 +105,13 @@ def time_engine_notes(
         gap = rng.uniform(*gap_s)
         start = time.monotonic()
         _wait(start + gap * (1 - HELD_SHARE), idle, every)
+        before = len(sent)
         t0 = time.perf_counter_ns()
         engine.handle(InMessage(Kind.NOTE_ON, 0, pitch, 80, time.monotonic()))
         if i >= warmup:
             times.append((time.perf_counter_ns() - t0) / 1e6)
+            if answers is not None and len(sent) > before:
+                answers.append((sent[before] - t0) / 1e6)
         _wait(start + gap, idle, every)
         engine.handle(InMessage(Kind.NOTE_OFF, 0, pitch, 0, time.monotonic()))
     scheduler.release_all()
@@ -109,5 +131,10 @@ def engine_note_rows(
     for mode in modes:
         for idle_work in (False, True):
             name = f"engine note, {mode}, {label}, idle work {'on' if idle_work else 'off'}"
-            rows[name] = time_engine_notes(mode, make_model(), notes, gap_s, idle_work)
+            answers: list[float] = []
+            rows[name] = time_engine_notes(
+                mode, make_model(), notes, gap_s, idle_work, answers=answers
+            )
+            if answers:
+                rows[f"{name}, answer out"] = answers
     return rows

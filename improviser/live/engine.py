@@ -257,6 +257,7 @@ class Improviser:
         self.voice.timing.settle()
         self.listener.settle()
         self._publish_key(self.now())
+        self.listener.prepare()
         context = self.context
         if not self.mode.playing and len(self.player.held) <= 1:
             context.reprime_if_due()  # the state's drift reset off the note path

@@ -104,6 +104,10 @@ class Listener:
         self._classes = [0] * 12  # pitch-class counts of the recent notes
         self._key: Key | None = None
         self._key_stale = False
+        self._heard = 0
+        """Player notes taken in (by :meth:`settle`)."""
+        self._next_keys: tuple[int, list[Key | None]] | None = None
+        """(notes heard, the key after one more note of each pitch class): :meth:`prepare`."""
         self.params = params or ListenParams()
 
     @property
@@ -127,6 +131,7 @@ class Listener:
         for pitch in self._recent:
             self._classes[pitch % 12] += 1
         self._key_stale = True
+        self._next_keys = None
 
     # --- hearing ----------------------------------------------------------------------------
     def hear(self, pitch: int) -> None:
@@ -151,7 +156,33 @@ class Listener:
                 classes[recent[0] % 12] -= 1
             recent.append(pitch)
             classes[pitch % 12] += 1
+        self._heard += len(pending)
         self._key_stale = True
+
+    def prepare(self) -> None:
+        """While idle: find the key that each pitch class would make the next note give,
+        so a note drawn on the note it answers (follow mode) does not wait for the key
+        estimate (~50 µs cold) nor a new key's scale weights; :attr:`key` is the same
+        either way."""
+        params = self._params
+        if params.key is not None or not params.auto_key or self._pending:
+            return
+        if self._next_keys is not None and self._next_keys[0] == self._heard:
+            return
+        recent = self._recent
+        size = min(len(recent) + 1, recent.maxlen or 0)
+        base = np.asarray(self._classes, dtype=np.float64)
+        if len(recent) == recent.maxlen:
+            base[recent[0] % 12] -= 1  # the next note pushes the oldest out
+        keys: list[Key | None] = []
+        for pc in range(12):
+            base[pc] += 1
+            key = key_of_histogram(base) if size >= MIN_KEY_NOTES else None
+            if key is not None and params.scale_strength > 0:
+                scale_weights(key, params.scale_strength, PITCHES)  # cached for the note
+            keys.append(key)
+            base[pc] -= 1
+        self._next_keys = (self._heard, keys)
 
     def look_ahead(self, pitch: int) -> None:
         """A note the improviser drew: the short-term model's context (counted if told)."""
@@ -172,6 +203,7 @@ class Listener:
         self._recent.clear()
         self._classes = [0] * 12
         self._key_stale = True
+        self._next_keys = None
 
     # --- what was heard -----------------------------------------------------------------------
     @property
@@ -182,9 +214,13 @@ class Listener:
             return params.key
         self.settle()
         if self._key_stale:
-            enough = len(self._recent) >= MIN_KEY_NOTES
-            classes = np.asarray(self._classes, dtype=np.float64)
-            self._key = key_of_histogram(classes) if enough else None
+            ahead = self._next_keys
+            if ahead is not None and ahead[0] + 1 == self._heard:
+                self._key = ahead[1][self._recent[-1] % 12]
+            else:
+                enough = len(self._recent) >= MIN_KEY_NOTES
+                classes = np.asarray(self._classes, dtype=np.float64)
+                self._key = key_of_histogram(classes) if enough else None
             self._key_stale = False
         return self._key
 
