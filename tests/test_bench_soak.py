@@ -51,12 +51,18 @@ def test_ledger_finds_stuck_notes_and_unanswered_phrases() -> None:
     first = AnswerNote(10.4985, 0, 60, 90, "answer-1", intended=10.498, response=0.4985)
     later = AnswerNote(11.5, 0, 62, 90, "answer-1", intended=11.5)  # not the first: no response
     ledger.events([PhraseEnded(10.0, 4), first, later])
-    ledger.phrases([[5.0, 10.0], [14.0, 16.0], [30.0, 31.0]])
+    ledger.origin = 4.0
+    ledger.phrases([[5.0, 10.0], [14.0, 16.0, 1, False, True], [30.0, 31.0]])
     ledger.heard([(10.5, 0x90, 60, 90), (11.0, 0x80, 60, 0), (12.0, 0x90, 62, 90)])
     ledger.judge(40.0, final=True)
     row = ledger.take_interval()
     assert row["stuck"] == 1 and row["answered"] == 1 and row["unanswered"] == 2
     assert row["ends_unheard"] == 0
+    assert ledger.unanswered[0] == {  # when, and what it had: a release left out, a pedal
+        "start_s": 10.0, "end_s": 12.0, "rest_s": 14.0, "dropped": 1, "burst": False,
+        "pedal": True,
+    }  # fmt: skip
+    assert [u["start_s"] for u in ledger.unanswered] == [10.0, 26.0]
     assert row["latency_n"] == 1 and row["latency_p50_ms"] == pytest.approx(2.0)
 
 
@@ -77,6 +83,9 @@ def test_soak_minute_answers_every_phrase_and_leaves_nothing_stuck(
     assert len(rows) == 3
     assert summary["stuck"] == 0 and summary["left_sounding"] == 0
     assert summary["unanswered"] == 0 and summary["ends_unheard"] == 0
+    assert summary["unanswered_phrases"] == []
+    assert summary["input_sent"] > 100 and 0 <= summary["input_lost"] < summary["input_sent"]
+    assert summary["input_received"] + summary["input_lost"] == summary["input_sent"]
     assert summary["answered"] >= 5 and summary["answers"] >= summary["answered"]
     assert rows[-1]["anon_mb"] - rows[0]["anon_mb"] < MEMORY_BOUND_MB
     assert rows[-1]["tasks"] <= rows[0]["tasks"]

@@ -12,7 +12,9 @@ and events, stuck notes at the synth, phrases (the player's, the engine's ends, 
 answers, the unanswered), answer latency (an answer's first note, from when it was
 planned to leave to the synth hearing it) p50/p99 and the engine's cost per note-on
 (dequeued to handled, from the session's trace) p50/p99. The summary checks the
-issue's goals (:data:`GOALS`).
+issue's goals (:data:`GOALS`), counts what JACK lost on the way in (the player's
+messages sent against those our input was given) and says when each unanswered phrase
+was and what it had, so it can be traced.
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class _Run:
         self.events = session.bus.subscribe(100_000)
         self.ledger = SoakLedger(session.config.max_note_seconds)
         self.rows: list[dict[str, Any]] = []
+        self.sent = 0
+        """Messages the player sent (its last report)."""
+        self.received = 0
+        """Messages our input callback was given, when the session closed."""
 
     async def play(self, progress: Callable[[dict[str, Any]], None] | None) -> None:
         cfg = self.session.config
@@ -75,7 +81,7 @@ class _Run:
         began = await self.child.ask(
             cmd="play", seconds=seconds, seed=self.options.seed, rules=asdict(rules)
         )
-        start = float(began["started"])
+        start = self.ledger.origin = float(began["started"])
         intervals = math.ceil(seconds / self.options.interval - 1e-9)
         for k in range(1, intervals + 1):
             until = start + min(seconds, k * self.options.interval)
@@ -91,6 +97,7 @@ class _Run:
             interval.sample(session.queue_depth, len(self.events))
             self._drain(interval)
         report = await self.child.ask(cmd="report")
+        self.sent = int(report["sent"])
         self.ledger.heard(report["heard"])
         self.ledger.phrases(report["phrases"])
         self.ledger.judge(time.perf_counter())
@@ -110,6 +117,7 @@ class _Run:
         """After the session closed: the last of what the synth heard, judged."""
         await asyncio.sleep(0.1)
         report = await self.child.ask(cmd="report")
+        self.sent = int(report["sent"])
         self.ledger.heard(report["heard"])
         self.ledger.phrases(report["phrases"])
         self.ledger.judge(time.perf_counter(), final=True)
@@ -142,7 +150,15 @@ async def run_soak(
         "jack": rig.jack,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
         "rows": run.rows,
-        "summary": summary(run.rows, run.ledger),
+        "summary": {
+            **summary(run.rows, run.ledger),
+            # What JACK lost on the way in (a client late for a cycle): a lost release
+            # holds a phrase open until held_phrase_gap, so two phrases can become one.
+            "input_sent": run.sent,
+            "input_received": run.received,
+            "input_lost": run.sent - run.received,
+            "unanswered_phrases": run.ledger.unanswered,
+        },
         "cpu_count": os.cpu_count(),
         "loadavg_before": list(load_before),
         "loadavg_after": list(os.getloadavg()),
@@ -163,6 +179,7 @@ async def _session(
         await asyncio.sleep(0.3)  # JACK connections settle
         await run.play(progress)
         await asyncio.sleep(cfg.phrase_gap + 1.0)  # the last phrase's answer begins
+        run.received = session.input.received if session.input is not None else 0
     await run.finish()
     return run
 

@@ -71,7 +71,12 @@ class SoakLedger:
         self._ends: deque[float] = deque()
         self._starts: deque[float] = deque()
         """When each answer's first note was planned to leave."""
-        self._phrases: deque[tuple[float, float]] = deque()
+        self._phrases: deque[tuple[float, ...]] = deque()
+        self.origin = 0.0
+        """When the player began (times in :attr:`unanswered` count from it)."""
+        self.unanswered: list[dict[str, float | int | bool]] = []
+        """Each unanswered phrase: when (seconds into the run), what it had, so it can be
+        traced (a release lost on the way makes the engine wait ``held_phrase_gap``)."""
         self.latencies: list[float] = []
         """Milliseconds, since the last :meth:`take_interval`."""
         self.counts = {"stuck": 0, "answered": 0, "unanswered": 0, "ends_unheard": 0}
@@ -101,8 +106,8 @@ class SoakLedger:
         return note_ons
 
     def phrases(self, played: Sequence[Sequence[float]]) -> None:
-        """Phrases the player finished: ``(start, end, ...)``."""
-        self._phrases.extend((p[0], p[1]) for p in played)
+        """Phrases the player finished: ``(start, end, dropped, burst, pedal)``."""
+        self._phrases.extend(tuple(p) for p in played)
 
     # --- judging ----------------------------------------------------------------------------
     def judge(self, now: float, *, final: bool = False) -> None:
@@ -122,15 +127,30 @@ class SoakLedger:
             if first is not None:
                 self.latencies.append((first - start) * 1000)
         while len(self._phrases) > 1 or (final and self._phrases):
-            _start, end = self._phrases.popleft()
+            phrase = self._phrases.popleft()
+            start, end = phrase[0], phrase[1]
             until = self._phrases[0][0] if self._phrases else now
             answered = any(end < t < until for t in ons)
             self.counts["answered" if answered else "unanswered"] += 1
+            if not answered:
+                self.unanswered.append(self._described(phrase, until))
         horizon = min(
             [now - 2 * ANSWER_WINDOW, *self._ends, *self._starts, *(p[1] for p in self._phrases)]
         )
         while self._ons and self._ons[0] < horizon:
             self._ons.popleft()
+
+    def _described(self, phrase: tuple[float, ...], until: float) -> dict[str, float | int | bool]:
+        start, end, *what = phrase
+        dropped, burst, pedal = [*what, 0, False, False][:3]
+        return {
+            "start_s": round(start - self.origin, 3),
+            "end_s": round(end - self.origin, 3),
+            "rest_s": round(until - end, 3),
+            "dropped": int(dropped),
+            "burst": bool(burst),
+            "pedal": bool(pedal),
+        }
 
     def take_interval(self) -> dict[str, float | int]:
         """This interval's counts and latency percentiles; starts the next interval."""

@@ -88,6 +88,13 @@ def print_soak(result: dict[str, Any], console: Console | None = None) -> None:
         f"{s['answered']}, unanswered {s['unanswered']}; dropped {s['dropped']} messages, "
         f"{s['events_dropped']} events",
         f"answer latency p99 first {lat[0]:.1f} ms, last {lat[1]:.1f} ms",
+        f"input: {s['input_sent']} messages sent, {s['input_lost']} lost by JACK on the way in",
+        *(
+            f"unanswered: the phrase at {u['start_s']:.1f}-{u['end_s']:.1f} s (rest "
+            f"{u['rest_s']:.1f} s; releases left out {u['dropped']}, pedal {u['pedal']}, "
+            f"burst {u['burst']})"
+            for u in s["unanswered_phrases"]
+        ),
         "goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in s["goals"].items()),
     ]
     for line in lines:
