@@ -315,13 +315,14 @@ def bench_latency(
     gap_ms: float = 5.0,
     tensorflow: bool = True,
     real_notes: int = 100,
+    real_engines: Sequence[str] = CPU_ENGINES,
 ) -> dict[str, Any]:
     """Time every row of the module docstring; return a JSON-ready dict.
 
     ``tensorflow=False`` leaves out the Keras and TF rows (and the ratio to
     ``model.predict``), for a quick run with no TensorFlow. ``real_notes`` (at most
     ``notes``; 0: none) are timed per row at a player's spacing, 100-500 ms apart
-    (about 0.3 s each), cold and kept warm.
+    (about 0.3 s each), cold and kept warm, for the engines in ``real_engines``.
     """
     model_path = Path(model_path)
     weights = load_weights(model_path)
@@ -336,7 +337,13 @@ def bench_latency(
     for name, engine in cpu_engines(weights).items():
         rows.update(
             _engine_rows(
-                name, engine, weights, tokens, spaced_notes, gap_ms, min(real_notes, notes)
+                name,
+                engine,
+                weights,
+                tokens,
+                spaced_notes,
+                gap_ms,
+                min(real_notes, notes) if name in real_engines else 0,
             )
         )
     flops = flops_per_note(weights)
@@ -373,6 +380,7 @@ def run_latency_bench(
     startup: bool = True,
     profile: bool = False,
     real_notes: int = 100,
+    real_engines: Sequence[str] = CPU_ENGINES,
 ) -> dict[str, Any]:
     """Everything ``improviser bench latency`` reports, as one JSON-ready dict.
 
@@ -393,6 +401,7 @@ def run_latency_bench(
         window=window,
         tensorflow=tensorflow,
         real_notes=real_notes,
+        real_engines=real_engines,
     )
     if profile:
         result["profile"] = profile_numpy_step(NumpyEngine.from_file(model_path), notes)

@@ -76,10 +76,18 @@ def latency_cmd(
     real_notes: Annotated[
         int, typer.Option(help="Notes per row at 100-500 ms spacing (~0.3 s each; 0: none).")
     ] = 100,
+    real_engine: Annotated[
+        list[str] | None,
+        typer.Option(help="Engine timed at a player's spacing (repeat; default: every one)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-note latency of every engine against the notebook's model.predict, start-up, FLOPs."""
-    from improviser.bench.latency import run_latency_bench  # noqa: PLC0415
+    from improviser.bench.latency import CPU_ENGINES, run_latency_bench  # noqa: PLC0415
+
+    chosen = tuple(real_engine or CPU_ENGINES)
+    if unknown := sorted(set(chosen) - set(CPU_ENGINES)):
+        raise ConfigError(f"--real-engine must be one of {', '.join(CPU_ENGINES)}, got {unknown}")
 
     result = run_latency_bench(
         model,
@@ -90,6 +98,7 @@ def latency_cmd(
         startup=startup,
         profile=profile,
         real_notes=real_notes,
+        real_engines=chosen,
     )
     if as_json:
         print(json.dumps(result, indent=2))
