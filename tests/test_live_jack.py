@@ -126,6 +126,10 @@ async def test_vanished_port_releases_notes_and_reconnects(
         await asyncio.sleep(0.1)
         await player.play(phrase([62, 65]))
         await wait_for(lambda: session.stats.answers == 2 and len(player.tracker.ons) > heard + 2)
+        # The ports were watched through the server watch's JACK client: no watcher client
+        # of their own, woken every cycle for nothing.
+        assert session.input is not None and session.output is not None
+        assert session.input._lister is None and session.output._lister is None
     await asyncio.sleep(0.1)
     assert player.tracker.stuck() == []
 

@@ -14,7 +14,9 @@ planned to leave to the synth hearing it) p50/p99 and the engine's cost per note
 (dequeued to handled, from the session's trace) p50/p99. The summary checks the
 issue's goals (:data:`GOALS`), counts what JACK lost on the way in (the player's
 messages sent against those our input was given) and says when each unanswered phrase
-was and what it had, so it can be traced.
+was and what it had, so it can be traced; each row also has the CPU time the hypervisor
+took (steal) and the JACK server's late cycles and client overruns (by client in the
+summary): :mod:`improviser.bench.host`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from improviser.bench.e2e import choose_model
+from improviser.bench.host import HostWatch
 from improviser.bench.rig import LiveBenchOptions, outside_player, take_trace
 from improviser.bench.soak_ledger import SoakLedger, memory_mb
 from improviser.bench.soak_rows import Interval, summary
@@ -58,10 +61,13 @@ class SoakOptions(LiveBenchOptions):
 class _Run:
     """One soak: the session, the player, and the rows as they are measured."""
 
-    def __init__(self, session: LiveSession, child: PlayerProcess, options: SoakOptions) -> None:
+    def __init__(
+        self, session: LiveSession, child: PlayerProcess, options: SoakOptions, host: HostWatch
+    ) -> None:
         self.session = session
         self.child = child
         self.options = options
+        self.host = host
         self.events = session.bus.subscribe(100_000)
         self.ledger = SoakLedger(session.config.max_note_seconds)
         self.rows: list[dict[str, Any]] = []
@@ -107,6 +113,7 @@ class _Run:
             tasks=len(asyncio.all_tasks()),
             stats=session.stats_values(),
             ledger=self.ledger.take_interval(),
+            host=self.host.take(),
         )
 
     def _drain(self, interval: Interval) -> None:
@@ -158,6 +165,7 @@ async def run_soak(
             "input_received": run.received,
             "input_lost": run.sent - run.received,
             "unanswered_phrases": run.ledger.unanswered,
+            "overruns_by_client": dict(run.host.by_client.most_common()),
         },
         "cpu_count": os.cpu_count(),
         "loadavg_before": list(load_before),
@@ -175,7 +183,8 @@ async def _session(
 ) -> _Run:
     cfg = _config(options, path, record_dir)
     async with LiveSession(cfg, model=model, trace=True) as session:
-        run = _Run(session, child, options)
+        log = record_dir / "jackd.log"  # the rig's private server writes it there
+        run = _Run(session, child, options, HostWatch(log if log.exists() else None))
         await asyncio.sleep(0.3)  # JACK connections settle
         await run.play(progress)
         await asyncio.sleep(cfg.phrase_gap + 1.0)  # the last phrase's answer begins

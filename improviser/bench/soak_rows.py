@@ -45,8 +45,10 @@ class Interval:
         tasks: int,
         stats: dict[str, Any],
         ledger: dict[str, Any],
+        host: dict[str, Any],
     ) -> dict[str, Any]:
-        """The interval's row (cumulative counters are the session's, as of now)."""
+        """The interval's row (cumulative counters are the session's, as of now; ``host``:
+        the interval's steal and JACK complaints, :class:`~improviser.bench.host.HostWatch`)."""
         cost = summarize(self.note_ons)
         return {
             "t_s": round(at, 1),
@@ -65,6 +67,7 @@ class Interval:
             "engine_p50_ms": cost["p50_ms"],
             "engine_p99_ms": cost["p99_ms"],
             "engine_max_ms": cost["max_ms"],
+            **host,
         }
 
 

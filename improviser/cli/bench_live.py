@@ -23,10 +23,11 @@ UntrainedOpt = Annotated[
     bool, typer.Option("--untrained", help="Random weights of the default model's size.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+UNANSWERED_SHOWN = 5
+"""Unanswered phrases listed in the table's summary (the JSON has them all)."""
 _SOAK_COLUMNS = (
     ("min", "t_s", "{:.1f}"),
     ("anon MB", "anon_mb", "{:.1f}"),
-    ("RSS MB", "rss_mb", "{:.0f}"),
     ("tasks", "tasks", "{}"),
     ("queue", "queue_max", "{}"),
     ("drop", "dropped", "{}"),
@@ -37,6 +38,8 @@ _SOAK_COLUMNS = (
     ("lat p99", "latency_p99_ms", "{:.1f}"),
     ("eng p50", "engine_p50_ms", "{:.2f}"),
     ("eng p99", "engine_p99_ms", "{:.2f}"),
+    ("st%", "steal_pct", "{:.0f}"),
+    ("xrun", "client_overruns", "{}"),
 )
 
 
@@ -88,12 +91,18 @@ def print_soak(result: dict[str, Any], console: Console | None = None) -> None:
         f"{s['answered']}, unanswered {s['unanswered']}; dropped {s['dropped']} messages, "
         f"{s['events_dropped']} events",
         f"answer latency p99 first {lat[0]:.1f} ms, last {lat[1]:.1f} ms",
-        f"input: {s['input_sent']} messages sent, {s['input_lost']} lost by JACK on the way in",
+        f"input: {s['input_sent']} messages sent, {s['input_lost']} lost by JACK on the way in; "
+        f"overruns by client: {s['overruns_by_client'] or 'none'}",
         *(
             f"unanswered: the phrase at {u['start_s']:.1f}-{u['end_s']:.1f} s (rest "
             f"{u['rest_s']:.1f} s; releases left out {u['dropped']}, pedal {u['pedal']}, "
             f"burst {u['burst']})"
-            for u in s["unanswered_phrases"]
+            for u in s["unanswered_phrases"][:UNANSWERED_SHOWN]
+        ),
+        *(
+            [f"... and {len(s['unanswered_phrases']) - UNANSWERED_SHOWN} more (--json)"]
+            if len(s["unanswered_phrases"]) > UNANSWERED_SHOWN
+            else []
         ),
         "goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in s["goals"].items()),
     ]

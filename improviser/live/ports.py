@@ -75,6 +75,11 @@ class _Port:
         self._client: Any = None
         self._lister: Any = None
         self._lister_lock = threading.Lock()
+        self.lister: Callable[[str], list[str] | None] | None = None
+        """Lists the ports by this port's kind without a client of ours (the session's
+        JACK server watch); ``None``, or a ``None`` answer: our own watcher client lists
+        them. Each RtMidi client of JACK is woken every cycle (750 times a second at 64
+        frames), and one more in the graph is one more that can be late for a cycle."""
         self._closed = False
         """:meth:`present` may run in a worker thread: the watcher client is never
         deleted while it lists ports."""
@@ -91,6 +96,8 @@ class _Port:
         """Hook: set up ``client`` (callbacks, filters) before its port is opened."""
 
     def _names(self) -> list[str]:
+        if self.lister is not None and (listed := self.lister(self.kind)) is not None:
+            return listed
         with self._lister_lock:
             if self._closed:
                 return []
@@ -135,7 +142,7 @@ class _Port:
             client.delete()
             raise
         self._client = client
-        if not self.virtual and self._lister is None:
+        if not self.virtual and self._lister is None and self.lister is None:
             # Made now, not at the first check: a JACK client joining the graph mid-phrase
             # can cost a cycle or two of MIDI.
             self._names()

@@ -43,6 +43,8 @@ class ServerWatch:
         self._jack = _jack()
         self._client: Any = None
         self._lost = threading.Event()
+        self._lock = threading.Lock()
+        """Held while the client is replaced or lists ports (a port may ask from a worker)."""
         self.losses = 0
 
     @property
@@ -58,7 +60,8 @@ class ServerWatch:
             raise PortError(f"cannot connect to the JACK server ({exc})") from exc
         client.set_shutdown_callback(self._on_shutdown)
         client.activate()
-        self._client = client
+        with self._lock:
+            self._client = client
         self._lost.clear()
 
     def _on_shutdown(self, status: object, reason: str) -> None:
@@ -75,8 +78,25 @@ class ServerWatch:
             return False
         return True
 
+    def port_names(self, kind: str) -> list[str] | None:
+        """The MIDI ports an ``input`` may connect from (other clients' outputs) or an
+        ``output`` to (their inputs), named and ordered as RtMidi lists them; ``None``
+        while no server is watched (lost, or not yet back)."""
+        with self._lock:
+            client = self._client
+            if client is None or self.lost:
+                return None
+            try:
+                ports = client.get_ports(
+                    is_midi=True, is_output=kind == "input", is_input=kind == "output"
+                )
+            except self._jack.JackError:
+                return None
+            return [port.name for port in ports]
+
     def _drop_client(self) -> None:
-        client, self._client = self._client, None
+        with self._lock:
+            client, self._client = self._client, None
         if client is None:
             return
         if not self.lost:

@@ -181,6 +181,7 @@ class LiveSession:
             self.server.start()
             stack.callback(self.server.close)
         self.output = MidiOutput(self.api, cfg.client_name, cfg.out_port, cfg.virtual)
+        self._list_through_server(self.output)
         self.output.open()
         stack.callback(self.output.close)
         self.scheduler = Scheduler(
@@ -208,11 +209,17 @@ class LiveSession:
             clock=self.now,
             timing=cfg.sync == "clock" and cfg.clock_port is None,
         )
+        self._list_through_server(self.input)
         self.input.open()
         stack.callback(self.input.close)
         self._open_clock(stack)
         self.engine.start()
         settle()  # what lives all session is never walked by a full collection (gcpause)
+
+    def _list_through_server(self, port: MidiInput | MidiOutput) -> None:
+        """With JACK, the server watch lists the ports: no watcher client of our own."""
+        if self.server is not None:
+            port.lister = self.server.port_names
 
     def _register_controls(self, engine: Improviser, stack: contextlib.AsyncExitStack) -> None:
         """The session's own controls: ``record`` and ``model``."""
@@ -241,6 +248,7 @@ class LiveSession:
                 self.api, f"{cfg.client_name}-clock", cfg.clock_port, False,
                 on_message=self.inbox.from_callback, clock=self.now, timing=True,
             )  # fmt: skip
+            self._list_through_server(self.clock_input)
             self.clock_input.open()
             stack.callback(self.clock_input.close)
         if cfg.clock_out:
