@@ -19,7 +19,7 @@ from improviser.cli import bench_live
 from improviser.cli.bench import bench_app
 from improviser.harness.jackserver import ENV
 from improviser.harness.soak_script import FLOOD_KINDS, flood_messages, soak_script
-from improviser.live.events import AnswerNote, PhraseEnded
+from improviser.live.events import AnswerNote, PhraseEnded, PlayerNote
 from tests.jack import require_jackd
 
 MEMORY_BOUND_MB = 50.0
@@ -52,7 +52,10 @@ def test_ledger_finds_stuck_notes_and_unanswered_phrases() -> None:
     later = AnswerNote(11.5, 0, 62, 90, "answer-1", intended=11.5)  # not the first: no response
     ledger.events([PhraseEnded(10.0, 4), first, later])
     ledger.origin = 4.0
-    ledger.phrases([[5.0, 10.0], [14.0, 16.0, 1, False, True], [30.0, 31.0]])
+    # the second phrase sent 2 note-offs (a third left out by the script), of which the
+    # engine heard 1: 1 lost by JACK; the third sent 1 and it was heard
+    ledger.events([PlayerNote(15.0, 0, 60, 0), PlayerNote(30.5, 0, 62, 0)])
+    ledger.phrases([[5.0, 10.0], [14.0, 16.0, 1, False, True, 2], [30.0, 31.0, 0, False, False, 1]])
     ledger.heard([(10.5, 0x90, 60, 90), (11.0, 0x80, 60, 0), (12.0, 0x90, 62, 90)])
     ledger.judge(40.0, final=True)
     row = ledger.take_interval()
@@ -60,9 +63,10 @@ def test_ledger_finds_stuck_notes_and_unanswered_phrases() -> None:
     assert row["ends_unheard"] == 0
     assert ledger.unanswered[0] == {  # when, and what it had: a release left out, a pedal
         "start_s": 10.0, "end_s": 12.0, "rest_s": 14.0, "dropped": 1, "burst": False,
-        "pedal": True,
+        "pedal": True, "releases_lost_before": 1,
     }  # fmt: skip
     assert [u["start_s"] for u in ledger.unanswered] == [10.0, 26.0]
+    assert ledger.unanswered[1]["releases_lost_before"] == 1  # within held_key_seconds
     assert row["latency_n"] == 1 and row["latency_p50_ms"] == pytest.approx(2.0)
 
 
@@ -83,7 +87,7 @@ def test_soak_minute_answers_every_phrase_and_leaves_nothing_stuck(
     assert len(rows) == 3
     assert summary["stuck"] == 0 and summary["left_sounding"] == 0
     assert summary["unanswered"] == 0 and summary["ends_unheard"] == 0
-    assert summary["unanswered_phrases"] == []
+    assert summary["unanswered_phrases"] == [] and summary["unanswered_after_lost_release"] == 0
     assert summary["input_sent"] > 100 and 0 <= summary["input_lost"] < summary["input_sent"]
     assert summary["input_received"] + summary["input_lost"] == summary["input_sent"]
     assert summary["answered"] >= 5 and summary["answers"] >= summary["answered"]

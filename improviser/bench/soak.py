@@ -70,6 +70,7 @@ class _Run:
         self.host = host
         self.events = session.bus.subscribe(100_000)
         self.ledger = SoakLedger(session.config.max_note_seconds)
+        self.ledger.held_key_seconds = session.config.held_key_seconds
         self.rows: list[dict[str, Any]] = []
         self.sent = 0
         """Messages the player sent (its last report)."""
@@ -165,6 +166,9 @@ async def run_soak(
             "input_received": run.received,
             "input_lost": run.sent - run.received,
             "unanswered_phrases": run.ledger.unanswered,
+            "unanswered_after_lost_release": sum(
+                1 for u in run.ledger.unanswered if u["releases_lost_before"]
+            ),
             "overruns_by_client": dict(run.host.by_client.most_common()),
         },
         "cpu_count": os.cpu_count(),

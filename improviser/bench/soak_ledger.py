@@ -21,6 +21,8 @@ from improviser.live.events import AnswerNote, Event, PhraseEnded, PlayerNote
 
 __all__ = ["ANSWER_WINDOW", "SoakLedger", "engine_costs", "memory_mb"]
 
+_OFF_SLACK = 0.1
+"""Seconds after a phrase's last message within which the engine hears its last release."""
 ANSWER_WINDOW = 10.0
 """Seconds after the engine ends a phrase within which its answer must be heard."""
 
@@ -72,6 +74,12 @@ class SoakLedger:
         self._starts: deque[float] = deque()
         """When each answer's first note was planned to leave."""
         self._phrases: deque[tuple[float, ...]] = deque()
+        self._offs: deque[float] = deque()
+        """When the engine heard each of the player's releases (its PlayerNote events)."""
+        self._lost: deque[tuple[float, int]] = deque()
+        """(end, releases the engine never heard) of each recent phrase that lost some."""
+        self.held_key_seconds = 30.0
+        """How long a release JACK lost keeps a key held in the engine (the session's)."""
         self.origin = 0.0
         """When the player began (times in :attr:`unanswered` count from it)."""
         self.unanswered: list[dict[str, float | int | bool]] = []
@@ -101,12 +109,15 @@ class SoakLedger:
                 self._ends.append(e.at)
             elif isinstance(e, PlayerNote) and e.velocity:
                 note_ons.add(e.at)
+            elif isinstance(e, PlayerNote):
+                self._offs.append(e.at)
             elif isinstance(e, AnswerNote) and e.velocity and e.response is not None:
                 self._starts.append(e.at if e.intended is None else e.intended)
         return note_ons
 
     def phrases(self, played: Sequence[Sequence[float]]) -> None:
-        """Phrases the player finished: ``(start, end, dropped, burst, pedal)``."""
+        """Phrases the player finished: ``(start, end, dropped, burst, pedal, offs)``
+        (``offs``: the note-offs it sent)."""
         self._phrases.extend(tuple(p) for p in played)
 
     # --- judging ----------------------------------------------------------------------------
@@ -130,6 +141,9 @@ class SoakLedger:
             phrase = self._phrases.popleft()
             start, end = phrase[0], phrase[1]
             until = self._phrases[0][0] if self._phrases else now
+            lost = self._releases_lost(phrase)
+            if lost:
+                self._lost.append((end, lost))
             answered = any(end < t < until for t in ons)
             self.counts["answered" if answered else "unanswered"] += 1
             if not answered:
@@ -139,10 +153,27 @@ class SoakLedger:
         )
         while self._ons and self._ons[0] < horizon:
             self._ons.popleft()
+        first_start = min([now - 2 * ANSWER_WINDOW, *(p[0] for p in self._phrases)])
+        while self._offs and self._offs[0] < first_start:
+            self._offs.popleft()
+        while self._lost and self._lost[0][0] < now - 2 * self.held_key_seconds:
+            self._lost.popleft()
+
+    def _releases_lost(self, phrase: tuple[float, ...]) -> int:
+        """The phrase's note-offs the engine never heard (JACK lost them on the way in)."""
+        if len(phrase) < 6:
+            return 0
+        start, end, sent = phrase[0], phrase[1], int(phrase[5])
+        heard = sum(1 for t in self._offs if start <= t <= end + _OFF_SLACK)
+        return max(sent - heard, 0)
 
     def _described(self, phrase: tuple[float, ...], until: float) -> dict[str, float | int | bool]:
         start, end, *what = phrase
         dropped, burst, pedal = [*what, 0, False, False][:3]
+        # A release lost in this phrase or in one that ended within held_key_seconds before
+        # it keeps a key held in the engine: the phrase then ends only held_phrase_gap
+        # after its last note, and a shorter rest joins it to the next.
+        since = start - self.held_key_seconds
         return {
             "start_s": round(start - self.origin, 3),
             "end_s": round(end - self.origin, 3),
@@ -150,6 +181,7 @@ class SoakLedger:
             "dropped": int(dropped),
             "burst": bool(burst),
             "pedal": bool(pedal),
+            "releases_lost_before": sum(n for t, n in self._lost if since <= t <= end),
         }
 
     def take_interval(self) -> dict[str, float | int]:

@@ -91,7 +91,9 @@ def print_soak(result: dict[str, Any], console: Console | None = None) -> None:
         f"{s['answered']}, unanswered {s['unanswered']}; dropped {s['dropped']} messages, "
         f"{s['events_dropped']} events",
         f"answer latency p99 first {lat[0]:.1f} ms, last {lat[1]:.1f} ms",
-        f"input: {s['input_sent']} messages sent, {s['input_lost']} lost by JACK on the way in; "
+        f"input: {s['input_sent']} messages sent, {s['input_lost']} lost by JACK on the way in "
+        f"({s['unanswered_after_lost_release']} of the unanswered phrases came within "
+        "held_key_seconds of a release it lost); "
         f"overruns by client: {s['overruns_by_client'] or 'none'}",
         *(
             f"unanswered: the phrase at {u['start_s']:.1f}-{u['end_s']:.1f} s (rest "

@@ -87,9 +87,11 @@ class SoakPlayer:
                 self.send(step.data)
                 self._sent += 1
             with self._lock:
+                offs = sum(1 for step in phrase.steps if step.data[0] & 0xF0 == 0x80)
                 self._phrases.append(
-                    [start + phrase.start, clock(), phrase.dropped, phrase.burst, phrase.pedal]
-                )
+                    [start + phrase.start, clock(), phrase.dropped, phrase.burst, phrase.pedal,
+                     offs]
+                )  # fmt: skip
 
     def report(self) -> dict[str, Any]:
         """Heard and finished since the last report; whether the script is still playing."""
