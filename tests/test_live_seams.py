@@ -189,6 +189,48 @@ def test_a_lost_note_off_ends_the_phrase_after_held_phrase_gap(clock: FakeClock)
     assert stats.phrases == 1 and stats.answers == 1
 
 
+@pytest.mark.parametrize("buried", [4, 0])
+def test_a_key_buried_under_later_notes_no_longer_holds_the_phrase(
+    clock: FakeClock, buried: int
+) -> None:
+    """A note-off JACK lost in one phrase must not join the next phrases for 30 s: once
+    ``buried_key_notes`` notes were struck after the key, the phrase ends ``phrase_gap``
+    after the last release (0: only ``held_phrase_gap`` after the last note)."""
+    engine, scheduler, _, _, stats = make(
+        clock, answer_length="notes", answer_notes=2, held_phrase_gap=3.0,
+        buried_key_notes=buried, phrase_gap=0.3,
+    )  # fmt: skip
+    engine.handle(on(60, clock()))  # its note-off is lost
+    for pitch in (62, 64, 65, 67):
+        clock.advance(0.2)
+        engine.handle(on(pitch, clock()))
+        last_on = clock()
+        clock.advance(0.1)
+        engine.handle(off(pitch, clock()))
+    released = clock()
+    assert engine.player.held  # the lost key is still down as far as the engine knows
+    expected = released + 0.3 if buried else last_on + 3.0
+    assert engine.next_deadline() == pytest.approx(expected)
+    run_until(engine, scheduler, clock, expected + 0.05)
+    assert stats.phrases == 1
+
+
+def test_a_long_last_note_still_holds_the_phrase(clock: FakeClock) -> None:
+    """Only keys struck before the notes that bury them: the phrase's last note held long
+    (struck after every other) keeps the phrase open, whatever was released before it."""
+    engine, scheduler, _, _, stats = make(clock, buried_key_notes=2, phrase_gap=0.3)
+    for pitch in (60, 62, 64):
+        engine.handle(on(pitch, clock()))
+        clock.advance(0.2)
+    engine.handle(off(60, clock()))
+    engine.handle(off(62, clock()))  # 64 still held: legato into a long last note
+    run_until(engine, scheduler, clock, clock() + 1.0)
+    assert stats.phrases == 0
+    engine.handle(off(64, clock()))
+    run_until(engine, scheduler, clock, clock() + 0.4)
+    assert stats.phrases == 1
+
+
 def test_a_key_held_past_the_bound_is_released_and_reported(clock: FakeClock) -> None:
     engine, scheduler, _, _, stats = make(clock, held_key_seconds=10.0, held_phrase_gap=0.0)
     events = engine.bus.subscribe()

@@ -87,6 +87,11 @@ class LiveConfig(ListenConfig):
     new note: a lost note-off never keeps the improviser silent (0 = only when all is up)."""
     held_key_seconds: float = Field(30.0, ge=1.0, le=3600.0)
     """A key or sustain pedal held this long is taken as released (its release was lost)."""
+    buried_key_notes: int = Field(4, ge=0, le=1024)
+    """A key held while this many notes were struck after it no longer holds the phrase
+    open: the phrase may end ``phrase_gap`` after the last of those is released (a lost
+    note-off then costs one phrase, not ``held_key_seconds`` of phrases joined; a drone
+    under a melody is answered when the melody rests). 0: every held key holds it."""
     answer_length: Literal["notes", "beats", "bars", "call"] = "call"
     """How long an answer is: ``answer_notes`` notes, ``answer_beats`` beats, ``answer_bars``
     bars, or as the call."""

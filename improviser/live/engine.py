@@ -84,7 +84,7 @@ class Improviser:
         self.guard = FeedbackGuard(config.feedback_window)
         # What leaves the output is known to the feedback guard and published as events.
         scheduler.listeners += [self.guard, AnswerFeed(self.bus)]
-        self.player = PlayerState()
+        self.player = PlayerState(config.buried_key_notes)
         self.listener = Listener(ListenParams.from_config(config))
         self.context = ModelContext(model, config.window, self.listener)
         self._key: str | None = None

@@ -23,9 +23,15 @@ CALL_ONSETS_KEPT = 4096
 class PlayerState:
     """Keys held, the pedal and the onsets of the current call."""
 
-    def __init__(self) -> None:
+    def __init__(self, buried_after: int = 0) -> None:
+        self.buried_after = buried_after
+        """A key held while this many notes were struck after it no longer keeps the keys
+        from being up (0: every held key does); see ``LiveConfig.buried_key_notes``."""
         self.held: dict[tuple[int, int], float] = {}
         """(channel, pitch) -> onset, for every key down now."""
+        self._struck: dict[tuple[int, int], int] = {}
+        """(channel, pitch) -> how many notes had been struck when it went down."""
+        self._strikes = 0
         self.pedal = False
         self.pedal_since: float | None = None
         self.call_onsets: deque[float] = deque(maxlen=CALL_ONSETS_KEPT)
@@ -38,13 +44,16 @@ class PlayerState:
     def press(self, channel: int, pitch: int, at: float) -> None:
         """A key went down."""
         self.held[(channel, pitch)] = at
+        self._strikes += 1
+        self._struck[(channel, pitch)] = self._strikes
         self.call_onsets.append(at)
         self.last_onset = at
 
     def release(self, channel: int, pitch: int, at: float) -> float | None:
         """A key came up: its onset, or ``None`` if it was not held."""
         onset = self.held.pop((channel, pitch), None)
-        if onset is not None and not self.held:
+        self._struck.pop((channel, pitch), None)
+        if onset is not None and self.keys_up():
             self.last_release = at
         return onset
 
@@ -56,13 +65,19 @@ class PlayerState:
         self.pedal = down
         if not down:
             self.pedal_since = None
-            if not self.held:
+            if self.keys_up():
                 self.last_release = at
         return lifted
 
     def keys_up(self) -> bool:
-        """No key is down."""
-        return not self.held
+        """No key is down, or (with ``buried_after``) none but keys buried under that many
+        notes struck after them."""
+        if not self.held:
+            return True
+        if self.buried_after <= 0:
+            return False
+        newest_allowed = self._strikes - self.buried_after
+        return all(order <= newest_allowed for order in self._struck.values())
 
     def take_call(self) -> tuple[list[float], float | None]:
         """The call's onsets and last release; the next call starts empty."""
@@ -75,11 +90,13 @@ class PlayerState:
         """Every key held comes up at ``at`` (the player's all-notes-off, a lost port)."""
         if self.held:
             self.held.clear()
+            self._struck.clear()
             self.last_release = at
 
     def forget(self) -> None:
         """Forget everything: keys, pedal and the half-played call."""
         self.held.clear()
+        self._struck.clear()
         self.pedal = False
         self.pedal_since = None
         self.call_onsets.clear()
