@@ -82,7 +82,7 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     _summary_ok(jitter["answer on (timed)"])
     # The table renders from the same result.
     console = Console(record=True, width=80)
-    monkeypatch.setattr(bench_tables, "Console", lambda: console)
+    monkeypatch.setattr(bench_tables, "report", lambda: console)
     bench_tables.print_e2e(result)
     text = console.export_text()
     assert "JACK floor" in text and "where the time goes" in text and "jitter" in text
@@ -128,6 +128,6 @@ def test_bench_e2e_with_mqtt_publishes_every_note_in_each_on_round(
     assert mqtt["off"]["n"] > 0 and mqtt["on"]["n"] > 0
     assert mqtt["added_p99_ms"] == mqtt["on"]["p99_ms"] - mqtt["off"]["p99_ms"]
     console = Console(record=True, width=200)
-    monkeypatch.setattr(bench_tables, "Console", lambda: console)
+    monkeypatch.setattr(bench_tables, "report", lambda: console)
     bench_tables.print_e2e(json.loads(out.stdout))
     assert "2 rounds off/on" in console.export_text()

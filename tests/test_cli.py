@@ -106,3 +106,12 @@ def test_damaged_files_are_one_line_naming_the_file(
     prefix = f"improviser: error: {tmp_path / culprit}: {message}"
     assert result.stderr.startswith(prefix), result.stderr
     assert not Path(out).exists()
+
+
+def test_tables_to_a_pipe_are_wide_unless_columns_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    from improviser.cli.report import PIPE_WIDTH, report
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert report().width == PIPE_WIDTH  # pytest's stdout is not a terminal
+    monkeypatch.setenv("COLUMNS", "90")
+    assert report().width == 90

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
@@ -14,5 +15,7 @@ squeeze a wide benchmark table into empty columns."""
 
 
 def report() -> Console:
-    """A console on standard output; 200 columns when it is not a terminal."""
-    return Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
+    """A console on standard output; 200 columns when it is not a terminal and
+    ``COLUMNS`` does not say how wide to be."""
+    chosen = sys.stdout.isatty() or "COLUMNS" in os.environ
+    return Console(width=None if chosen else PIPE_WIDTH)
