@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from improviser.bench.host import LATE_CYCLE, NOT_FINISHED
 from improviser.bench.stats import summarize
 from improviser.live.events import AnswerNote, Event
 
@@ -159,8 +160,8 @@ def xruns(log: Path) -> dict[str, int]:
     except OSError:
         return {"late_cycles": 0, "client_overruns": 0}
     return {
-        "late_cycles": text.count("JackTimedDriver::Process XRun"),
-        "client_overruns": text.count("was not finished"),
+        "late_cycles": text.count(LATE_CYCLE),
+        "client_overruns": text.count(NOT_FINISHED),
     }
 
 

@@ -12,10 +12,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
-__all__ = ["HostWatch", "cpu_times"]
+__all__ = ["LATE_CYCLE", "NOT_FINISHED", "HostWatch", "cpu_times"]
 
-_OVERRUN = re.compile(r"client = (.+?) was not finished")
 LATE_CYCLE = "JackTimedDriver::Process XRun"
+"""What jackd logs for a cycle that started late."""
+NOT_FINISHED = "was not finished"
+"""What jackd logs, after the client's name, for a client late for a cycle."""
+_OVERRUN = re.compile(rf"client = (.+?) {NOT_FINISHED}")
 
 
 def cpu_times(stat: Path = Path("/proc/stat")) -> tuple[int, int]:

@@ -103,10 +103,7 @@ class _Run:
             await asyncio.sleep(min(SAMPLE_SECONDS, max(until - time.perf_counter(), 0.0)))
             interval.sample(session.queue_depth, len(self.events))
             self._drain(interval)
-        report = await self.child.ask(cmd="report")
-        self.sent = int(report["sent"])
-        self.ledger.heard(report["heard"])
-        self.ledger.phrases(report["phrases"])
+        self._take(await self.child.ask(cmd="report"))
         self.ledger.judge(time.perf_counter())
         return interval.row(
             at=time.perf_counter() - start,
@@ -124,11 +121,14 @@ class _Run:
     async def finish(self) -> None:
         """After the session closed: the last of what the synth heard, judged."""
         await asyncio.sleep(0.1)
-        report = await self.child.ask(cmd="report")
+        self._take(await self.child.ask(cmd="report"))
+        self.ledger.judge(time.perf_counter(), final=True)
+
+    def _take(self, report: dict[str, Any]) -> None:
+        """What the player reports: messages sent, what its synth heard, phrases played."""
         self.sent = int(report["sent"])
         self.ledger.heard(report["heard"])
         self.ledger.phrases(report["phrases"])
-        self.ledger.judge(time.perf_counter(), final=True)
 
 
 def _config(options: SoakOptions, path: Path, record_dir: Path) -> Any:
