@@ -10,11 +10,19 @@ tick lost on the way (JACK drops a cycle's MIDI on a busy machine) is counted fr
 gap it leaves, so the beat does not slip a tick behind; but only for now: a long gap is
 also what a late tick leaves (a master sending from a busy machine's thread, a stall
 that holds back several ticks, which then come at once) and what a sudden slower tempo
-leaves. The next tick decides: one about a tick later confirms the loss; one at once
-(the rest of a stall) or one as far again (a slower tempo) takes it back. Counting a
-stall as lost ticks would put the beat ticks late and the tempo ~6 % fast for a beat
-(answers planned then drift off the grid), so a tick owing a loss stays out of the fit
-until it is decided.
+leaves. The ticks after decide, read against a line through the last few ticks before
+the gap (:data:`JUDGE_TICKS`; Theil and Sen's, so a late tick among them does not tilt
+it, and recent, so a tempo ramp does not leave it behind; a master's ticks are late,
+never early): one that would be early by half a tick if the loss were real takes one
+back (the rest of a stall); three on time, not bunched, confirm it; three long gaps in a
+row are a slower tempo and take all back. Counting a stall as lost ticks would put the
+beat ticks late and the tempo ~6 % fast for a beat (answers planned then drift off the
+grid), and taking a real loss back (the tick after the gap came late, bunched with the
+next) would put it a tick early for the rest of the song; so a tick owing a loss stays
+out of the fit until it is decided. Before any tempo is known (the first ticks after a
+start), the first ticks are numbered together: the steps between them that leave the
+least delay at their spacing. A tick lost before the first one that comes cannot be
+told from a master that waits before it.
 
 Ticks are counted as the MIDI spec says: ``start`` sets the song position to 0 and the
 next tick is its first (tick 0 is beat 0, the first downbeat); ``song position`` sets
@@ -31,9 +39,11 @@ their jitter is the scheduler's.
 
 from __future__ import annotations
 
+import itertools
 import math
+import statistics
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 __all__ = [
     "CLOCK",
@@ -56,7 +66,22 @@ FIT_TICKS = 24
 LOST_TICK_SHARE = 0.7
 """A gap of 1.7 ticks or more between two ticks counts one tick as lost, 2.7 two..."""
 BUNCHED = 0.5
-"""A tick less than half a tick after the one before came with it: that one was late."""
+"""A tick less than half a tick after the one before came bunched with it."""
+EARLY = 0.5
+"""A tick that would be this early (in ticks) if a loss were real shows it was not."""
+ON_TIME = 0.25
+"""A tick no earlier than this (in ticks) if a loss were real is on time."""
+CONFIRM_TICKS = 3
+"""Ticks on time (if a loss was real), not bunched, that confirm it."""
+UNDECIDED_TICKS = 8
+"""Ticks a loss may stay undecided; then it is kept (none of them showed it false)."""
+SLOWER_GAPS = 3
+"""Long gaps in a row that are a slower tempo, not ticks lost."""
+JUDGE_TICKS = 8
+"""Ticks in the line a gap is judged by (the last ones: the beat's line lags a ramp)."""
+STARTUP_TICKS = 7
+"""Ticks in hand when the first tempo is found: all but the last numbered together, the
+last placed against their line, as every tick after."""
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 
 
@@ -74,13 +99,24 @@ class ClockFollower:
         self.position = 0
         """The song position, in ticks, of the next tick to come."""
         self.last_tick: float | None = None
+        self.lost_ticks = 0
+        """Ticks found lost on the way (counted in the song position all the same)."""
         self._ticks: deque[tuple[int, float]] = deque(maxlen=FIT_TICKS)
         self._line: tuple[float, float] | None = None
         """(time of tick 0, seconds per tick) of the fit."""
-        self._owed = 0
-        """Ticks counted as lost on the way to :attr:`_owing` and not yet confirmed."""
-        self._owing = 0
-        """The position given to the tick that counted them."""
+        self._owed: list[int] = []
+        """Ticks counted as lost and not yet decided: for each, the position given to the
+        tick after it (a position once for each tick lost before it)."""
+        self._undecided = 0
+        """Ticks since the first of them."""
+        self._checks = 0
+        """Ticks since the last one counted that were on time if it was lost."""
+        self._long_gaps = 0
+        """Long gaps in a row since the first: a slower tempo at the third."""
+        self._owing_since = 0.0
+        """When the tick before the first of them came."""
+        self._judge: tuple[float, float] = (0.0, 1.0)
+        """The line they are judged by: the last few ticks' before them."""
 
     # --- messages ----------------------------------------------------------------------------
     def tick(self, t: float) -> None:
@@ -91,46 +127,82 @@ class ClockFollower:
             # song position.
             self._resume(t)
         last, self.last_tick = self.last_tick, t
+        if self.running and self._line is None and len(self._ticks) >= STARTUP_TICKS:
+            held = self._number_first()
+            self._place(held, self._ticks[-1][1])
+        self._place(t, last)
+
+    def _place(self, t: float, last: float | None) -> None:
+        """Give the tick at ``t`` its position (``last``: when the one before came)."""
         lost = 0
         if last is not None and t - last > self.timeout:
             self._ticks.clear()  # a dropout: the old line no longer holds
-            self._owed = 0
+            self._owed.clear()
         elif last is not None and self.running and self._line is not None:
-            lost = self._lost_before(t - last)
+            lost = self._lost_before(t, t - last)
         if not self.running:
             return
         if lost:
-            self._owed, self._owing = lost, self.position + lost
+            if not self._owed:
+                self._undecided = self._long_gaps = 0
+                self._owing_since = last if last is not None else t
+            self._owed += [self.position + lost] * lost
+            self._checks = 0
         self.position += lost
         self._ticks.append((self.position, t))
         self.position += 1
-        if not self._owed:
+        if not self._owed and self._line is not None:
             self._fit()
 
-    def _lost_before(self, gap: float) -> int:
-        """Ticks lost in a ``gap`` (seconds) before this tick; decides the last one's."""
+    def _lost_before(self, t: float, gap: float) -> int:
+        """Ticks lost in a ``gap`` (seconds) before this tick at ``t``; decides the ones
+        owed (see the module's docstring)."""
         assert self._line is not None
         ticks = gap / self._line[1]
+        if not self._owed and ticks >= 1 + LOST_TICK_SHARE:
+            # Judged on the last few ticks' line: the beat's lags a tempo ramp.
+            recent = list(itertools.islice(reversed(self._ticks), JUDGE_TICKS))
+            self._judge = _robust_line(recent) or self._line
+            ticks = gap / self._judge[1]
+        if not self._owed:
+            return max(int(ticks - LOST_TICK_SHARE), 0)
+        origin, per_tick = self._judge
+        ticks = gap / per_tick
+        long_gap = ticks >= 1 + LOST_TICK_SHARE
         if self._owed:
-            if ticks < BUNCHED:  # the rest of a stall: the last tick was late, one less lost
-                self._take_back(1)
-                if self._owed:
-                    return 0
-            elif ticks < 1 + LOST_TICK_SHARE:  # a tick later: the loss was real
-                self._owed = 0
-            else:  # as far again: a slower tempo, nothing lost
-                self._take_back(self._owed)
-            self._fit()
-            ticks = gap / self._line[1]
+            self._undecided += 1
+            # How late this tick is if they were lost (it then has self.position).
+            late = (t - origin) / per_tick - self.position
+            while self._owed and late < -EARLY:  # the rest of a stall
+                self._take_back()
+                late += 1
+            if long_gap:
+                self._long_gaps += 1
+                if self._long_gaps >= SLOWER_GAPS:  # a slower tempo: nothing was lost
+                    while self._owed:
+                        self._take_back()
+                    # The line from the last tick at the old tempo on: the new one at once.
+                    slower = [(k, tt) for k, tt in self._ticks if tt >= self._owing_since]
+                    self._ticks = deque(slower, maxlen=FIT_TICKS)
+            elif ticks >= BUNCHED and late >= -ON_TIME:
+                self._checks += 1
+            if self._checks >= CONFIRM_TICKS or self._undecided >= UNDECIDED_TICKS:
+                self.lost_ticks += len(self._owed)  # on time since: they were lost
+                self._owed.clear()
+            if not self._owed:
+                self._fit()
+                ticks = gap / self._line[1]
+            elif not long_gap:
+                return 0
         return max(int(ticks - LOST_TICK_SHARE), 0)
 
-    def _take_back(self, count: int) -> None:
-        """Uncount ``count`` of the ticks owed as lost: the ticks since move back."""
-        moved = [(k - count if k >= self._owing else k, t) for k, t in self._ticks]
+    def _take_back(self) -> None:
+        """Uncount the last tick owed as lost: the ticks since move back one."""
+        owing = self._owed.pop()
+        moved = [(k - 1 if k >= owing else k, t) for k, t in self._ticks]
         self._ticks = deque(moved, maxlen=FIT_TICKS)
-        self.position -= count
-        self._owing -= count
-        self._owed -= count
+        self._owed = [k - 1 if k >= owing else k for k in self._owed]
+        self.position -= 1
 
     def start(self, t: float) -> None:
         """``start``: from the top; the next tick is beat 0."""
@@ -146,7 +218,7 @@ class ClockFollower:
         self.stopped = False
         self.last_tick = t
         self._ticks.clear()
-        self._owed = 0
+        self._owed.clear()
 
     def stop(self, t: float) -> None:
         """``stop``: the position is kept for ``continue``."""
@@ -158,7 +230,7 @@ class ClockFollower:
         self.position = sixteenths * TICKS_PER_SIXTEENTH
         self._ticks.clear()
         self._line = None
-        self._owed = 0
+        self._owed.clear()
 
     def message(self, status: int, position: int, t: float) -> None:
         """A clock message by its status byte (``position``: a song position, in 16ths)."""
@@ -220,16 +292,80 @@ class ClockFollower:
         return self.time_of(k)
 
     def _fit(self) -> None:
-        n = len(self._ticks)
-        if n < 2:
+        line = _least_squares(self._ticks)
+        if line is None:
             return
-        mean_k = sum(k for k, _ in self._ticks) / n
-        mean_t = sum(t for _, t in self._ticks) / n
-        sxx = sum((k - mean_k) ** 2 for k, _ in self._ticks)
-        sxy = sum((k - mean_k) * (t - mean_t) for k, t in self._ticks)
-        per_tick = sxy / sxx
-        if per_tick > 0:
-            self._line = (mean_t - per_tick * mean_k, per_tick)
+        self._line = line
+
+    def _number_first(self) -> float:
+        """Number the first ticks (no tempo known to tell a lost one by): the steps
+        between them that leave the least delay at their spacing (the median slope
+        between pairs of them, robust to a late tick or two; found again once they are
+        numbered), a lost tick costing half a tick's delay. The last one's number is left
+        to be judged against their line, as every tick's after: its gap needs the tick
+        after it to decide (a late tick or a lost one, see the module); its time is
+        returned."""
+        batch = list(self._ticks)[-STARTUP_TICKS:]
+        times = [t for _, t in batch]
+        gap = statistics.median(b - a for a, b in itertools.pairwise(times))
+        tried = []
+        for first_guess in (gap, _median_slope(range(len(times)), times)):
+            if first_guess > 0:
+                spacing = _median_slope(_numbering(times, first_guess)[1], times)
+                if spacing > 0:
+                    tried.append(_numbering(times, spacing))
+        numbers = min(tried)[1] if tried else list(range(len(times)))
+        positions = [batch[0][0] + k for k in numbers]
+        self._ticks = deque(zip(positions[:-1], times[:-1], strict=True), maxlen=FIT_TICKS)
+        self.position = positions[-2] + 1
+        held = times[-1]
+        self._fit()
+        return held
+
+
+def _least_squares(ticks: Collection[tuple[int, float]]) -> tuple[float, float] | None:
+    """(time of tick 0, seconds per tick) of the least-squares line through ``ticks``
+    (``None``: fewer than two, or no positive tempo)."""
+    n = len(ticks)
+    if n < 2:
+        return None
+    mean_k = sum(k for k, _ in ticks) / n
+    mean_t = sum(t for _, t in ticks) / n
+    sxx = sum((k - mean_k) ** 2 for k, _ in ticks)
+    sxy = sum((k - mean_k) * (t - mean_t) for k, t in ticks)
+    per_tick = sxy / sxx
+    return (mean_t - per_tick * mean_k, per_tick) if per_tick > 0 else None
+
+
+def _robust_line(ticks: Sequence[tuple[int, float]]) -> tuple[float, float] | None:
+    """Theil and Sen's line through ``ticks``: a late tick or two do not tilt it."""
+    if len(ticks) < 3:
+        return None
+    numbers, times = zip(*ticks, strict=True)
+    per_tick = _median_slope(numbers, times)
+    if not per_tick > 0:
+        return None
+    return statistics.median(t - k * per_tick for k, t in ticks), per_tick
+
+
+def _numbering(times: Sequence[float], spacing: float) -> tuple[float, list[int]]:
+    """The numbers (from 0) of ticks at ``times`` that leave the least delay at
+    ``spacing``, a lost tick costing half a tick's delay; and that cost, in ticks."""
+
+    def cost(steps: tuple[int, ...]) -> float:
+        ks = itertools.accumulate(steps, initial=0)
+        delays = [t - k * spacing for k, t in zip(ks, times, strict=True)]
+        least = min(delays)
+        return (sum(d - least for d in delays) / spacing) + (sum(steps) - len(steps)) / 2
+
+    best = min(itertools.product((1, 2), repeat=len(times) - 1), key=cost)
+    return cost(best), list(itertools.accumulate(best, initial=0))
+
+
+def _median_slope(numbers: Sequence[int], times: Sequence[float]) -> float:
+    """The median of the slopes between every pair of points (Theil and Sen's line)."""
+    pairs = itertools.combinations(zip(numbers, times, strict=True), 2)
+    return statistics.median((tj - ti) / (kj - ki) for (ki, ti), (kj, tj) in pairs)
 
 
 class ClockOut:
