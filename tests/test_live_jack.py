@@ -26,6 +26,7 @@ from improviser.harness.clock_player import ClockSender
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import NoteTracker, VirtualPlayer
 from improviser.inference import NumpyEngine, random_weights
+from improviser.live.apis import close_client
 from improviser.live.events import Notice, SyncChanged
 from improviser.live.midi import note_off, note_on
 from improviser.live.ports import list_ports
@@ -219,10 +220,8 @@ class EchoSynth:
             self.keys.send_message(data)
 
     def close(self) -> None:
-        self.synth.cancel_callback()
-        for port in (self.synth, self.keys):
-            port.close_port()
-            port.delete()
+        close_client(self.synth, "echo-synth")
+        close_client(self.keys)
 
 
 async def test_feedback_guard_ignores_echoes_through_a_loop(

@@ -23,6 +23,7 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
+from improviser.live.apis import close_client
 
 __all__ = ["CLOCK_IN_CLIENT", "CLOCK_OUT_CLIENT", "ClockListener", "ClockSender"]
 
@@ -98,8 +99,7 @@ class ClockSender:
         """Stop and close the port."""
         self.stop(send=False)
         time.sleep(0.05)  # let JACK deliver what was sent
-        self._out.close_port()
-        self._out.delete()
+        close_client(self._out)
 
 
 class ClockListener:
@@ -112,6 +112,7 @@ class ClockListener:
         self.note_ons: list[float] = []
         self._stream = 0.0
         self._offset = float("inf")
+        self._name = name
         try:
             self._in: Any = rtmidi.MidiIn(api, name)
             self._in.ignore_types(sysex=True, timing=False, active_sense=True)
@@ -136,6 +137,4 @@ class ClockListener:
 
     def close(self) -> None:
         """Close the port."""
-        self._in.cancel_callback()
-        self._in.close_port()
-        self._in.delete()
+        close_client(self._in, self._name)

@@ -40,6 +40,7 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
+from improviser.live.apis import close_client
 from improviser.paths import ROOT
 
 __all__ = [
@@ -164,6 +165,8 @@ class Player:
 
     def __init__(self) -> None:
         self._ports: list[Any] = []
+        self._names: dict[int, str] = {}
+        """The JACK client name of each input, by its id: cut off before it closes."""
         self.keys = self._out(KEYS_CLIENT, virtual="keys")
         self.synth = Stamps()
         self._in(SYNTH_CLIENT, self.synth.callback, virtual="synth")
@@ -201,6 +204,7 @@ class Player:
     ) -> None:
         port = rtmidi.MidiIn(API, client)
         self._ports.append(port)
+        self._names[id(port)] = client
         port.ignore_types(sysex=True, timing=True, active_sense=True)
         port.set_callback(callback)
         if virtual:
@@ -275,10 +279,7 @@ class Player:
             self.key(pitch, 0)
         time.sleep(0.05)
         for port in reversed(self._ports):
-            if isinstance(port, rtmidi.MidiIn):
-                port.cancel_callback()
-            port.close_port()
-            port.delete()
+            close_client(port, self._names.get(id(port)))
 
 
 def wait_until(t: float) -> None:

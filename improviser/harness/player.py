@@ -16,6 +16,7 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
+from improviser.live.apis import close_client
 from improviser.live.midi import note_off, note_on
 from improviser.music.notes import Note
 
@@ -80,6 +81,7 @@ class VirtualPlayer:
         self.tracker = NoteTracker()
         self._api = api
         self._keys = keys
+        self._synth = synth
         self._out: Any = None
         try:
             self.plug_keys()
@@ -100,8 +102,7 @@ class VirtualPlayer:
         """Make the keyboard's port vanish, as a USB keyboard pulled out does."""
         out, self._out = self._out, None
         if out is not None:
-            out.close_port()
-            out.delete()
+            close_client(out)
         self._down.clear()
 
     def send(self, data: Sequence[int]) -> None:
@@ -138,7 +139,5 @@ class VirtualPlayer:
             self.send(note_off(channel, pitch))
         self._down.clear()
         time.sleep(0.05)  # let JACK deliver them before the port goes
-        self._in.cancel_callback()
         self.unplug_keys()
-        self._in.close_port()
-        self._in.delete()
+        close_client(self._in, self._synth)

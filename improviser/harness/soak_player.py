@@ -29,6 +29,7 @@ import rtmidi
 
 from improviser.harness.e2e_player import API, Stamps, clock, serve, wait_until
 from improviser.harness.soak_script import ScriptRules, flood_messages, soak_script
+from improviser.live.apis import close_client
 
 __all__ = ["KEYS_CLIENT", "MODULE", "SYNTH_CLIENT", "SoakPlayer", "main"]
 
@@ -147,10 +148,8 @@ class SoakPlayer:
             self._thread.join(timeout=5)
         self.release_all()
         time.sleep(0.05)
-        self._synth.cancel_callback()
-        for port in (self._synth, self.keys):
-            port.close_port()
-            port.delete()
+        close_client(self._synth, SYNTH_CLIENT)
+        close_client(self.keys)
 
 
 def main() -> None:

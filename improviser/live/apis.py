@@ -13,16 +13,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import rtmidi
 
 from improviser.errors import PortError
+from improviser.live.server import quiet_inputs
 
 __all__ = [
     "PortLists",
     "api_label",
     "client_error",
+    "close_client",
     "find_port",
     "list_ports",
     "probe_api",
@@ -137,3 +139,23 @@ def find_port(names: Sequence[str], pattern: str, *, kind: str, api: int) -> tup
     raise PortError(
         f"no MIDI {kind} port matches {pattern!r} ({api_label(api)}); {kind} ports: {_quote(names)}"
     )
+
+
+def close_client(client: Any, name: str | None = None) -> None:
+    """Close an RtMidi client (``MidiIn`` or ``MidiOut``) and every port it opened.
+
+    An input is never closed with ``close_port`` or ``cancel_callback``: RtMidi clears
+    the callback pointer while the JACK (or ALSA) thread may be about to call it
+    (python-rtmidi's ``close_port`` cancels the callback too), which crashed a test's
+    teardown with a segfault while answers were still coming in. Nor may it be deleted
+    while messages come in: ``delete`` holds the GIL while JACK waits for the cycle to
+    end, and the cycle's callback waits for the GIL. So where the input's JACK client
+    ``name`` is given, every connection into it is cut first and the cycle under way
+    waited out (:func:`~improviser.live.server.quiet_inputs`); a session's ports do the
+    same through its server watch before calling this.
+    """
+    if isinstance(client, rtmidi.MidiOut):
+        client.close_port()
+    elif name is not None and client.get_current_api() == rtmidi.API_UNIX_JACK:
+        quiet_inputs(name)
+    client.delete()

@@ -31,6 +31,7 @@ from improviser.live.apis import (
     PortLists,
     api_label,
     client_error,
+    close_client,
     find_port,
     list_ports,
     probe_api,
@@ -83,6 +84,10 @@ class _Port:
         self._closed = False
         """:meth:`present` may run in a worker thread: the watcher client is never
         deleted while it lists ports."""
+        self.quieter: Callable[[str], int] | None = None
+        """Cuts every connection into a client's inputs and waits out the cycle (the
+        session's JACK server watch): an input is closed safely only when nothing comes
+        in (see :func:`close_client`)."""
 
     @property
     def own_client(self) -> str:
@@ -186,8 +191,6 @@ class _Port:
         self.name = None
         for old in (client, lister):
             if old is not None:
-                if isinstance(self, MidiInput):
-                    old.cancel_callback()
                 with contextlib.suppress(rtmidi.RtMidiError, RuntimeError):
                     old.delete()
 
@@ -196,11 +199,12 @@ class _Port:
         self.name = None
         if client is not None:
             self._before_close(client)
-            client.close_port()
-            client.delete()
+            close_client(client)
 
     def _before_close(self, client: Any) -> None:
-        """Hook: detach callbacks before the port is closed."""
+        """Hook: what to do before the client is closed (see :func:`close_client`)."""
+        if self.quieter is not None and self.kind == "input":
+            self.quieter(self.own_client)
 
     def close(self) -> None:
         """Close the port and its watcher; safe to call twice."""
@@ -272,10 +276,6 @@ class MidiInput(_Port):
         self._stream += delta
         self._offset = min(self._offset, now - self._stream)
         return self._stream + self._offset
-
-    def _before_close(self, client: Any) -> None:
-        # As mido does: no callback may run while the port is being torn down.
-        client.cancel_callback()
 
 
 class MidiOutput(_Port):

@@ -11,13 +11,17 @@ Only JACK has a server to lose; with ALSA (a kernel sequencer) there is none to 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from improviser.errors import PortError
 
-__all__ = ["ServerWatch"]
+__all__ = ["ServerWatch", "quiet_inputs"]
 
 _log = logging.getLogger("improviser.live")
 _ABANDONED: list[Any] = []
@@ -94,6 +98,15 @@ class ServerWatch:
                 return None
             return [port.name for port in ports]
 
+    def quiet(self, client_name: str) -> int:
+        """Cut every connection into the MIDI inputs of the JACK client ``client_name`` and
+        let the cycle under way end (see :func:`quiet_inputs`); the connections cut."""
+        with self._lock:
+            client = self._client
+            if client is None or self.lost:
+                return 0
+            return _quiet(self._jack, client, client_name)
+
     def _drop_client(self) -> None:
         with self._lock:
             client, self._client = self._client, None
@@ -111,3 +124,52 @@ class ServerWatch:
     def close(self) -> None:
         """Leave the server; safe to call twice."""
         self._drop_client()
+
+
+def _quiet(jack: Any, client: Any, client_name: str) -> int:
+    cut = 0
+    try:
+        ports = client.get_ports(f"^{re.escape(client_name)}:", is_midi=True, is_input=True)
+        for port in ports:
+            for other in client.get_all_connections(port):
+                client.disconnect(other, port)
+                cut += 1
+    except jack.JackError:
+        return cut
+    if cut:
+        time.sleep(2 * client.blocksize / client.samplerate + 0.002)
+    return cut
+
+
+def quiet_inputs(client_name: str) -> int:
+    """Cut every connection into the MIDI inputs of the JACK client ``client_name``, then
+    wait two cycles: nothing comes in any more, and a callback under way has ended.
+
+    An RtMidi input cannot be closed safely while messages come in (see
+    :func:`improviser.live.apis.close_client`): this makes it safe. Uses a JACK client of
+    its own, for a moment; 0 where no JACK server answers.
+    """
+    with _transient_client(f"{client_name}-quiet") as pair:
+        if pair is None:
+            return 0
+        jack, client = pair
+        return _quiet(jack, client, client_name)
+
+
+@contextlib.contextmanager
+def _transient_client(name: str) -> Iterator[tuple[Any, Any] | None]:
+    try:
+        jack = _jack()
+        client = jack.Client(name, no_start_server=True)
+    except PortError as exc:
+        _log.debug("no JACK client to quiet a port with: %s", exc)
+        yield None
+        return
+    except jack.JackError as exc:  # no server
+        _log.debug("no JACK client to quiet a port with: %s", exc)
+        yield None
+        return
+    try:
+        yield jack, client
+    finally:
+        client.close()
