@@ -145,7 +145,12 @@ async def test_three_instances_on_one_broker_keep_to_their_own(
     broker: Broker, jack_server: object, tmp_path: Path
 ) -> None:
     names = ("room-1", "room-2", "room-3")
-    async with watching(broker.port) as (seen, client), asyncio.TaskGroup() as group:
+    # Once hung in CI with the loop idle (not reproduced): a timeout of its own says where.
+    async with (
+        asyncio.timeout(120),
+        watching(broker.port) as (seen, client),
+        asyncio.TaskGroup() as group,
+    ):
         sessions: dict[str, LiveSession] = {}
         stop = asyncio.Event()
 

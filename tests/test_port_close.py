@@ -67,17 +67,19 @@ for _ in range(ROUNDS):
 
 
 @pytest.mark.parametrize("how", ["session ports", "harness"])
-def test_an_input_closes_cleanly_while_messages_pour_in(
-    jack_server: JackServer, how: str
-) -> None:
+def test_an_input_closes_cleanly_while_messages_pour_in(jack_server: JackServer, how: str) -> None:
     body = SESSION_PORTS if how == "session ports" else HARNESS
-    script = textwrap.dedent(FLOOD) + body.replace("ROUNDS", "40") + (
-        "stop.set()\nflooding.join()\nout.close_port()\nout.delete()\n"
-        "print('closed 40 times;', seen[0], 'messages taken')\n"
+    script = (
+        textwrap.dedent(FLOOD)
+        + body.replace("ROUNDS", "40")
+        + (
+            "stop.set()\nflooding.join()\nout.close_port()\nout.delete()\n"
+            "print('closed 40 times;', seen[0], 'messages taken')\n"
+        )
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=90
+            [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=90
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"{how}: stuck closing an input under a flood (a deadlock): {exc.stderr!r}")
