@@ -48,6 +48,7 @@ import numpy as np
 
 from improviser.bench.engine_note import engine_note_rows
 from improviser.bench.latency_inside import LIVE_SAMPLING, measure_startup, profile_numpy_step
+from improviser.bench.spacing import REAL_GAP_LABEL, REAL_GAP_S, real_spacing_rows
 from improviser.bench.stats import summarize
 from improviser.config import LiveConfig
 from improviser.inference import NativeEngine, NumpyEngine, WindowEngine, load_weights
@@ -70,17 +71,11 @@ __all__ = [
     "melodic_tokens",
     "profile_numpy_step",
     "run_latency_bench",
-    "time_spaced_steps",
     "time_steps",
 ]
 
 CPU_ENGINES = ("numpy", "native")
 """The streaming CPU engines' row names start with these."""
-REAL_GAP_S = (0.1, 0.5)
-"""A player's spacing of notes (seconds) for the rows timed at real spacing."""
-REAL_GAP_LABEL = "100-500 ms"
-KEEP_WARM_ROWS_MS = (5.0, 1.0)
-"""Keep-warm periods timed at real spacing: 5 ms, and the live default (``keep_warm_ms``)."""
 
 
 def time_steps(
@@ -131,60 +126,6 @@ def _listening(
         return None if sampler is None else context.draw(sampler, rng)
 
     return step
-
-
-def time_spaced_steps(
-    step: Callable[[Token], object],
-    tokens: Sequence[Token],
-    gap_s: tuple[float, float],
-    keep_warm: Callable[[], object] | None = None,
-    keep_warm_s: float = 0.005,
-    warmup: int = 2,
-) -> list[float]:
-    """Milliseconds of each ``step(token)``, notes a random ``gap_s`` apart, as played.
-
-    With ``keep_warm``, it is called every ``keep_warm_s`` during each gap, as the live
-    session's ``improviser.idle`` task rehearses a step between notes.
-    """
-    rng = np.random.default_rng(4)
-    clock = time.perf_counter
-    times = []
-    for i, token in enumerate(tokens):
-        due = clock() + rng.uniform(*gap_s)
-        while (left := due - clock()) > 0:
-            if keep_warm is None:
-                time.sleep(left)
-            else:
-                time.sleep(min(left, keep_warm_s))
-                if clock() < due:
-                    keep_warm()
-        t0 = time.perf_counter_ns()
-        step(token)
-        if i >= warmup:
-            times.append((time.perf_counter_ns() - t0) / 1e6)
-    return times
-
-
-def _real_spacing_rows(
-    name: str,
-    context: ModelContext,
-    sampler: Sampler,
-    step: Callable[[Token], object],
-    tokens: Sequence[Token],
-) -> dict[str, list[float]]:
-    """Step + sample at a player's spacing: cold, and kept warm as the session does (the
-    context that draws rehearses)."""
-
-    def rehearse() -> None:
-        collect_young_if_due()
-        context.rehearse(sampler)
-
-    rows = {f"{REAL_GAP_LABEL} apart": time_spaced_steps(step, tokens, REAL_GAP_S)}
-    for every_ms in KEEP_WARM_ROWS_MS:
-        rows[f"{REAL_GAP_LABEL}, warm {every_ms:g} ms"] = time_spaced_steps(
-            step, tokens, REAL_GAP_S, rehearse, every_ms / 1000
-        )
-    return {f"{name}, {row}": times for row, times in rows.items()}
 
 
 def flops_per_note(weights: LstmWeights) -> dict[str, int]:
@@ -297,7 +238,7 @@ def _engine_rows(
     engine.reset()
     rows[f"{name} step + hear"] = time_steps(_listening(engine, None, rng), melody, between=pause)
     if real > 0:
-        rows.update(_real_spacing_rows(name, context, sampler, step_and_sample, tokens[: real + 2]))
+        rows.update(real_spacing_rows(name, context, sampler, step_and_sample, tokens[: real + 2]))
         rows.update(
             engine_note_rows(
                 lambda: type(engine)(weights), real, REAL_GAP_S, f"{name}, {REAL_GAP_LABEL}"
