@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from improviser.harness.jackserver import JackServer
+from improviser.harness.jackserver import JackServer, start_failure
 from improviser.paths import ROOT
 from tests.jack import TEST_PERIOD, require_jackd
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(
 
 CHILD = f"""
 import time
-from improviser.harness.jackserver import JackServer
+from improviser.harness.jackserver import JackServer, start_failure
 server = JackServer(period={TEST_PERIOD})
 server.start()
 print(server.process.pid, flush=True)
@@ -104,3 +104,13 @@ def test_a_server_starts_on_the_main_thread_only() -> None:
     thread.join()
     assert len(errors) == 1 and isinstance(errors[0], RuntimeError), errors
     assert "main thread" in str(errors[0])
+
+
+def test_why_jackd_did_not_start_is_one_line() -> None:
+    greeting = "jackdmp 1.9.21\nCopyright 2001-2005 Paul Davis and others.\n"
+    full = start_failure(255, "Too many servers already active\nFailed to open server\n" + greeting)
+    assert "registry of servers on this machine is full" in full
+    assert "/dev/shm/jack-shm-registry" in full and "\n" not in full
+    other = start_failure(1, greeting + 'Unknown driver "nope"\nFailed to start server\n')
+    assert other == 'jackd exited with code 1 at start: Unknown driver "nope"'
+    assert start_failure(1, greeting) == "jackd exited with code 1 at start"

@@ -24,19 +24,24 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import rtmidi
 
 from improviser.errors import PortError
 from improviser.live.ports import probe_api
 
-__all__ = ["ENV", "JackServer", "jack_running", "some_jack_server"]
+__all__ = ["ENV", "JackServer", "jack_running", "some_jack_server", "start_failure"]
+
+STOP_SECONDS = 15.0
+"""How long a server is given to shut down after SIGTERM before SIGKILL."""
 
 ENV = "JACK_DEFAULT_SERVER"
 
@@ -93,8 +98,8 @@ class JackServer:
         self._previous = os.environ.get(ENV)
         os.environ[ENV] = self.name
         dummy = ["-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
-        out = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
-        try:
+        with self._output() as out:
+            began = out.seek(0, os.SEEK_END)
             self.process = subprocess.Popen(
                 _dying_with_us([jackd, "--no-realtime", *dummy]),
                 stdin=subprocess.DEVNULL,
@@ -102,19 +107,24 @@ class JackServer:
                 stderr=out,
                 start_new_session=True,  # a Ctrl-C meant for us does not kill it first
             )
-        finally:
-            if self.log is not None and not isinstance(out, int):
-                out.close()
-        deadline = time.monotonic() + self.timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._restore_env()
-                raise PortError(f"jackd exited with code {self.process.returncode} at start")
-            if jack_running():
-                return
-            time.sleep(0.1)
+            deadline = time.monotonic() + self.timeout
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    self._restore_env()
+                    out.seek(began)
+                    said = out.read().decode(errors="replace")
+                    raise PortError(start_failure(self.process.returncode, said))
+                if jack_running():
+                    return
+                time.sleep(0.1)
         self.stop()
         raise PortError(f"JACK server {self.name!r} did not start within {self.timeout} s")
+
+    def _output(self) -> IO[bytes]:
+        """Where jackd writes: the log, or a scratch file (read back if it fails to start)."""
+        if self.log is not None:
+            return self.log.open("a+b")
+        return tempfile.TemporaryFile()
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL) by its PID; safe to call twice."""
@@ -122,7 +132,8 @@ class JackServer:
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=5)
+                # Generous: a server killed (SIGKILL) keeps its registry slot for good.
+                process.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
@@ -146,6 +157,24 @@ class JackServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+_BANNER = ("jackdmp", "Copyright", "This is free software", "under certain conditions")
+"""How the lines of jackd's greeting begin (it prints them whatever happens)."""
+
+
+def start_failure(code: int | None, output: str) -> str:
+    """One line saying why jackd exited at start, from its exit code and what it said."""
+    if "Too many servers already active" in output:
+        return (
+            "jackd could not start: JACK's registry of servers on this machine is full (it "
+            "holds 8, and a server killed without shutting down keeps its place); with no "
+            "JACK server running, remove /dev/shm/jack-shm-registry (or reboot)"
+        )
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(_BANNER)]
+    said = f": {lines[0]}" if lines else ""
+    return f"jackd exited with code {code} at start{said}"
 
 
 def _dying_with_us(argv: list[str]) -> list[str]:
