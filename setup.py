@@ -1,5 +1,6 @@
-"""The compiled step engine (``improviser/inference/_native.c``), built when a C compiler
-is there; without one the package installs all the same and plays on NumPy."""
+"""The compiled step engine (``improviser/inference/_native.c``) and the JACK MIDI input
+(``improviser/live/_jackin.c``), built when a C compiler is there; without one the
+package installs all the same, plays on NumPy and reads JACK through RtMidi."""
 
 from setuptools import Extension, setup
 
@@ -11,6 +12,13 @@ setup(
             extra_compile_args=["-O3", "-std=c99"],
             libraries=["m"],
             optional=True,
-        )
+        ),
+        Extension(
+            "improviser.live._jackin",
+            sources=["improviser/live/_jackin.c"],
+            extra_compile_args=["-O2", "-std=c11"],
+            libraries=["dl"],
+            optional=True,
+        ),
     ]
 )

@@ -49,6 +49,10 @@ class LiveConfig(ListenConfig):
     on_server_loss: Literal["recover", "exit"] = "recover"
     """When the JACK server goes: wait for one and reopen the ports, or end the session
     with one line and exit code 2 (for a service manager to restart it)."""
+    jack_input: Literal["auto", "rtmidi"] = "auto"
+    """How a JACK input is read: ``auto`` by the C client built with the package (no
+    Python on JACK's thread; see :mod:`improviser.live.jack_input`), where it was built;
+    ``rtmidi``: RtMidi's callback on JACK's thread, as before it."""
     queue_size: int = Field(1024, ge=16, le=1_000_000)
     """Incoming messages waiting for the engine; when full the oldest is dropped."""
     stats_seconds: float = Field(5.0, ge=0.1, le=3600.0)

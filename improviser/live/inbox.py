@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Callable
 
 from improviser.live.midi import InMessage
@@ -31,13 +32,16 @@ class Inbox:
     ) -> None:
         self._queue: asyncio.Queue[InMessage] = asyncio.Queue(size)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._now = now
         self._on_drop = on_drop
         self.trace = trace
 
     def bind(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """The loop messages go to (``None``: drop them, the session is closing)."""
+        """The loop messages go to (``None``: drop them, the session is closing); called
+        on that loop's thread."""
         self._loop = loop
+        self._loop_thread = threading.get_ident()
 
     @property
     def depth(self) -> int:
@@ -45,11 +49,16 @@ class Inbox:
         return self._queue.qsize()
 
     def from_callback(self, message: InMessage) -> None:
-        """Called on RtMidi's thread: hand over and return."""
+        """Called on RtMidi's thread (hand over and return), or on the loop's own (the C
+        JACK input, read there: straight in)."""
         loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closing
-                loop.call_soon_threadsafe(self._put, message)
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._put(message)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            loop.call_soon_threadsafe(self._put, message)
 
     def _put(self, message: InMessage) -> None:
         if self.trace is not None:

@@ -17,6 +17,7 @@ once (see :mod:`improviser.live.midi`); everything else happens on the asyncio l
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import threading
@@ -37,6 +38,7 @@ from improviser.live.apis import (
     probe_api,
     resolve_api,
 )
+from improviser.live.jack_input import JackMidiIn, jack_input_available
 from improviser.live.midi import InMessage, Kind, parse
 
 __all__ = [
@@ -114,19 +116,23 @@ class _Port:
             names: list[str] = self._lister.get_ports()
         return names
 
-    def _new_client_named(self, name: str) -> Any:
+    def _new_client_named(self, name: str, *, own: bool = False) -> Any:
         try:
-            return self._factory()(self.api, name)
+            return (self._own_factory() if own else self._factory())(self.api, name)
         except (rtmidi.RtMidiError, RuntimeError) as exc:
             raise client_error(self.api, exc) from exc
 
     def _factory(self) -> Callable[[int, str], Any]:
         raise NotImplementedError
 
+    def _own_factory(self) -> Callable[[int, str], Any]:
+        """What makes the client of our port (a watcher client is always RtMidi's)."""
+        return self._factory()
+
     def open(self) -> None:
         """Open the port; :class:`PortError` if the name matches none."""
         self._closed = False
-        client = self._new_client_named(self.own_client)
+        client = self._new_client_named(self.own_client, own=True)
         try:
             self._open_on(client)
             own = VIRTUAL_IN if self.kind == "input" else VIRTUAL_OUT
@@ -190,7 +196,9 @@ class _Port:
         client, self._client = self._client, None
         self.name = None
         for old in (client, lister):
-            if old is not None:
+            if isinstance(old, JackMidiIn):
+                old.abandon()
+            elif old is not None:
                 with contextlib.suppress(rtmidi.RtMidiError, RuntimeError):
                     old.delete()
 
@@ -203,7 +211,7 @@ class _Port:
 
     def _before_close(self, client: Any) -> None:
         """Hook: what to do before the client is closed (see :func:`close_client`)."""
-        if self.quieter is not None and self.kind == "input":
+        if self.quieter is not None and self.kind == "input" and not isinstance(client, JackMidiIn):
             self.quieter(self.own_client)
 
     def close(self) -> None:
@@ -238,8 +246,11 @@ class MidiInput(_Port):
         on_message: Callable[[InMessage], None],
         clock: Callable[[], float],
         timing: bool = False,
+        c_input: bool = True,
     ) -> None:
         super().__init__(api, client_name, pattern, virtual)
+        self.c_input = c_input
+        """On JACK, read by the C client where it was built (:mod:`.jack_input`)."""
         self._on_message = on_message
         self._clock = clock
         self.timing = timing
@@ -253,6 +264,14 @@ class MidiInput(_Port):
 
     def _factory(self) -> Callable[[int, str], Any]:
         return rtmidi.MidiIn  # type: ignore[no-any-return]
+
+    def _own_factory(self) -> Callable[[int, str], Any]:
+        # The C input is read on the running loop: with none (a script), RtMidi's.
+        if self.c_input and self.api == rtmidi.API_UNIX_JACK and jack_input_available():
+            with contextlib.suppress(RuntimeError):
+                asyncio.get_running_loop()
+                return lambda _api, name: JackMidiIn(name, VIRTUAL_IN)
+        return self._factory()
 
     def _open_on(self, client: Any) -> None:
         # A new client's delta times start afresh: a stream summed across a reconnect

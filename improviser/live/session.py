@@ -208,6 +208,7 @@ class LiveSession:
             on_message=self.inbox.from_callback,
             clock=self.now,
             timing=cfg.sync == "clock" and cfg.clock_port is None,
+            c_input=cfg.jack_input == "auto",
         )
         self._list_through_server(self.input)
         self.input.open()
@@ -248,6 +249,7 @@ class LiveSession:
             self.clock_input = MidiInput(
                 self.api, f"{cfg.client_name}-clock", cfg.clock_port, False,
                 on_message=self.inbox.from_callback, clock=self.now, timing=True,
+                c_input=cfg.jack_input == "auto",
             )  # fmt: skip
             self._list_through_server(self.clock_input)
             self.clock_input.open()
