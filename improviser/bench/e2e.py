@@ -80,6 +80,8 @@ class E2eOptions:
     jack_period: int = 64
     """Frames per period of a private JACK server (48 kHz)."""
     seed: int = 0
+    jack_input: str = "auto"
+    """``live.jack_input``: the C input (``auto``) or RtMidi's callback (``rtmidi``)."""
     mqtt: str | None = None
     """A broker ``HOST:PORT``: the follow run is played again in rounds with the MQTT
     bridge off and on (every note published), reported side by side."""
@@ -114,6 +116,7 @@ def _config(options: E2eOptions, path: Path, record_dir: Path, **mode: Any) -> L
         "engine": options.engine,
         "device": options.device,
         "record": options.record,
+        "jack_input": options.jack_input,
         "record_path": record_dir / f"e2e-{mode['mode']}.mid",
         "sampling.seed": options.seed,
         **mode,

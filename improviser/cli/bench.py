@@ -273,6 +273,9 @@ def e2e_cmd(
         int, typer.Option(help="Frames per period of a private JACK server (48 kHz).")
     ] = 64,
     seed: Annotated[int, typer.Option(help="Seed of the notes played and of the sampler.")] = 0,
+    jack_input: Annotated[
+        str, typer.Option(help="live.jack_input: auto (the C input) or rtmidi.")
+    ] = "auto",
     mqtt: Annotated[
         str | None,
         typer.Option(
@@ -310,6 +313,7 @@ def e2e_cmd(
             record=record,
             jack_period=jack_period,
             seed=seed,
+            jack_input=jack_input,
             mqtt=mqtt,
             mqtt_delay_ms=mqtt_delay_ms,
             mqtt_rounds=mqtt_rounds,
