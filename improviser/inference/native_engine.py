@@ -15,7 +15,6 @@ engine plays (``engine = auto``) or ``engine = native`` is one clear error.
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from improviser.inference.modelfile import load_weights
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.weights import F32, LstmWeights
 from improviser.music.encoding import FIELDS
+from improviser.paths import built_library
 
 __all__ = ["NativeEngine", "native_available", "native_library"]
 
@@ -61,21 +61,19 @@ class _Net(ctypes.Structure):
 @cache
 def native_library() -> ctypes.CDLL | None:
     """The compiled step (``_native*.so`` beside this module), or ``None`` if not built."""
-    here = Path(__file__).parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = here / f"_native{suffix}"
-        if path.exists():
-            lib = ctypes.CDLL(str(path))
-            lib.imp_step.argtypes = [_P, _P, ctypes.c_int, ctypes.c_int]
-            lib.imp_step.restype = ctypes.c_int
-            lib.imp_prepare.argtypes = [_P]
-            lib.imp_prepare.restype = None
-            lib.imp_shape.argtypes = [_P, _P]
-            lib.imp_shape.restype = ctypes.c_int
-            lib.imp_pick.argtypes = [_P, _P, _P]
-            lib.imp_pick.restype = None
-            return lib
-    return None
+    path = built_library(__file__, "_native")
+    if path is None:
+        return None
+    lib = ctypes.CDLL(str(path))
+    lib.imp_step.argtypes = [_P, _P, ctypes.c_int, ctypes.c_int]
+    lib.imp_step.restype = ctypes.c_int
+    lib.imp_prepare.argtypes = [_P]
+    lib.imp_prepare.restype = None
+    lib.imp_shape.argtypes = [_P, _P]
+    lib.imp_shape.restype = ctypes.c_int
+    lib.imp_pick.argtypes = [_P, _P, _P]
+    lib.imp_pick.restype = None
+    return lib
 
 
 def native_available() -> bool:

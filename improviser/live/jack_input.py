@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import importlib.machinery
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import rtmidi
+
+from improviser.paths import built_library
 
 __all__ = ["JackMidiIn", "jack_input_available"]
 
@@ -41,32 +41,30 @@ class _Event(ctypes.Structure):
 
 @cache
 def _library() -> ctypes.CDLL | None:
-    here = Path(__file__).parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = here / f"_jackin{suffix}"
-        if path.exists():
-            lib = ctypes.CDLL(str(path))
-            if lib.jin_load() != 0:
-                return None  # no libjack here
-            lib.jin_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
-            lib.jin_open.restype = ctypes.c_void_p
-            for name in ("jin_fd", "jin_dead"):
-                getattr(lib, name).argtypes = [ctypes.c_void_p]
-                getattr(lib, name).restype = ctypes.c_int
-            lib.jin_dropped.argtypes = [ctypes.c_void_p]
-            lib.jin_dropped.restype = ctypes.c_uint64
-            lib.jin_now.argtypes = []
-            lib.jin_now.restype = ctypes.c_uint64
-            lib.jin_connect.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-            lib.jin_connect.restype = ctypes.c_int
-            lib.jin_outputs.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-            lib.jin_outputs.restype = ctypes.c_int
-            lib.jin_read.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Event), ctypes.c_int]
-            lib.jin_read.restype = ctypes.c_int
-            lib.jin_close.argtypes = [ctypes.c_void_p]
-            lib.jin_close.restype = None
-            return lib
-    return None
+    path = built_library(__file__, "_jackin")
+    if path is None:
+        return None
+    lib = ctypes.CDLL(str(path))
+    if lib.jin_load() != 0:
+        return None  # no libjack here
+    lib.jin_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    lib.jin_open.restype = ctypes.c_void_p
+    for name in ("jin_fd", "jin_dead"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+        getattr(lib, name).restype = ctypes.c_int
+    lib.jin_dropped.argtypes = [ctypes.c_void_p]
+    lib.jin_dropped.restype = ctypes.c_uint64
+    lib.jin_now.argtypes = []
+    lib.jin_now.restype = ctypes.c_uint64
+    lib.jin_connect.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    lib.jin_connect.restype = ctypes.c_int
+    lib.jin_outputs.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    lib.jin_outputs.restype = ctypes.c_int
+    lib.jin_read.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Event), ctypes.c_int]
+    lib.jin_read.restype = ctypes.c_int
+    lib.jin_close.argtypes = [ctypes.c_void_p]
+    lib.jin_close.restype = None
+    return lib
 
 
 def jack_input_available() -> bool:
