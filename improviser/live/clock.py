@@ -169,31 +169,30 @@ class ClockFollower:
         origin, per_tick = self._judge
         ticks = gap / per_tick
         long_gap = ticks >= 1 + LOST_TICK_SHARE
-        if self._owed:
-            self._undecided += 1
-            # How late this tick is if they were lost (it then has self.position).
-            late = (t - origin) / per_tick - self.position
-            while self._owed and late < -EARLY:  # the rest of a stall
-                self._take_back()
-                late += 1
-            if long_gap:
-                self._long_gaps += 1
-                if self._long_gaps >= SLOWER_GAPS:  # a slower tempo: nothing was lost
-                    while self._owed:
-                        self._take_back()
-                    # The line from the last tick at the old tempo on: the new one at once.
-                    slower = [(k, tt) for k, tt in self._ticks if tt >= self._owing_since]
-                    self._ticks = deque(slower, maxlen=FIT_TICKS)
-            elif ticks >= BUNCHED and late >= -ON_TIME:
-                self._checks += 1
-            if self._checks >= CONFIRM_TICKS or self._undecided >= UNDECIDED_TICKS:
-                self.lost_ticks += len(self._owed)  # on time since: they were lost
-                self._owed.clear()
-            if not self._owed:
-                self._fit()
-                ticks = gap / self._line[1]
-            elif not long_gap:
-                return 0
+        self._undecided += 1
+        # How late this tick is if they were lost (it then has self.position).
+        late = (t - origin) / per_tick - self.position
+        while self._owed and late < -EARLY:  # the rest of a stall
+            self._take_back()
+            late += 1
+        if long_gap:
+            self._long_gaps += 1
+            if self._long_gaps >= SLOWER_GAPS:  # a slower tempo: nothing was lost
+                while self._owed:
+                    self._take_back()
+                # The line from the last tick at the old tempo on: the new one at once.
+                slower = [(k, tt) for k, tt in self._ticks if tt >= self._owing_since]
+                self._ticks = deque(slower, maxlen=FIT_TICKS)
+        elif ticks >= BUNCHED and late >= -ON_TIME:
+            self._checks += 1
+        if self._checks >= CONFIRM_TICKS or self._undecided >= UNDECIDED_TICKS:
+            self.lost_ticks += len(self._owed)  # on time since: they were lost
+            self._owed.clear()
+        if not self._owed:
+            self._fit()
+            ticks = gap / self._line[1]
+        elif not long_gap:
+            return 0
         return max(int(ticks - LOST_TICK_SHARE), 0)
 
     def _take_back(self) -> None:
