@@ -76,8 +76,8 @@ class JackMidiIn:
     """A JACK client with one MIDI input port, read on the running event loop.
 
     Made on the loop's thread (it registers the eventfd with the running loop when a
-    callback is set). Raises ``RuntimeError`` when no client can be made (no server, or
-    the name taken), as ``rtmidi.MidiIn`` does.
+    callback is set). Raises ``RuntimeError`` when no client can be made (no server), as
+    ``rtmidi.MidiIn`` does; a name already taken is made unique by JACK, as for RtMidi's.
     """
 
     def __init__(self, name: str, port: str) -> None:
