@@ -43,7 +43,9 @@ import itertools
 import math
 import statistics
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
+
+from improviser.live.tick_lines import least_delay_numbers, least_squares, median_slope, robust_line
 
 __all__ = [
     "CLOCK",
@@ -162,7 +164,7 @@ class ClockFollower:
         if not self._owed and ticks >= 1 + LOST_TICK_SHARE:
             # Judged on the last few ticks' line: the beat's lags a tempo ramp.
             recent = list(itertools.islice(reversed(self._ticks), JUDGE_TICKS))
-            self._judge = _robust_line(recent) or self._line
+            self._judge = robust_line(recent) or self._line
             ticks = gap / self._judge[1]
         if not self._owed:
             return max(int(ticks - LOST_TICK_SHARE), 0)
@@ -291,10 +293,7 @@ class ClockFollower:
         return self.time_of(k)
 
     def _fit(self) -> None:
-        line = _least_squares(self._ticks)
-        if line is None:
-            return
-        self._line = line
+        self._line = least_squares(self._ticks) or self._line
 
     def _number_first(self) -> float:
         """Number the first ticks (no tempo known to tell a lost one by): the steps
@@ -308,11 +307,11 @@ class ClockFollower:
         times = [t for _, t in batch]
         gap = statistics.median(b - a for a, b in itertools.pairwise(times))
         tried = []
-        for first_guess in (gap, _median_slope(range(len(times)), times)):
+        for first_guess in (gap, median_slope(range(len(times)), times)):
             if first_guess > 0:
-                spacing = _median_slope(_numbering(times, first_guess)[1], times)
+                spacing = median_slope(least_delay_numbers(times, first_guess)[1], times)
                 if spacing > 0:
-                    tried.append(_numbering(times, spacing))
+                    tried.append(least_delay_numbers(times, spacing))
         numbers = min(tried)[1] if tried else list(range(len(times)))
         positions = [batch[0][0] + k for k in numbers]
         self._ticks = deque(zip(positions[:-1], times[:-1], strict=True), maxlen=FIT_TICKS)
@@ -320,51 +319,6 @@ class ClockFollower:
         held = times[-1]
         self._fit()
         return held
-
-
-def _least_squares(ticks: Collection[tuple[int, float]]) -> tuple[float, float] | None:
-    """(time of tick 0, seconds per tick) of the least-squares line through ``ticks``
-    (``None``: fewer than two, or no positive tempo)."""
-    n = len(ticks)
-    if n < 2:
-        return None
-    mean_k = sum(k for k, _ in ticks) / n
-    mean_t = sum(t for _, t in ticks) / n
-    sxx = sum((k - mean_k) ** 2 for k, _ in ticks)
-    sxy = sum((k - mean_k) * (t - mean_t) for k, t in ticks)
-    per_tick = sxy / sxx
-    return (mean_t - per_tick * mean_k, per_tick) if per_tick > 0 else None
-
-
-def _robust_line(ticks: Sequence[tuple[int, float]]) -> tuple[float, float] | None:
-    """Theil and Sen's line through ``ticks``: a late tick or two do not tilt it."""
-    if len(ticks) < 3:
-        return None
-    numbers, times = zip(*ticks, strict=True)
-    per_tick = _median_slope(numbers, times)
-    if not per_tick > 0:
-        return None
-    return statistics.median(t - k * per_tick for k, t in ticks), per_tick
-
-
-def _numbering(times: Sequence[float], spacing: float) -> tuple[float, list[int]]:
-    """The numbers (from 0) of ticks at ``times`` that leave the least delay at
-    ``spacing``, a lost tick costing half a tick's delay; and that cost, in ticks."""
-
-    def cost(steps: tuple[int, ...]) -> float:
-        ks = itertools.accumulate(steps, initial=0)
-        delays = [t - k * spacing for k, t in zip(ks, times, strict=True)]
-        least = min(delays)
-        return (sum(d - least for d in delays) / spacing) + (sum(steps) - len(steps)) / 2
-
-    best = min(itertools.product((1, 2), repeat=len(times) - 1), key=cost)
-    return cost(best), list(itertools.accumulate(best, initial=0))
-
-
-def _median_slope(numbers: Sequence[int], times: Sequence[float]) -> float:
-    """The median of the slopes between every pair of points (Theil and Sen's line)."""
-    pairs = itertools.combinations(zip(numbers, times, strict=True), 2)
-    return statistics.median((tj - ti) / (kj - ki) for (ki, ti), (kj, tj) in pairs)
 
 
 class ClockOut:

@@ -86,10 +86,6 @@ class _Port:
         self._closed = False
         """:meth:`present` may run in a worker thread: the watcher client is never
         deleted while it lists ports."""
-        self.quieter: Callable[[str], int] | None = None
-        """Cuts every connection into a client's inputs and waits out the cycle (the
-        session's JACK server watch): an input is closed safely only when nothing comes
-        in (see :func:`close_client`)."""
 
     @property
     def own_client(self) -> str:
@@ -211,8 +207,6 @@ class _Port:
 
     def _before_close(self, client: Any) -> None:
         """Hook: what to do before the client is closed (see :func:`close_client`)."""
-        if self.quieter is not None and self.kind == "input" and not isinstance(client, JackMidiIn):
-            self.quieter(self.own_client)
 
     def close(self) -> None:
         """Close the port and its watcher; safe to call twice."""
@@ -251,6 +245,10 @@ class MidiInput(_Port):
         super().__init__(api, client_name, pattern, virtual)
         self.c_input = c_input
         """On JACK, read by the C client where it was built (:mod:`.jack_input`)."""
+        self.quieter: Callable[[str], int] | None = None
+        """Cuts every connection into a client's inputs and waits out the cycle (the
+        session's JACK server watch): an RtMidi input is closed safely only when nothing
+        comes in (see :func:`close_client`)."""
         self._on_message = on_message
         self._clock = clock
         self.timing = timing
@@ -272,6 +270,10 @@ class MidiInput(_Port):
                 asyncio.get_running_loop()
                 return lambda _api, name: JackMidiIn(name, VIRTUAL_IN)
         return self._factory()
+
+    def _before_close(self, client: Any) -> None:
+        if self.quieter is not None and not isinstance(client, JackMidiIn):
+            self.quieter(self.own_client)
 
     def _open_on(self, client: Any) -> None:
         # A new client's delta times start afresh: a stream summed across a reconnect

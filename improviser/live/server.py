@@ -11,12 +11,10 @@ Only JACK has a server to lose; with ALSA (a kernel sequencer) there is none to 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from improviser.errors import PortError
@@ -146,30 +144,16 @@ def quiet_inputs(client_name: str) -> int:
     wait two cycles: nothing comes in any more, and a callback under way has ended.
 
     An RtMidi input cannot be closed safely while messages come in (see
-    :func:`improviser.live.apis.close_client`): this makes it safe. Uses a JACK client of
-    its own, for a moment; 0 where no JACK server answers.
+    :func:`improviser.live.apis.close_client`): this makes it safe. Uses a server watch
+    of its own, for a moment; 0 where no JACK server answers.
     """
-    with _transient_client(f"{client_name}-quiet") as pair:
-        if pair is None:
-            return 0
-        jack, client = pair
-        return _quiet(jack, client, client_name)
-
-
-@contextlib.contextmanager
-def _transient_client(name: str) -> Iterator[tuple[Any, Any] | None]:
     try:
-        jack = _jack()
-        client = jack.Client(name, no_start_server=True)
+        watch = ServerWatch(f"{client_name}-quiet")
+        watch.start()
     except PortError as exc:
         _log.debug("no JACK client to quiet a port with: %s", exc)
-        yield None
-        return
-    except jack.JackError as exc:  # no server
-        _log.debug("no JACK client to quiet a port with: %s", exc)
-        yield None
-        return
+        return 0
     try:
-        yield jack, client
+        return watch.quiet(client_name)
     finally:
-        client.close()
+        watch.close()

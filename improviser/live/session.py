@@ -221,7 +221,8 @@ class LiveSession:
         """With JACK, the server watch lists the ports: no watcher client of our own."""
         if self.server is not None:
             port.lister = self.server.port_names
-            port.quieter = self.server.quiet
+            if isinstance(port, MidiInput):
+                port.quieter = self.server.quiet
 
     def _register_controls(self, engine: Improviser, stack: contextlib.AsyncExitStack) -> None:
         """The session's own controls: ``record`` and ``model``."""
