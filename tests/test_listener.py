@@ -23,7 +23,7 @@ from improviser.music.sampling import Sampler, SamplingParams
 from improviser.music.stm import ShortTermModel
 from improviser.paths import DEFAULT_MODEL
 from tests.fakes import FakeClock, StepUpModel
-from tests.test_live_units import make, off, on
+from tests.test_live_units import make, off, on, play, run_until
 
 MOTIF = [62, 64, 65, 67, 69, 65, 62, 61]
 D_MINOR_TUNE = [62, 64, 65, 67, 69, 70, 69, 67, 65, 64, 62, 61, 62, 65, 69, 74]
@@ -257,5 +257,21 @@ def test_follow_mode_reprimes_while_idle_not_on_the_note() -> None:
         engine.handle(off(60 + i % 5, clock()))
         clock.advance(0.1)
     assert engine.context.since_reset == 12  # due (2 x window), left for a pause
+    engine.idle()
+    assert engine.context.since_reset == 4
+
+
+def test_an_answer_cut_short_by_the_player_reprimes_in_the_next_pause_not_on_the_note() -> None:
+    clock = FakeClock()
+    engine, scheduler, *_ = make(
+        clock, mode="call-response", window=4, context_includes_answer=False
+    )
+    play(engine, clock, [60, 62, 64, 65, 67, 65, 64, 62, 60])
+    run_until(engine, scheduler, clock, clock() + 0.6)  # the phrase ends: the answer starts
+    assert engine.mode.playing and engine.context.since_reset >= 8  # a re-prime is due
+    due = engine.context.since_reset
+    engine.handle(on(70, clock()))  # the player comes in: the answer stops
+    assert not engine.mode.playing
+    assert engine.context.since_reset == due + 1  # not re-primed on the note
     engine.idle()
     assert engine.context.since_reset == 4

@@ -345,3 +345,40 @@ async def test_a_damaged_model_asked_for_is_told_and_the_playing_one_stays(
     await control._task
     assert swapped and control.value() == "good.keras"
     assert [n.topic for n in notices][-1] == "model_loaded"
+
+
+# --- the session's loop ---------------------------------------------------------------------
+async def test_the_session_takes_a_note_in_right_after_it_when_nothing_waits(
+    clock: FakeClock,
+) -> None:
+    """The beat tracker's work for a note (a few hundred µs) is done once the notes
+    waiting are handled, not on the next note (which may come before any pause work)."""
+    from improviser.live.session import LiveSession
+
+    engine, *_ = make(clock, mode="call-response", bpm=None)
+    session = LiveSession(engine.config, model=StepUpModel(), now=clock)
+    session.inbox.bind(asyncio.get_running_loop())
+    tracker = engine.voice.timing.tracker
+    waiting: list[int] = []
+    settle = engine.settle
+
+    def spy() -> None:
+        waiting.append(tracker.pending)
+        settle()
+
+    engine.settle = spy  # type: ignore[method-assign]
+    loop = asyncio.create_task(session._engine_loop(engine))
+    try:
+        for i, pitch in enumerate((60, 62, 64, 65)):  # spread: a beat to track
+            session.inbox.from_callback(on(pitch, clock()))
+            clock.advance(0.1 + 0.07 * i)
+        await asyncio.sleep(0.02)  # four notes waiting at once: one settle, after the last
+        assert waiting == [1] and tracker.pending == 0  # (each note took in the one before)
+        session.inbox.from_callback(off(65, clock()))
+        session.inbox.from_callback(on(67, clock()))
+        await asyncio.sleep(0.02)
+        assert waiting == [1, 1] and tracker.pending == 0  # after the note-on only
+    finally:
+        loop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await loop

@@ -8,9 +8,10 @@ stats, the scheduler's notes to the feedback guard; the output discards) hears a
 100-500 ms apart, each note released before the next, and each ``handle(note_on)`` is
 timed, for each mode:
 
-- ``idle work on``: the session's policy, :meth:`Improviser.idle` called every
-  ``keep_warm_ms`` (5 ms) while no note comes: what was heard is taken in, the state
-  re-primed, the model rehearsed and its next recurrent product done ahead;
+- ``idle work on``: the session's policy, :meth:`Improviser.settle` right after each
+  note and :meth:`Improviser.idle` called every ``keep_warm_ms`` (5 ms) while no note
+  comes: what was heard is taken in, the state re-primed, the model rehearsed and its
+  next recurrent product done ahead;
 - ``idle work off``: never called (the baseline, in the same run): the listener and the
   beat tracker take their notes in when next asked, on the next note, and nothing is
   kept warm: as the engine was before its idle work.
@@ -112,6 +113,8 @@ def time_engine_notes(
             times.append((time.perf_counter_ns() - t0) / 1e6)
             if answers is not None and len(sent) > before:
                 answers.append((sent[before] - t0) / 1e6)
+        if idle_work:
+            engine.settle()  # as the session does right after a note
         _wait(start + gap, idle, every)
         engine.handle(InMessage(Kind.NOTE_OFF, 0, pitch, 0, time.monotonic()))
     scheduler.release_all()

@@ -250,12 +250,19 @@ class Improviser:
         _log.warning("%s", message)
         self.bus.publish(Notice(now, "stale_keys", message, count=len(keys) + pedal))
 
+    def settle(self) -> None:
+        """Take in what the notes so far queued: the beat tracker's onsets (a few hundred
+        µs of grid scoring each) and the listener's notes. The session calls it right
+        after a note when no message waits, so the next note, even one a few milliseconds
+        later (before any pause work), does not pay for this one."""
+        self.voice.timing.settle()
+        self.listener.settle()
+
     def idle(self, *, keep_warm: bool = True) -> None:
         """In a pause (the session calls it): the beat tracker and the listener take in
         what they queued, the key is published, a drifted state re-primed; ``keep_warm``:
         the model rehearses a step and prepares the next, so a note costs only its step."""
-        self.voice.timing.settle()
-        self.listener.settle()
+        self.settle()
         self._publish_key(self.now())
         self.listener.prepare()
         context = self.context

@@ -321,6 +321,8 @@ class LiveSession:
                     self.stats.engine_times.append(self.last_handled - began)
                 if self.trace is not None:
                     self.trace.append(("handled", message.time, self.last_handled))
+                if message.kind == Kind.NOTE_ON and not self.inbox.depth:
+                    engine.settle()  # this note's work done now, not on the next note
             engine.tick(self.now())
 
     def _last_handled(self) -> float:

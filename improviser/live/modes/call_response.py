@@ -291,4 +291,5 @@ class CallResponse:
             context.adopt(state, prediction, (p.token for p in answer.planned[:adopted]))
             context.last_onset = answer.planned[adopted - 1].at
             context.last_duration = answer.planned[adopted - 1].token.duration
-        voice.context.reprime_if_due()
+        if not interrupted:  # else the player is playing: the next pause re-primes (idle)
+            voice.context.reprime_if_due()
