@@ -326,3 +326,20 @@ void ppm_dump(void *handle, int32_t *out) {
         }
     }
 }
+
+/* The short-term model's prediction in one call (music/stm.py, viewpoint bias 0): the
+ * pitch viewpoint's distribution after `pitches` (n_p of them) and the interval
+ * viewpoint's after `steps` (n_s), the intervals read from `last` as pitches
+ * (`span` = the largest interval, symbol = interval + span) and renormalised, their
+ * mean into out[pitch->vocab]. `scratch` holds interval->vocab doubles. */
+void ppm_predict_pair(void *pitch, void *interval, const int32_t *pitches, int n_p,
+                      const int32_t *steps, int n_s, int last, int span, double *scratch,
+                      double *out) {
+    ppm_counts *pc = pitch;
+    ppm_distribution(pitch, pitches, n_p, out);
+    ppm_distribution(interval, steps, n_s, scratch);
+    const double *by_interval = scratch + span - last;
+    double sum = 0.0;
+    for (int v = 0; v < pc->vocab; v++) sum += by_interval[v];
+    for (int v = 0; v < pc->vocab; v++) out[v] = (out[v] + by_interval[v] / sum) * 0.5;
+}

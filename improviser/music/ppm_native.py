@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from improviser.paths import built_library
 
-__all__ = ["NativeCounts", "native_counts_available", "native_counts_fit"]
+__all__ = ["NativeCounts", "native_counts_available", "native_counts_fit", "predict_pair"]
 
 F64 = npt.NDArray[np.float64]
 _P = ctypes.c_void_p
@@ -54,6 +54,9 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         fn.restype = ctypes.c_int
     lib.ppm_distribution.argtypes = [_P, _I32P, ctypes.c_int, _P]
     lib.ppm_distribution.restype = ctypes.c_int
+    lib.ppm_predict_pair.argtypes = [_P, _P, _I32P, ctypes.c_int, _I32P, ctypes.c_int]
+    lib.ppm_predict_pair.argtypes += [ctypes.c_int, ctypes.c_int, _P, _P]
+    lib.ppm_predict_pair.restype = None
     lib.ppm_size.argtypes = [_P, ctypes.POINTER(ctypes.c_int64)]
     lib.ppm_size.restype = ctypes.c_int64
     lib.ppm_capacity.argtypes = [_P, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64)]
@@ -186,3 +189,25 @@ class NativeCounts:
         for key, total, _ in self._dump():
             totals[len(key)][key] = total
         return totals
+
+
+def predict_pair(
+    pitch: NativeCounts,
+    interval: NativeCounts,
+    pitches: Sequence[int],
+    steps: Sequence[int],
+    last: int,
+    span: int,
+) -> F64:
+    """The short-term model's prediction (:meth:`ShortTermModel.predict
+    <improviser.music.stm.ShortTermModel.predict>`, equal weights) in one call: the mean
+    of ``pitch``'s distribution after ``pitches`` and ``interval``'s after ``steps`` read
+    from the pitch ``last`` (interval ``i`` is symbol ``i + span``), renormalised."""
+    n_p = pitch._context(pitches)
+    n_s = interval._context(steps)
+    out = np.empty(pitch.vocab, dtype=np.float64)
+    pitch._lib.ppm_predict_pair(
+        pitch._handle, interval._handle, pitch._history, n_p, interval._history, n_s,
+        last, span, interval._out_p, out.ctypes.data,
+    )  # fmt: skip
+    return out

@@ -46,7 +46,12 @@ import numpy.typing as npt
 from improviser.music.blend import arithmetic_blend
 from improviser.music.encoding import PITCHES
 from improviser.music.ppm import ContextCounts
-from improviser.music.ppm_native import NativeCounts, native_counts_available, native_counts_fit
+from improviser.music.ppm_native import (
+    NativeCounts,
+    native_counts_available,
+    native_counts_fit,
+    predict_pair,
+)
 
 __all__ = [
     "DEFAULT_MAX_ORDER",
@@ -253,6 +258,16 @@ class ShortTermModel:
     def predict(self) -> F64:
         """The distribution of the next pitch: 128 probabilities summing to 1."""
         order = self.max_order
+        pitch, interval = self._pitch, self._interval
+        if (
+            self._pitches
+            and self.intervals
+            and self.viewpoint_bias == 0
+            and isinstance(pitch, NativeCounts)
+            and isinstance(interval, NativeCounts)
+        ):  # the live default: one C call
+            pitches, steps = _tail(self._pitches, order), _tail(self._steps, order)
+            return predict_pair(pitch, interval, pitches, steps, self._pitches[-1], _SPAN)
         by_pitch = self._pitch.distribution(_tail(self._pitches, order))
         if not self.intervals or not self._pitches:
             return by_pitch
