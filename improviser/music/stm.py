@@ -266,8 +266,8 @@ class ShortTermModel:
             and isinstance(pitch, NativeCounts)
             and isinstance(interval, NativeCounts)
         ):  # the live default: one C call
-            pitches, steps = _tail(self._pitches, order), _tail(self._steps, order)
-            return predict_pair(pitch, interval, pitches, steps, self._pitches[-1], _SPAN)
+            context = _tail(self._pitches, order), _tail(self._steps, order)
+            return predict_pair(pitch, interval, *context, self._pitches[-1], _SPAN)
         by_pitch = self._pitch.distribution(_tail(self._pitches, order))
         if not self.intervals or not self._pitches:
             return by_pitch
