@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from improviser.config.live import LiveConfig
 from improviser.live.clock import CLOCK, CONTINUE, PPQN, START, STOP, ClockFollower, ClockOut
@@ -12,7 +14,7 @@ from improviser.live.events import Event, Notice, SyncChanged
 from improviser.live.midi import InMessage, Kind
 from improviser.live.scheduler import Scheduler
 from improviser.live.timing import Timing, next_on_grid
-from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Distribution, Token
+from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Distribution, Token, ioi_class
 from improviser.music.rhythm import CallRhythm, Expectation
 from tests.fakes import FakeClock, StepUpModel
 from tests.test_live_units import Wire, play, run_until, wire_up
@@ -148,6 +150,40 @@ def test_clock_dropout_and_stop_fall_back_to_the_player_and_say_so() -> None:
     timing.clock_message(STOP, 0, 1.2)
     assert timing.source == "player"
     assert isinstance(events[-2], Notice) and "stopped" in events[-2].message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.floats(0.05, 1.2), min_size=0, max_size=12),
+    seconds=st.floats(0.0, 0.5),
+    fastest=st.sampled_from([120.0, 180.0, 400.0]),
+)
+def test_a_chords_next_note_is_classed_without_waiting_for_the_tracker(
+    gaps: list[float], seconds: float, fastest: float
+) -> None:
+    timing = Timing(LiveConfig(min_bpm=fastest / 3, max_bpm=fastest), lambda e: None)
+    t = 0.0
+    for gap in gaps:
+        t += gap
+        timing.onset(t, 90)
+    waiting = timing.tracker.pending
+    got = timing.ioi_class(seconds)
+    if timing.tracker.pending == waiting and waiting:  # answered without the tracker...
+        assert got == 0 and seconds < 60.0 / fastest / 16  # ...only a chord's next note
+    assert got == ioi_class(seconds / timing.seconds_per_beat)  # the same class either way
+
+
+def test_the_ioi_of_a_note_struck_with_the_last_does_not_settle_the_tracker() -> None:
+    timing = Timing(LiveConfig(max_bpm=180.0), lambda e: None)
+    for i in range(8):
+        timing.onset(0.5 * i, 90)
+    assert timing.ioi_class(0.01) == 0 and timing.tracker.pending == 8  # 10 ms: a chord
+    assert timing.ioi_class(0.5) == ioi_class(1.0) and timing.tracker.pending == 0
+    clocked = Timing(LiveConfig(sync="clock", max_bpm=180.0), lambda e: None)
+    clocked.clock_message(START, 0, 0.0)
+    for i in range(2 * PPQN):  # a clock at 600 bpm, past what the tracker can hold
+        clocked.clock_message(CLOCK, 0, i * 0.1 / PPQN)
+    assert clocked.source == "clock" and clocked.ioi_class(0.01) == ioi_class(0.1)
 
 
 def test_grid_helper_and_player_beat() -> None:

@@ -55,7 +55,7 @@ from improviser.live.player import PlayerState
 from improviser.live.scheduler import THRU, Scheduler
 from improviser.live.timing import Timing
 from improviser.live.voice import Voice
-from improviser.music.encoding import Token, duration_class, ioi_class, velocity_class
+from improviser.music.encoding import Token, duration_class, velocity_class
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import SamplingParams
 
@@ -175,9 +175,9 @@ class Improviser:
 
     def _hear(self, pitch: int, velocity: int, t: float) -> None:
         context = self.context
-        spb = self.voice.timing.seconds_per_beat
-        ioi = 0.0 if context.last_onset is None else (t - context.last_onset) / spb
-        token = Token(pitch, ioi_class(ioi), context.last_duration, velocity_class(velocity))
+        last = context.last_onset
+        ioi = 0 if last is None else self.voice.timing.ioi_class(t - last)
+        token = Token(pitch, ioi, context.last_duration, velocity_class(velocity))
         context.hear(token, revisable=True)
         context.last_onset = t
 

@@ -29,6 +29,7 @@ from improviser.config.live import LiveConfig
 from improviser.live.clock import ClockFollower
 from improviser.live.events import Event, Notice, SyncChanged
 from improviser.music.beat import BeatTracker, salience
+from improviser.music.encoding import ioi_class
 
 __all__ = ["Timing"]
 
@@ -111,6 +112,17 @@ class Timing:
         if self.fixed_bpm is not None:
             return 60.0 / self.fixed_bpm
         return self.tracker.period
+
+    def ioi_class(self, seconds: float) -> int:
+        """The IOI class of ``seconds`` since the last onset, at the tempo now.
+
+        A chord's next note (0 at every tempo the beat tracker can hold: ``max_bpm`` is
+        its fastest) does not wait for the tracker to take in the onset before it."""
+        clock = self.source == "clock" and self.clock.seconds_per_beat is not None
+        tracker = self.fixed_bpm is None and not clock
+        if tracker and ioi_class(seconds * self.config.max_bpm / 60.0) == 0:
+            return 0
+        return ioi_class(seconds / self.seconds_per_beat)
 
     @property
     def bpm(self) -> float:
