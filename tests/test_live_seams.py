@@ -302,6 +302,15 @@ def test_a_half_due_young_collection_runs_in_a_pause_not_on_a_note() -> None:
         assert gc.get_count()[0] < 100 and len(junk) == 600
         gc.set_threshold(0)
         assert collect_young_if_due() is None  # the collector off: nothing to do
+        gc.set_threshold(1000, 2, 3)
+        gc.collect()
+        done, kept = [], []
+        for _ in range(12):
+            kept.append([[] for _ in range(600)])  # survivors: counted, never freed here
+            done.append(collect_young_if_due())
+            # what would make the interpreter's next automatic collection a full one
+            assert gc.get_count()[2] <= 3
+        assert done == [0, 1, 0, 1, 0, 2] * 2  # the full one in a pause, when due
     finally:
         gc.set_threshold(*old)
 

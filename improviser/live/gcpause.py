@@ -12,7 +12,7 @@ a millisecond. The session settles once at start and then every
 collections still come every few hundred allocations, each some tens of µs: the
 session's pause work (:func:`collect_young_if_due`) runs one when it is half due, so
 they fall in the pauses, not on a note (the MQTT bridge's messages make them come
-more often). The price of freezing:
+more often); so does the full collection that enough of them make due. The price of freezing:
 garbage that survived a young collection inside a reference cycle is frozen too and never
 freed (a few objects per settle at most).
 """
@@ -36,14 +36,20 @@ def settle() -> None:
 
 
 def collect_young_if_due() -> int | None:
-    """In a pause: collect a young generation that is half due; which one (or ``None``).
+    """In a pause: collect a generation that is half due; which one (or ``None``).
 
-    Generation 1 when its next collection is the next one; generation 0 once half its
-    allocation threshold is used.
+    Generation 0 once half its allocation threshold is used; generation 1 when its next
+    collection is the next one; the full collection when it would be next after that.
+    Each collection of generation 1 counts towards a full one, and the interpreter runs
+    the full one at its next automatic collection once enough have: on whatever
+    allocates then, a note as likely as not. Here it runs in the pause (after the
+    session's freeze it walks only what came since).
     """
-    (young, middle, _old), (threshold0, threshold1, _t2) = gc.get_count(), gc.get_threshold()
+    (young, middle, old), (threshold0, threshold1, threshold2) = gc.get_count(), gc.get_threshold()
     if threshold0 <= 0 or 2 * young < threshold0:  # the collector off, or not half due
         return None
-    generation = 1 if middle + 1 >= threshold1 else 0
+    generation = 0
+    if middle + 1 >= threshold1:
+        generation = 2 if old + 1 >= threshold2 else 1
     gc.collect(generation)
     return generation
