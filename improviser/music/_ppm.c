@@ -55,6 +55,16 @@ static uint64_t pack(const ppm_counts *c, const int32_t *symbols, int len) {
 
 static int grow_slots(ppm_counts *c);
 
+/* The node pool made `cap` long (touched now). Returns 0 or -1. */
+static int grow_nodes(ppm_counts *c, int32_t cap) {
+    ppm_node *nodes = realloc(c->nodes, (size_t)cap * sizeof(ppm_node));
+    if (!nodes) return -1;
+    memset(nodes + c->cap_nodes, 0, (size_t)(cap - c->cap_nodes) * sizeof(ppm_node));
+    c->nodes = nodes;
+    c->cap_nodes = cap;
+    return 0;
+}
+
 static int alloc_tables(ppm_counts *c, int64_t contexts, int32_t nodes) {
     uint64_t size = 16;
     while (size * 3 < (uint64_t)contexts * 4) size <<= 1; /* load factor <= 3/4 */
@@ -95,13 +105,7 @@ int ppm_reserve(void *handle, int64_t reserve) {
     if (reserve > INT32_MAX / 2) reserve = INT32_MAX / 2;
     while ((uint64_t)reserve * 4 > (c->mask + 1) * 3)
         if (grow_slots(c) != 0) return -1;
-    if (reserve > c->cap_nodes) {
-        ppm_node *nodes = realloc(c->nodes, (size_t)reserve * sizeof(ppm_node));
-        if (!nodes) return -1;
-        memset(nodes + c->cap_nodes, 0, (size_t)(reserve - c->cap_nodes) * sizeof(ppm_node));
-        c->nodes = nodes;
-        c->cap_nodes = (int32_t)reserve;
-    }
+    if (reserve > c->cap_nodes) return grow_nodes(c, (int32_t)reserve);
     return 0;
 }
 
@@ -142,19 +146,12 @@ static int grow_slots(ppm_counts *c) {
     return 0;
 }
 
+/* A free node: one given back, else the next never used (ppm_add made room first). */
 static int32_t new_node(ppm_counts *c) {
     if (c->free_node >= 0) {
         int32_t n = c->free_node;
         c->free_node = c->nodes[n].next;
         return n;
-    }
-    if (c->n_nodes == c->cap_nodes) {
-        if (c->cap_nodes > INT32_MAX / 2) return -1;
-        int32_t cap = c->cap_nodes * 2;
-        ppm_node *nodes = realloc(c->nodes, (size_t)cap * sizeof(ppm_node));
-        if (!nodes) return -1;
-        c->nodes = nodes;
-        c->cap_nodes = cap;
     }
     return c->n_nodes++;
 }
@@ -168,13 +165,8 @@ int ppm_add(void *handle, const int32_t *history, int n, int32_t symbol) {
     if ((uint64_t)(c->used + top + 1) * 4 > (c->mask + 1) * 3 && grow_slots(c) != 0) return -1;
     int64_t spare = (int64_t)c->cap_nodes - c->n_nodes;
     for (int32_t f = c->free_node; f >= 0 && spare <= top; f = c->nodes[f].next) spare++;
-    if (spare <= top) {
-        int32_t cap = c->cap_nodes * 2;
-        ppm_node *nodes = realloc(c->nodes, (size_t)cap * sizeof(ppm_node));
-        if (!nodes) return -1;
-        c->nodes = nodes;
-        c->cap_nodes = cap;
-    }
+    if (spare <= top && (c->cap_nodes > INT32_MAX / 2 || grow_nodes(c, c->cap_nodes * 2) != 0))
+        return -1;
     for (int k = 0; k <= top; k++) {
         uint64_t key = pack(c, history + n - k, k);
         uint64_t i = mix(key, k) & c->mask;
