@@ -26,7 +26,7 @@ system-deps:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py improviser/inference/_native.c improviser/live/_jackin.c
+$(STAMP): pyproject.toml setup.py improviser/inference/_native.c improviser/live/io/_jackin.c
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

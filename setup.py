@@ -1,5 +1,5 @@
 """The compiled step engine (``improviser/inference/_native.c``), the short-term model's
-counts (``improviser/music/_ppm.c``) and the JACK MIDI input (``improviser/live/_jackin.c``),
+counts (``improviser/music/_ppm.c``) and the JACK MIDI input (``improviser/live/io/_jackin.c``),
 built when a C compiler is there; without one the package installs all the same, plays on
 NumPy, counts in Python and reads JACK through RtMidi."""
 
@@ -21,8 +21,8 @@ setup(
             optional=True,
         ),
         Extension(
-            "improviser.live._jackin",
-            sources=["improviser/live/_jackin.c"],
+            "improviser.live.io._jackin",
+            sources=["improviser/live/io/_jackin.c"],
             extra_compile_args=["-O2", "-std=c11"],
             libraries=["dl"],
             optional=True,

@@ -12,7 +12,7 @@ from improviser.config import Config, with_overrides
 from improviser.errors import ConfigError, ModelError
 from improviser.inference import NumpyEngine, random_weights, write_weights
 from improviser.inference.modelfile import refuse_extra_inputs
-from improviser.live.loading import load_step_model
+from improviser.live.engine.loading import load_step_model
 from improviser.music.encoding import encode
 from improviser.music.viewpoints import viewpoint_classes
 from improviser.training.dataset import Piece, windows

@@ -13,8 +13,8 @@ import pytest
 import rtmidi
 
 from improviser.harness.jackserver import JackServer
-from improviser.live.apis import close_client
-from improviser.live.jack_input import JackMidiIn, jack_input_available
+from improviser.live.io.apis import close_client
+from improviser.live.io.jack_input import JackMidiIn, jack_input_available
 
 pytestmark = [
     pytest.mark.jack,

@@ -120,7 +120,53 @@ def test_imports_point_down(path: Path) -> None:
 def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     """The walk sees imports inside functions too (where lazy imports hide)."""
     source = tmp_path / "m.py"
-    source.write_text("def f():\n    from improviser.live.session import LiveSession\n")
-    assert (2, "improviser.live.session.LiveSession") in _imports(source)
-    assert _target("improviser.live.session.LiveSession") == "live"
+    source.write_text("def f():\n    from improviser.live.session.session import LiveSession\n")
+    assert (2, "improviser.live.session.session.LiveSession") in _imports(source)
+    assert _target("improviser.live.session.session.LiveSession") == "live"
     assert "live" not in ALLOWED["training"] | ALLOWED["inference"] | ALLOWED["config"]
+
+
+LIVE = PACKAGE / "live"
+LIVE_LAYERS = ("io", "events", "timebase", "engine", "session")
+"""The layers inside ``live/``, lowest first: each imports only those before it (and
+itself). ``events`` is the vocabulary every layer above speaks through the bus."""
+
+
+def _live_layer(name: str) -> str | None:
+    parts = name.split(".")
+    if parts[:2] != ["improviser", "live"] or len(parts) < 3:
+        return None
+    return parts[2] if parts[2] in LIVE_LAYERS else None
+
+
+def _live_modules() -> list[Path]:
+    return sorted(p for p in LIVE.rglob("*.py") if p.parent != LIVE or p.stem != "__init__")
+
+
+def test_every_live_module_is_in_a_layer() -> None:
+    loose = [
+        str(p.relative_to(LIVE))
+        for p in _live_modules()
+        if p.relative_to(LIVE).parts[0].removesuffix(".py") not in LIVE_LAYERS
+    ]
+    assert not loose, f"modules of live/ outside its layers {LIVE_LAYERS}: {loose}"
+
+
+@pytest.mark.parametrize("path", _live_modules(), ids=lambda p: str(p.relative_to(LIVE)))
+def test_live_layers_point_down(path: Path) -> None:
+    own = path.relative_to(LIVE).parts[0].removesuffix(".py")
+    below = set(LIVE_LAYERS[: LIVE_LAYERS.index(own) + 1])
+    wrong = [
+        f"line {line}: live/{own} imports {name}"
+        for line, name in _imports(path)
+        if (layer := _live_layer(name)) is not None and layer not in below
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_live_check_catches_an_upward_import(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from improviser.live.engine.engine import Improviser\n")
+    ((line, name),) = _imports(source)
+    assert _live_layer(name) == "engine"
+    assert "engine" not in LIVE_LAYERS[: LIVE_LAYERS.index("timebase") + 1]

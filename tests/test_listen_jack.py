@@ -12,7 +12,7 @@ import pytest
 from improviser.harness.player import VirtualPlayer
 from improviser.inference import NumpyEngine
 from improviser.live.events import KeyChanged
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 from improviser.music.key import parse_key
 from improviser.paths import DEFAULT_MODEL
 from tests.test_live_jack import config, phrase, wait_for

@@ -202,7 +202,7 @@ def test_the_live_blend_is_blend_py_s_rule(weight: float, bias: float) -> None:
 def test_settle_freezes_the_listeners_tables() -> None:
     import gc
 
-    from improviser.live.gcpause import settle
+    from improviser.live.session.gcpause import settle
 
     listener = _heard([60 + (i * 7) % 24 for i in range(300)])
     tables = listener.stm.pitch_counts.levels

@@ -26,11 +26,11 @@ from improviser.harness.clock_player import ClockSender
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import NoteTracker, VirtualPlayer
 from improviser.inference import NumpyEngine, random_weights
-from improviser.live.apis import close_client
 from improviser.live.events import Notice, SyncChanged
-from improviser.live.midi import note_off, note_on
-from improviser.live.ports import list_ports
-from improviser.live.session import LiveSession
+from improviser.live.io.apis import close_client
+from improviser.live.io.midi import note_off, note_on
+from improviser.live.io.ports import list_ports
+from improviser.live.session.session import LiveSession
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note
 from improviser.telemetry.messages import Messages

@@ -168,7 +168,7 @@ def test_missing_model_is_one_line_and_exit_2(jack_server: JackServer, tmp_path:
 
 NO_TF = """
 import asyncio, sys
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 from improviser.config.live import LiveConfig
 
 async def main():

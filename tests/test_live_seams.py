@@ -10,8 +10,9 @@ import pytest
 from improviser.config.live import MODES as CONFIG_MODES
 from improviser.config.live import LiveConfig
 from improviser.errors import ControlError, ImproviserError
-from improviser.live import chores
-from improviser.live.controls import CONTROLS
+from improviser.live.engine.controls import CONTROLS
+from improviser.live.engine.modes import MODES, make_mode
+from improviser.live.engine.player import CALL_ONSETS_KEPT
 from improviser.live.events import (
     AnswerEnded,
     AnswerStarted,
@@ -22,9 +23,8 @@ from improviser.live.events import (
     PlayerNote,
     StatusChanged,
 )
-from improviser.live.modes import MODES, make_mode
-from improviser.live.player import CALL_ONSETS_KEPT
-from improviser.live.scheduler import Scheduler
+from improviser.live.session import chores
+from improviser.live.timebase.scheduler import Scheduler
 from tests.fakes import FakeClock, StepUpModel
 from tests.test_live_units import Wire, cc, make, off, on, play, run_until, wire_up
 
@@ -290,7 +290,7 @@ async def test_idle_work_runs_often_while_playing_and_rarely_once_resting(
 def test_a_half_due_young_collection_runs_in_a_pause_not_on_a_note() -> None:
     import gc
 
-    from improviser.live.gcpause import collect_young_if_due
+    from improviser.live.session.gcpause import collect_young_if_due
 
     old = gc.get_threshold()
     try:
@@ -320,8 +320,8 @@ async def test_a_damaged_model_asked_for_is_told_and_the_playing_one_stays(
 ) -> None:
     import shutil
 
-    from improviser.live.loading import load_step_model
-    from improviser.live.model_swap import ModelControl
+    from improviser.live.engine.loading import load_step_model
+    from improviser.live.engine.model_swap import ModelControl
     from improviser.paths import DEFAULT_MODEL
 
     models = tmp_path / "models"
@@ -362,7 +362,7 @@ async def test_the_session_takes_a_note_in_right_after_it_when_nothing_waits(
 ) -> None:
     """The beat tracker's work for a note (a few hundred µs) is done once the notes
     waiting are handled, not on the next note (which may come before any pause work)."""
-    from improviser.live.session import LiveSession
+    from improviser.live.session.session import LiveSession
 
     engine, *_ = make(clock, mode="call-response", bpm=None)
     session = LiveSession(engine.config, model=StepUpModel(), now=clock)

@@ -21,8 +21,8 @@ from improviser.harness.jackserver import JackServer
 from improviser.harness.player import VirtualPlayer
 from improviser.inference import random_weights, write_weights
 from improviser.live.events import Notice
-from improviser.live.ports import list_ports
-from improviser.live.session import LiveSession
+from improviser.live.io.ports import list_ports
+from improviser.live.session.session import LiveSession
 from improviser.paths import ROOT
 from tests.jack import TEST_PERIOD, require_jackd
 from tests.test_live_jack import config, model, phrase, wait_for

@@ -14,13 +14,13 @@ from pydantic import ValidationError
 
 from improviser.config.live import LiveConfig
 from improviser.inference import NumpyEngine, random_weights
-from improviser.live.engine import Improviser
+from improviser.live.engine.engine import Improviser
 from improviser.live.events import AnswerNote, EventBus
-from improviser.live.midi import InMessage, Kind, parse
-from improviser.live.ports import MidiInput
-from improviser.live.recorder import PARTS, Recorder
-from improviser.live.scheduler import Scheduler
-from improviser.live.stats import SessionStats
+from improviser.live.io.midi import InMessage, Kind, parse
+from improviser.live.io.ports import MidiInput
+from improviser.live.session.recorder import PARTS, Recorder
+from improviser.live.session.stats import SessionStats
+from improviser.live.timebase.scheduler import Scheduler
 from improviser.music.encoding import Distribution, Token
 from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import to_midifile

@@ -20,7 +20,7 @@ import pytest
 from improviser.config.mqtt import MqttConfig
 from improviser.harness.player import VirtualPlayer
 from improviser.inference import random_weights, write_weights
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 from improviser.telemetry.bridge import MqttBridge
 from tests.mosquitto import Broker, broker_at, make_ca, password_broker_extra
 from tests.mqtt_watch import Seen, watching

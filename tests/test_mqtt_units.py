@@ -12,7 +12,7 @@ import pytest
 from improviser.config import Config, with_overrides
 from improviser.config.mqtt import MqttConfig, parse_broker, read_password
 from improviser.errors import ConfigError, ControlError
-from improviser.live.safe_path import inside
+from improviser.live.engine.safe_path import inside
 from improviser.telemetry.connection import backoff, describe
 from improviser.telemetry.control import take_control
 from improviser.telemetry.payloads import ControlReply, NotePayload, StatsPayload
@@ -177,7 +177,7 @@ def test_the_example_studio_config_loads() -> None:
 
 
 def test_stats_payload_has_every_session_counter() -> None:
-    from improviser.live.stats import SessionStats
+    from improviser.live.session.stats import SessionStats
 
     session_keys = {*SessionStats().summary(), "queue_depth", "events_dropped", "uptime_s"}
     assert session_keys <= set(StatsPayload.model_fields)

@@ -42,8 +42,8 @@ def busy(*_):
 """
 
 SESSION_PORTS = """
-from improviser.live.ports import MidiInput
-from improviser.live.server import ServerWatch
+from improviser.live.io.ports import MidiInput
+from improviser.live.io.server import ServerWatch
 watch = ServerWatch("closer")
 watch.start()
 port = MidiInput(API, "closer", "flood", False, on_message=busy, clock=time.perf_counter,
@@ -57,7 +57,7 @@ watch.close()
 """
 
 HARNESS = """
-from improviser.live.apis import close_client
+from improviser.live.io.apis import close_client
 for _ in range(ROUNDS):
     client = rtmidi.MidiIn(API, "closer")
     client.set_callback(busy)

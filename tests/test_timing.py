@@ -9,11 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from improviser.config.live import LiveConfig
-from improviser.live.clock import CLOCK, CONTINUE, PPQN, START, STOP, ClockFollower, ClockOut
 from improviser.live.events import Event, Notice, SyncChanged
-from improviser.live.midi import InMessage, Kind
-from improviser.live.scheduler import Scheduler
-from improviser.live.timing import Timing, next_on_grid
+from improviser.live.io.midi import InMessage, Kind
+from improviser.live.timebase.clock import (
+    CLOCK,
+    CONTINUE,
+    PPQN,
+    START,
+    STOP,
+    ClockFollower,
+    ClockOut,
+)
+from improviser.live.timebase.scheduler import Scheduler
+from improviser.live.timebase.timing import Timing, next_on_grid
 from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Distribution, Token, ioi_class
 from improviser.music.rhythm import CallRhythm, Expectation
 from tests.fakes import FakeClock, StepUpModel

@@ -22,7 +22,7 @@ from improviser.harness.clock_player import ClockListener, ClockSender
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import VirtualPlayer
 from improviser.live.events import AnswerNote, Notice, SyncChanged
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 from tests.fakes import StepUpModel
 from tests.jack import private_server
 from tests.test_live_jack import config, phrase, wait_for

@@ -49,9 +49,9 @@ from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIE
 from improviser.harness.jackserver import JackServer, some_jack_server
 from improviser.inference import StepModel, random_weights
 from improviser.inference.select import cpu_engine_type
-from improviser.live.loading import describe_engine
-from improviser.live.modes.follow import FOLLOW
-from improviser.live.session import Companion, LiveSession
+from improviser.live.engine.loading import describe_engine
+from improviser.live.engine.modes.follow import FOLLOW
+from improviser.live.session.session import Companion, LiveSession
 from improviser.paths import DEFAULT_MODEL
 
 __all__ = ["TARGETS", "E2eOptions", "bench_e2e", "choose_model", "jack_info", "run_e2e"]

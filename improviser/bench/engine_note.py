@@ -3,7 +3,7 @@
 The rows of :mod:`improviser.bench.latency` time the model step and the draw; a live note
 costs more: the engine's bookkeeping, the listener (short-term model, key, register), the
 beat tracker and, in follow mode, the drawn note sent through the scheduler. Here an
-:class:`~improviser.live.engine.Improviser` wired as a session wires it (events to the
+:class:`~improviser.live.engine.engine.Improviser` wired as a session wires it (events to the
 stats, the scheduler's notes to the feedback guard; the output discards) hears a melody
 100-500 ms apart, each note released before the next, and each ``handle(note_on)`` is
 timed, for each mode:
@@ -31,11 +31,11 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference.protocol import StepModel
-from improviser.live.engine import Improviser
+from improviser.live.engine.engine import Improviser
 from improviser.live.events import EventBus
-from improviser.live.midi import InMessage, Kind
-from improviser.live.scheduler import Scheduler
-from improviser.live.stats import SessionStats
+from improviser.live.io.midi import InMessage, Kind
+from improviser.live.session.stats import SessionStats
+from improviser.live.timebase.scheduler import Scheduler
 
 __all__ = ["MELODY", "engine_note_rows", "time_engine_notes"]
 

@@ -35,7 +35,7 @@ from improviser.config import Config, with_overrides
 from improviser.harness.e2e_player import PlayerProcess
 from improviser.harness.soak_player import KEYS_CLIENT, SYNTH_CLIENT
 from improviser.harness.soak_script import PARSED_KINDS
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 
 __all__ = ["FloodOptions", "bench_flood", "run_flood"]
 

@@ -3,7 +3,7 @@
 Rows (each timed per note over the same random note stream; p50/p99/max in ms, and the
 speed-up over ``model.predict``'s p50). On the streaming engines' rows a young garbage
 collection that is half due runs between notes, untimed, as a live session's pause
-work runs it (:func:`~improviser.live.gcpause.collect_young_if_due`), so the collector
+work runs it (:func:`~improviser.live.session.gcpause.collect_young_if_due`), so the collector
 lands where it lands live, not on a note:
 
 - ``keras predict (window)``: the notebook: ``model.predict`` on the last 30 notes;
@@ -56,7 +56,7 @@ from improviser.inference.context import ModelContext
 from improviser.inference.native_engine import native_available
 from improviser.inference.select import probe_tokens
 from improviser.inference.weights import LstmWeights
-from improviser.live.gcpause import collect_young_if_due
+from improviser.live.session.gcpause import collect_young_if_due
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import Sampler

@@ -3,7 +3,7 @@
 The soak (:mod:`improviser.bench.soak`) watches the process from outside (anonymous
 memory, RSS) over real minutes, with JACK and a player beside it; here the engine's own
 allocations are counted, in-process and on a simulated clock, so hours of playing take
-seconds: an :class:`~improviser.live.engine.Improviser` wired as a session (the stats and
+seconds: an :class:`~improviser.live.engine.engine.Improviser` wired as a session (the stats and
 the recorder observing its events, the recording encoded as a flush does every
 phrase, the pause work done every 50 ms of simulated time and the collector settled and
 frozen every 10 s, as the session's chores do) hears phrases of random notes
@@ -27,13 +27,13 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference.protocol import StepModel
-from improviser.live.engine import Improviser
+from improviser.live.engine.engine import Improviser
 from improviser.live.events import EventBus
-from improviser.live.gcpause import SETTLE_SECONDS, collect_young_if_due, settle
-from improviser.live.midi import InMessage, Kind
-from improviser.live.recorder import Recorder
-from improviser.live.scheduler import Scheduler
-from improviser.live.stats import SessionStats
+from improviser.live.io.midi import InMessage, Kind
+from improviser.live.session.gcpause import SETTLE_SECONDS, collect_young_if_due, settle
+from improviser.live.session.recorder import Recorder
+from improviser.live.session.stats import SessionStats
+from improviser.live.timebase.scheduler import Scheduler
 
 __all__ = ["bench_memory"]
 

@@ -15,7 +15,7 @@ from improviser.bench.e2e_analysis import xruns
 from improviser.harness.e2e_player import PlayerProcess
 from improviser.harness.jackserver import some_jack_server
 from improviser.harness.soak_player import MODULE
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 
 __all__ = ["LiveBenchOptions", "Rig", "outside_player", "take_trace"]
 

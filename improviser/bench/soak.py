@@ -40,7 +40,7 @@ from improviser.harness.e2e_player import PlayerProcess
 from improviser.harness.soak_player import KEYS_CLIENT, SYNTH_CLIENT
 from improviser.harness.soak_script import ScriptRules
 from improviser.inference import StepModel
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 
 __all__ = ["SoakOptions", "bench_soak", "run_soak"]
 

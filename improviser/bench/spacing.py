@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from improviser.inference.context import ModelContext
-from improviser.live.gcpause import collect_young_if_due
+from improviser.live.session.gcpause import collect_young_if_due
 from improviser.music.encoding import Token
 from improviser.music.sampling import Sampler
 

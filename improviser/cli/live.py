@@ -22,10 +22,10 @@ from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.config.mqtt import MqttConfig
 from improviser.harness.demo import DEMO_CALL, DemoResult, run_demo
 from improviser.inference import NumpyEngine, random_weights
-from improviser.live.learn import learn_control
-from improviser.live.ports import api_label, list_ports, resolve_api
-from improviser.live.session import Companion, LiveSession
-from improviser.live.stats import percentile
+from improviser.live.engine.learn import learn_control
+from improviser.live.io.ports import api_label, list_ports, resolve_api
+from improviser.live.session.session import Companion, LiveSession
+from improviser.live.session.stats import percentile
 
 __all__ = ["build_config", "register"]
 

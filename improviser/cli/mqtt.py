@@ -14,7 +14,7 @@ from rich.table import Table
 from improviser.cli.aio import run_async
 from improviser.config import load_config, with_overrides
 from improviser.config.mqtt import MqttConfig, parse_broker, read_password
-from improviser.live.session import Companion
+from improviser.live.session.session import Companion
 from improviser.telemetry.bridge import MqttBridge
 from improviser.telemetry.remote import ALL, InstanceView, WatchState, send_control, watch
 

@@ -10,7 +10,7 @@ import os
 
 import sdnotify
 
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 
 __all__ = ["notify_ready", "notify_stopping", "watchdog"]
 

@@ -24,7 +24,7 @@ CONTROL_ACTIONS = ("end_call", "panic", "temperature", "mute", "regenerate", "lo
 """Hands-on controls that a CC of the keyboard can drive (``cc_<action>``)."""
 
 Mode = Literal["call-response", "follow"]
-"""How the improviser answers; each name is a class in :mod:`improviser.live.modes`."""
+"""How the improviser answers; each name is a class in :mod:`improviser.live.engine.modes`."""
 MODES: tuple[str, ...] = get_args(Mode)
 Api = Literal["auto", "jack", "alsa", "coremidi", "winmm"]
 Channel = int
@@ -51,7 +51,7 @@ class LiveConfig(ListenConfig):
     with one line and exit code 2 (for a service manager to restart it)."""
     jack_input: Literal["auto", "rtmidi"] = "auto"
     """How a JACK input is read: ``auto`` by the C client built with the package (no
-    Python on JACK's thread; see :mod:`improviser.live.jack_input`), where it was built;
+    Python on JACK's thread; see :mod:`improviser.live.io.jack_input`), where it was built;
     ``rtmidi``: RtMidi's callback on JACK's thread, as before it."""
     queue_size: int = Field(1024, ge=16, le=1_000_000)
     """Incoming messages waiting for the engine; when full the oldest is dropped."""

@@ -23,7 +23,7 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.apis import close_client
+from improviser.live.io.apis import close_client
 
 __all__ = ["CLOCK_IN_CLIENT", "CLOCK_OUT_CLIENT", "ClockListener", "ClockSender"]
 

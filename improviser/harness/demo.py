@@ -23,11 +23,11 @@ from improviser.errors import MidiFileError, PortError
 from improviser.harness.jackserver import JackServer, jack_running
 from improviser.harness.player import KEYS_CLIENT, SYNTH_CLIENT, VirtualPlayer
 from improviser.inference import StepModel
+from improviser.live.engine.loading import describe_engine
 from improviser.live.events import AnswerNote, Event, PhraseEnded, PlayerNote, Status
-from improviser.live.loading import describe_engine
-from improviser.live.ports import api_label, resolve_api
-from improviser.live.recorder import default_recording_path
-from improviser.live.session import LiveSession
+from improviser.live.io.ports import api_label, resolve_api
+from improviser.live.session.recorder import default_recording_path
+from improviser.live.session.session import LiveSession
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note, extract_melody
 from improviser.paths import ROOT

@@ -40,7 +40,7 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.apis import close_client
+from improviser.live.io.apis import close_client
 from improviser.paths import ROOT
 
 __all__ = [

@@ -36,7 +36,7 @@ from typing import IO
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.ports import probe_api
+from improviser.live.io.ports import probe_api
 
 __all__ = ["ENV", "JackServer", "jack_running", "some_jack_server", "start_failure"]
 

@@ -16,8 +16,8 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.apis import close_client
-from improviser.live.midi import note_off, note_on
+from improviser.live.io.apis import close_client
+from improviser.live.io.midi import note_off, note_on
 from improviser.music.notes import Note
 
 __all__ = ["KEYS_CLIENT", "SYNTH_CLIENT", "NoteTracker", "VirtualPlayer"]

@@ -29,7 +29,7 @@ import rtmidi
 
 from improviser.harness.e2e_player import API, Stamps, clock, serve, wait_until
 from improviser.harness.soak_script import ScriptRules, flood_messages, soak_script
-from improviser.live.apis import close_client
+from improviser.live.io.apis import close_client
 
 __all__ = ["KEYS_CLIENT", "MODULE", "SYNTH_CLIENT", "SoakPlayer", "main"]
 

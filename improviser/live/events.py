@@ -150,7 +150,8 @@ class SyncChanged:
 
 @dataclass(frozen=True, slots=True)
 class StatsReport:
-    """The session's counters at ``at`` (see :class:`~improviser.live.stats.SessionStats`)."""
+    """The session's counters at ``at`` (see
+    :class:`~improviser.live.session.stats.SessionStats`)."""
 
     kind: ClassVar[str] = "stats"
     at: float

@@ -4,7 +4,7 @@
 broker is slow or away its oldest events are dropped and counted, published as
 ``mqtt_dropped`` in ``stats``), publishes them under ``improviser/<instance>/`` and
 takes the controls sent to ``set/<key>``, each through the one control entry point
-(:meth:`~improviser.live.controls.Controls.apply`), answering on ``ack`` or ``error``.
+(:meth:`~improviser.live.engine.controls.Controls.apply`), answering on ``ack`` or ``error``.
 
 The connection is one ``async with aiomqtt.Client`` at a time. Its last will is the
 ``offline`` status (retained); on connecting it publishes the live status (retained).
@@ -24,7 +24,7 @@ import aiomqtt
 
 from improviser.config.mqtt import MqttConfig
 from improviser.live.events import Subscription
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 from improviser.telemetry.connection import backoff, client_options, describe, tls_context
 from improviser.telemetry.control import take_control
 from improviser.telemetry.messages import Message, Messages, offline_status

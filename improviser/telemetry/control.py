@@ -6,7 +6,7 @@ import json
 import logging
 
 from improviser.errors import ImproviserError
-from improviser.live.controls import Controls
+from improviser.live.engine.controls import Controls
 from improviser.telemetry.payloads import ControlReply
 
 __all__ = ["SHOWN_CHARS", "take_control"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from improviser import __version__
 from improviser.config.mqtt import MqttConfig
+from improviser.live.engine.loading import describe_engine
 from improviser.live.events import (
     THRU,
     AnswerEnded,
@@ -25,8 +26,7 @@ from improviser.live.events import (
     StatusChanged,
     SyncChanged,
 )
-from improviser.live.loading import describe_engine
-from improviser.live.session import LiveSession
+from improviser.live.session.session import LiveSession
 from improviser.telemetry.payloads import (
     EventPayload,
     NotePayload,

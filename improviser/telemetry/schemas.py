@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from improviser.live.controls import CONTROLS, control_schemas
-from improviser.live.model_swap import ModelControl
-from improviser.live.recordings import RecordControl
+from improviser.live.engine.controls import CONTROLS, control_schemas
+from improviser.live.engine.model_swap import ModelControl
+from improviser.live.session.recordings import RecordControl
 from improviser.telemetry.payloads import (
     ControlReply,
     EventPayload,

@@ -7,8 +7,8 @@ import time
 
 from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.errors import ConfigError, PortError
-from improviser.live.midi import SUSTAIN, InMessage, Kind
-from improviser.live.ports import MidiInput, resolve_api
+from improviser.live.io.midi import SUSTAIN, InMessage, Kind
+from improviser.live.io.ports import MidiInput, resolve_api
 
 __all__ = ["learn_control"]
 

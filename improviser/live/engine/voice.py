@@ -1,7 +1,7 @@
 """What an answer mode plays with: the model's context, the sampler, the scheduler, time.
 
 :class:`Voice` bundles the parts every mode needs and owns none of the decisions: the
-engine keeps it, a mode (:mod:`improviser.live.modes`) decides when and what to play
+engine keeps it, a mode (:mod:`improviser.live.engine.modes`) decides when and what to play
 through it.
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference.context import ModelContext, Prediction
+from improviser.live.engine.player import PlayerState
 from improviser.live.events import Event
-from improviser.live.player import PlayerState
-from improviser.live.scheduler import Scheduler
-from improviser.live.timing import Timing
+from improviser.live.timebase.scheduler import Scheduler
+from improviser.live.timebase.timing import Timing
 from improviser.music.encoding import Token, velocity_value
 from improviser.music.sampling import Sampler, SamplingParams
 

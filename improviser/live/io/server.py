@@ -144,7 +144,7 @@ def quiet_inputs(client_name: str) -> int:
     wait two cycles: nothing comes in any more, and a callback under way has ended.
 
     An RtMidi input cannot be closed safely while messages come in (see
-    :func:`improviser.live.apis.close_client`): this makes it safe. Uses a server watch
+    :func:`improviser.live.io.apis.close_client`): this makes it safe. Uses a server watch
     of its own, for a moment; 0 where no JACK server answers.
     """
     try:

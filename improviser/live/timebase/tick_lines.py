@@ -1,6 +1,6 @@
 """Lines through MIDI clock ticks: tick number against arrival time.
 
-What :class:`~improviser.live.clock.ClockFollower` fits: the least-squares line of the
+What :class:`~improviser.live.timebase.clock.ClockFollower` fits: the least-squares line of the
 beat (tempo and phase), Theil and Sen's line a gap is judged by (a late tick or two do
 not tilt it), and the numbering of the first ticks after a start, when no tempo tells a
 lost tick yet.

@@ -1,4 +1,4 @@
-/* A JACK MIDI input that runs no Python on JACK's thread (improviser.live.jack_input).
+/* A JACK MIDI input that runs no Python on JACK's thread (improviser.live.io.jack_input).
  *
  * RtMidi calls a Python callback from JACK's process thread, which must take the GIL:
  * a busy interpreter makes that client late for its cycle, and a client cannot be

@@ -3,11 +3,11 @@
 RtMidi calls its input callback on JACK's process thread, which must then take the GIL:
 a busy interpreter makes our input client late for its cycle (JACK counts an overrun
 and may drop the cycle's MIDI), and the client cannot be closed safely while messages
-come in (see :func:`improviser.live.apis.close_client`). :class:`JackMidiIn` is a client
+come in (see :func:`improviser.live.io.apis.close_client`). :class:`JackMidiIn` is a client
 whose process callback is C: it copies each message with its JACK time into a bounded
 ring and wakes the event loop through an eventfd; the loop reads the ring and calls the
 Python callback. It offers the part of ``rtmidi.MidiIn`` the session's ports use, so
-:class:`~improviser.live.ports.MidiInput` takes it where it was built (with the package,
+:class:`~improviser.live.io.ports.MidiInput` takes it where it was built (with the package,
 when a C compiler was there) and a JACK server runs; elsewhere RtMidi serves as before.
 
 Messages longer than 3 bytes (sysex) are dropped in C and counted, as are messages that

@@ -8,10 +8,10 @@ name added to :data:`improviser.config.live.MODES` (a test checks the two agree)
 
 from __future__ import annotations
 
-from improviser.live.modes.base import AnswerMode
-from improviser.live.modes.call_response import CallResponse
-from improviser.live.modes.follow import Follow
-from improviser.live.voice import Voice
+from improviser.live.engine.modes.base import AnswerMode
+from improviser.live.engine.modes.call_response import CallResponse
+from improviser.live.engine.modes.follow import Follow
+from improviser.live.engine.voice import Voice
 
 __all__ = ["MODES", "AnswerMode", "CallResponse", "Follow", "make_mode"]
 

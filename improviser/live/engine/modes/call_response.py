@@ -3,7 +3,7 @@
 A phrase ends after ``phrase_gap`` seconds with no key held (and the sustain pedal up,
 unless told otherwise), on pedal-up if asked, or on the ``end_call`` control. The answer
 starts where ``answer_start`` says (at once, on the next beat, on the next bar; see
-:class:`~improviser.live.timing.Timing`) and is drawn from the model note by note, its
+:class:`~improviser.live.timebase.timing.Timing`) and is drawn from the model note by note, its
 rhythm tilted towards the call's note values (:class:`~improviser.music.rhythm.
 CallRhythm`, ``rhythm_strength``), converted to seconds at the tempo of the clock, the
 player or ``bpm``, and scheduled as it is drawn: the first note leaves as soon as it is
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from improviser.inference.context import Heard, Prediction
+from improviser.live.engine.voice import Voice
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
-from improviser.live.voice import Voice
 from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token, ioi_class, velocity_value
 from improviser.music.rhythm import CallRhythm, Expectation
 

@@ -2,9 +2,9 @@
 
 A vanished port releases the notes and waits; a returning one is reopened. The port a
 MIDI clock comes from (``clock_port``) is watched too: its loss releases nothing and
-waits for nothing (its ticks stop, so :class:`~improviser.live.timing.Timing` follows
+waits for nothing (its ticks stop, so :class:`~improviser.live.timebase.timing.Timing` follows
 the player's or the fixed tempo), and it is reopened when it is back. When the JACK
-server itself goes (:class:`~improviser.live.server.ServerWatch`), every port is lost at
+server itself goes (:class:`~improviser.live.io.server.ServerWatch`), every port is lost at
 once; when a server answers again our clients are made anew (virtual ports reappear under
 their names, others are looked for by name), or, with ``on_server_loss = "exit"``, the
 session ends with one line so a service manager can restart it.
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from improviser.errors import PortError
-from improviser.live.ports import MidiInput, MidiOutput
-from improviser.live.server import ServerWatch
+from improviser.live.io.ports import MidiInput, MidiOutput
+from improviser.live.io.server import ServerWatch
 
 __all__ = ["PortUser", "watch_ports"]
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from improviser.live.events import THRU
-from improviser.live.midi import (
+from improviser.live.io.midi import (
     ALL_NOTES_OFF,
     ALL_SOUND_OFF,
     control_change,

@@ -1,6 +1,6 @@
 """The session's recording while it runs: started, stopped and rotated by a control.
 
-:class:`Recordings` holds the current :class:`~improviser.live.recorder.Recorder` (or
+:class:`Recordings` holds the current :class:`~improviser.live.session.recorder.Recorder` (or
 none), passes it the session's note events, keeps its file flushed and finishes the
 recordings it leaves. :class:`RecordControl` is the ``record`` control: ``"start"``,
 ``"stop"``, ``"rotate"``, or ``{"action": ..., "file": "name.mid"}``; a file is a plain
@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from improviser.config.live import LiveConfig
 from improviser.errors import ControlError
-from improviser.live.controls import ControlSpec
+from improviser.live.engine.controls import ControlSpec
+from improviser.live.engine.safe_path import inside
 from improviser.live.events import Event, Notice
-from improviser.live.recorder import Recorder, default_recording_path
-from improviser.live.safe_path import inside
+from improviser.live.session.recorder import Recorder, default_recording_path
 
 __all__ = ["RecordCommand", "RecordControl", "Recordings"]
 

@@ -5,11 +5,11 @@ parsed incoming message, :meth:`~Improviser.tick` is called at the time
 :meth:`~Improviser.next_deadline` asks for. It takes its clock, its model (any
 :class:`~improviser.inference.StepModel`), its scheduler and its random generator by
 injection, so unit tests run it on a fake clock with no sleeps;
-:mod:`improviser.live.session` drives it from asyncio.
+:mod:`improviser.live.session.session` drives it from asyncio.
 
 The engine owns what is common to every mode: the channel filter, the feedback guard,
 the player's keys and pedal, thru, the model's context and the controls. What to play,
-and when, is the mode's (:mod:`improviser.live.modes`); what happened is published as
+and when, is the mode's (:mod:`improviser.live.engine.modes`); what happened is published as
 events (:mod:`improviser.live.events`) to the bus it was given.
 
 The model is stepped on every player note, at its ``note_on``, so a prediction is always
@@ -28,7 +28,10 @@ import numpy as np
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
 from improviser.inference.context import ModelContext
-from improviser.live.controls import LISTEN_CONTROLS, Controls
+from improviser.live.engine.controls import LISTEN_CONTROLS, Controls
+from improviser.live.engine.modes import AnswerMode, make_mode
+from improviser.live.engine.player import PlayerState
+from improviser.live.engine.voice import Voice
 from improviser.live.events import (
     AnswerEnded,
     AnswerFeed,
@@ -41,8 +44,8 @@ from improviser.live.events import (
     Status,
     StatusChanged,
 )
-from improviser.live.guard import FeedbackGuard
-from improviser.live.midi import (
+from improviser.live.io.guard import FeedbackGuard
+from improviser.live.io.midi import (
     ALL_NOTES_OFF,
     ALL_SOUND_OFF,
     SUSTAIN,
@@ -50,11 +53,8 @@ from improviser.live.midi import (
     Kind,
     program_change,
 )
-from improviser.live.modes import AnswerMode, make_mode
-from improviser.live.player import PlayerState
-from improviser.live.scheduler import THRU, Scheduler
-from improviser.live.timing import Timing
-from improviser.live.voice import Voice
+from improviser.live.timebase.scheduler import THRU, Scheduler
+from improviser.live.timebase.timing import Timing
 from improviser.music.encoding import Token, duration_class, velocity_class
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import SamplingParams

@@ -12,7 +12,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 
-from improviser.live.midi import InMessage
+from improviser.live.io.midi import InMessage
 
 __all__ = ["Inbox", "Trace"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from improviser.live.voice import Voice
+from improviser.live.engine.voice import Voice
 from improviser.music.encoding import DURATION_BEATS
 
 __all__ = ["FOLLOW", "Follow"]

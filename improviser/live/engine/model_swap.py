@@ -3,7 +3,7 @@
 The value is a plain file name inside ``live.models_dir`` (``.keras`` added; the NumPy
 engine reads the ``.npz`` beside it). The name is checked at once; the model is loaded in
 a worker thread (never on the MIDI path), then swapped in between phrases
-(:meth:`~improviser.live.engine.Improviser.between_phrases`). Loading or failing is told
+(:meth:`~improviser.live.engine.engine.Improviser.between_phrases`). Loading or failing is told
 as events (``model_loading``, ``model_loaded``, ``model_failed``).
 """
 
@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 from improviser.config.live import LiveConfig
 from improviser.errors import ControlError, ImproviserError
 from improviser.inference import StepModel
-from improviser.live.controls import ControlSpec
-from improviser.live.engine import Improviser
+from improviser.live.engine.controls import ControlSpec
+from improviser.live.engine.engine import Improviser
+from improviser.live.engine.loading import describe_engine
+from improviser.live.engine.safe_path import MAX_NAME, inside
 from improviser.live.events import Notice
-from improviser.live.loading import describe_engine
-from improviser.live.safe_path import MAX_NAME, inside
 
 __all__ = ["ModelControl"]
 

@@ -1,9 +1,9 @@
 """The protocol of an answer mode: the engine dispatches, a mode decides.
 
 A mode is told of each player note and of the passing time; it decides when and what the
-improviser plays, through the :class:`~improviser.live.voice.Voice` it was built with,
+improviser plays, through the :class:`~improviser.live.engine.voice.Voice` it was built with,
 and reports what it did as events. Adding a mode is one new module in this package, its
-class in :data:`improviser.live.modes.MODES` and its name in ``live.mode``'s choices
+class in :data:`improviser.live.engine.modes.MODES` and its name in ``live.mode``'s choices
 (:data:`improviser.config.live.MODES`).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Protocol
 
-from improviser.live.voice import Voice
+from improviser.live.engine.voice import Voice
 
 __all__ = ["AnswerMode"]
 

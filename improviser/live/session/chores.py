@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 
 from improviser.config.live import LiveConfig
-from improviser.live.engine import Improviser
-from improviser.live.gcpause import collect_young_if_due
+from improviser.live.engine.engine import Improviser
+from improviser.live.session.gcpause import collect_young_if_due
 
 __all__ = ["IDLE_SECONDS", "RESTING_SECONDS", "every", "in_pauses", "pause_work", "when_idle"]
 
@@ -70,7 +70,7 @@ def pause_work(
     now: Callable[[], float],
 ) -> Coroutine[object, object, None]:
     """The session's ``improviser.idle`` task: in the pauses of the playing, a young GC
-    collection that is half due (:func:`~improviser.live.gcpause.collect_young_if_due`)
+    collection that is half due (:func:`~improviser.live.session.gcpause.collect_young_if_due`)
     and the engine's idle work (:meth:`Improviser.idle`: what was heard taken in, the key
     published, the state re-primed, the model rehearsed and its next step prepared, so a
     note on caches gone cold costs only its step), every ``keep_warm_ms`` for

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.server import quiet_inputs
+from improviser.live.io.server import quiet_inputs
 
 __all__ = [
     "PortLists",
@@ -151,7 +151,7 @@ def close_client(client: Any, name: str | None = None) -> None:
     while messages come in: ``delete`` holds the GIL while JACK waits for the cycle to
     end, and the cycle's callback waits for the GIL. So where the input's JACK client
     ``name`` is given, every connection into it is cut first and the cycle under way
-    waited out (:func:`~improviser.live.server.quiet_inputs`); a session's ports do the
+    waited out (:func:`~improviser.live.io.server.quiet_inputs`); a session's ports do the
     same through its server watch before calling this.
     """
     if isinstance(client, rtmidi.MidiOut):

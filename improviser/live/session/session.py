@@ -21,8 +21,8 @@ when full, so the callback never waits. The interpreter's switch interval is cut
 0.2 ms for the session, so a thread that needs the GIL (the input callback's; the
 loop's while the recording is written in a worker thread) gets it within that instead of
 within 5 ms; ``improviser.idle`` does in the pauses what a note need not wait for
-(:func:`~improviser.live.chores.pause_work`); ``improviser.gc`` keeps the cycle
-collector's full collections short (:mod:`improviser.live.gcpause`).
+(:func:`~improviser.live.session.chores.pause_work`); ``improviser.gc`` keeps the cycle
+collector's full collections short (:mod:`improviser.live.session.gcpause`).
 """
 
 from __future__ import annotations
@@ -40,22 +40,22 @@ import numpy as np
 
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
-from improviser.live.chores import every, pause_work, when_idle
-from improviser.live.clock import ClockOut
-from improviser.live.engine import Improviser
+from improviser.live.engine.engine import Improviser
+from improviser.live.engine.loading import load_step_model, open_model
+from improviser.live.engine.model_swap import ModelControl
 from improviser.live.events import EventBus, Notice, StatsReport
-from improviser.live.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
-from improviser.live.inbox import Inbox, Trace
-from improviser.live.loading import load_step_model, open_model
-from improviser.live.midi import Kind
-from improviser.live.model_swap import ModelControl
-from improviser.live.ports import MidiInput, MidiOutput, api_label, resolve_api
-from improviser.live.recorder import Recorder, default_recording_path
-from improviser.live.recordings import RecordControl, Recordings
-from improviser.live.scheduler import Scheduler
-from improviser.live.server import ServerWatch
-from improviser.live.stats import SessionStats
-from improviser.live.watch import watch_ports
+from improviser.live.io.inbox import Inbox, Trace
+from improviser.live.io.midi import Kind
+from improviser.live.io.ports import MidiInput, MidiOutput, api_label, resolve_api
+from improviser.live.io.server import ServerWatch
+from improviser.live.io.watch import watch_ports
+from improviser.live.session.chores import every, pause_work, when_idle
+from improviser.live.session.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
+from improviser.live.session.recorder import Recorder, default_recording_path
+from improviser.live.session.recordings import RecordControl, Recordings
+from improviser.live.session.stats import SessionStats
+from improviser.live.timebase.clock import ClockOut
+from improviser.live.timebase.scheduler import Scheduler
 
 __all__ = ["Companion", "LiveSession"]
 

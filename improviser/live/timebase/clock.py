@@ -33,7 +33,7 @@ is false after ``stop``, before ``start``/``continue``, and once no tick came fo
 
 :class:`ClockOut` makes the ticks for a clock we send: ``start``, then 24 ticks a beat
 at a tempo it reads from its caller at each tick, then ``stop``. The scheduler sends them
-(see :meth:`improviser.live.scheduler.Scheduler.add_timer`), with its precise wait, so
+(see :meth:`improviser.live.timebase.scheduler.Scheduler.add_timer`), with its precise wait, so
 their jitter is the scheduler's.
 """
 
@@ -45,7 +45,12 @@ import statistics
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from improviser.live.tick_lines import least_delay_numbers, least_squares, median_slope, robust_line
+from improviser.live.timebase.tick_lines import (
+    least_delay_numbers,
+    least_squares,
+    median_slope,
+    robust_line,
+)
 
 __all__ = [
     "CLOCK",

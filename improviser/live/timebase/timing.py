@@ -2,7 +2,7 @@
 
 :class:`Timing` is the live engine's one source of musical time (``live.sync``):
 
-- ``clock``: an incoming MIDI clock (:class:`~improviser.live.clock.ClockFollower`)
+- ``clock``: an incoming MIDI clock (:class:`~improviser.live.timebase.clock.ClockFollower`)
   gives the tempo, the beat and the bar (counted from its ``start`` or song position).
   When it stops or drops out (no tick for ``clock_timeout``), the player's beat takes
   over until it runs again; each change is logged and published (a :class:`SyncChanged`
@@ -26,8 +26,8 @@ import math
 from collections.abc import Callable
 
 from improviser.config.live import LiveConfig
-from improviser.live.clock import ClockFollower
 from improviser.live.events import Event, Notice, SyncChanged
+from improviser.live.timebase.clock import ClockFollower
 from improviser.music.beat import BeatTracker, salience
 from improviser.music.encoding import ioi_class
 

@@ -1,6 +1,6 @@
 """MIDI ports: open one by name, create virtual ones, watch and reconnect them.
 
-Choosing an API and listing ports is :mod:`improviser.live.apis` (re-exported here).
+Choosing an API and listing ports is :mod:`improviser.live.io.apis` (re-exported here).
 
 A port is chosen by a case-blind substring of its name (``--in keystation``); a name
 that matches nothing is a one-line :class:`~improviser.errors.PortError` listing the
@@ -12,7 +12,7 @@ connected to still exists, and :meth:`MidiInput.reconnect` opens the first port 
 the name again once one is back (a keyboard unplugged and plugged in, a DAW restarted).
 
 The input callback runs on RtMidi's thread: it parses the message and hands it on at
-once (see :mod:`improviser.live.midi`); everything else happens on the asyncio loop.
+once (see :mod:`improviser.live.io.midi`); everything else happens on the asyncio loop.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import rtmidi
 
 from improviser.errors import PortError
-from improviser.live.apis import (
+from improviser.live.io.apis import (
     PortLists,
     api_label,
     client_error,
@@ -38,8 +38,8 @@ from improviser.live.apis import (
     probe_api,
     resolve_api,
 )
-from improviser.live.jack_input import JackMidiIn, jack_input_available
-from improviser.live.midi import InMessage, Kind, parse
+from improviser.live.io.jack_input import JackMidiIn, jack_input_available
+from improviser.live.io.midi import InMessage, Kind, parse
 
 __all__ = [
     "VIRTUAL_IN",

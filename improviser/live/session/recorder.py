@@ -7,7 +7,7 @@ every ``flush_seconds`` (write to a temporary file, then rename), in a worker th
 file writes never stall the loop; notes still sounding at a flush are written as ending
 there. A killed process therefore loses at most the last flush interval.
 
-The bytes are encoded as the notes end (:mod:`improviser.live.smf`): a flush costs the
+The bytes are encoded as the notes end (:mod:`improviser.live.session.smf`): a flush costs the
 notes around its time, not the whole session, so an hour of playing is as cheap to keep
 on disk as a minute.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from improviser.errors import MidiFileError
 from improviser.live.events import THRU, AnswerNote, Event, PlayerNote
-from improviser.live.smf import TrackEncoder, midi_file
+from improviser.live.session.smf import TrackEncoder, midi_file
 from improviser.music.midi_write import write_atomic
 from improviser.music.notes import DEFAULT_TICKS_PER_BEAT
 

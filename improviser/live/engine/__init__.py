@@ -1,0 +1,2 @@
+"""The engine and its modes: hearing the player, the model's context, every control, and
+the answer modes (``modes/``) that decide what the improviser plays."""
