@@ -9,6 +9,7 @@ built-in exception it resembles, so callers may catch either::
     ├── MidiFileError(ValueError)    a malformed, empty or oversized MIDI file
     ├── ModelError(ValueError)       a missing, corrupt or incompatible model file
     ├── PortError(OSError)           an unknown, vanished or unusable MIDI port
+    ├── SynthError(OSError)          no synth library or SoundFont, or no audio output
     └── MqttError(ConnectionError)   a broker that cannot be reached
 
 The CLI prints such an error as one line and exits with code 2. :func:`reason` renders
@@ -26,6 +27,7 @@ __all__ = [
     "ModelError",
     "MqttError",
     "PortError",
+    "SynthError",
     "reason",
 ]
 
@@ -55,6 +57,11 @@ class ModelError(ImproviserError, ValueError):
 
 class PortError(ImproviserError, OSError):
     """A MIDI port cannot be found, opened or kept."""
+
+
+class SynthError(ImproviserError, OSError):
+    """The built-in synth cannot start: its library or SoundFont is missing (the line names
+    what to install), or its audio output cannot be opened."""
 
 
 class MqttError(ImproviserError, ConnectionError):
