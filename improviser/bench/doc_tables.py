@@ -1,0 +1,110 @@
+"""Tables of the manual written from the JSON the benchmarks and ``evaluate`` leave in
+``samples/``, so no figure in them is typed by hand (``python -m improviser.cli.docs``
+puts them in the pages; a test keeps the pages equal to them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["evaluation_table", "soak_table"]
+
+
+def _units(meta: Mapping[str, Any], key: str) -> str:
+    units = meta.get("config", {}).get("model", {}).get(key, [])
+    return " → ".join(str(unit) for unit in units)
+
+
+def evaluation_table(
+    evaluation: Mapping[str, Any],
+    model: Mapping[str, Any],
+    regression: Mapping[str, Any] | None = None,
+) -> str:
+    """The held-out scores of ``improviser evaluate --json`` (``evaluation``) as a table;
+    ``model`` and ``regression`` are the metadata (``M.json``) of the models scored."""
+    baselines = evaluation.get("baselines", {})
+    stm = evaluation.get("with_stm")
+    rows: list[tuple[str, Mapping[str, Any]]] = [
+        (
+            f"**improviser** (LSTM {_units(model, 'lstm_units')}, {evaluation['objective']})",
+            evaluation,
+        )
+    ]
+    if stm is not None:
+        rows.append(("**improviser + short-term model** (blended note by note)", stm))
+    if "stm" in baselines:
+        order = f", order {stm['max_order']}" if stm is not None else ""
+        rows.append((f"short-term model alone (the piece so far{order})", baselines["stm"]))
+    if "unigram" in baselines:
+        rows.append(("unigram (add-one, over the augmented range)", baselines["unigram"]))
+    orders = sorted(
+        int(name.removeprefix("ngram")) for name in baselines if name.startswith("ngram")
+    )
+    rows += [
+        (f"n-gram, {n} notes of context (PPM-C blend)", baselines[f"ngram{n}"]) for n in orders
+    ]
+    if "regression" in baselines:
+        units = _units(regression, "regression_units") if regression else ""
+        label = f"notebook regression (LSTM {units}, MSE)" if units else "notebook regression"
+        rows.append((label, baselines["regression"]))
+    best = min(scores["bits_per_note"] for _, scores in rows)
+    lines = ["| model | pitch bits/note | top-1 | top-5 |", "| --- | ---: | ---: | ---: |"]
+    for label, scores in rows:
+        bits = f"{scores['bits_per_note']:.3f}"
+        if scores["bits_per_note"] == best:
+            bits = f"**{bits}**"
+        top5 = f"{scores['top5']:.3f}" if "top5" in scores else "-"
+        lines.append(f"| {label} | {bits} | {scores['accuracy']:.3f} | {top5} |")
+    return "\n".join(lines)
+
+
+def _span(values: Sequence[float], digits: int) -> str:
+    if not values:
+        return "-"
+    low, high = min(values), max(values)
+    return f"{low:.{digits}f}–{high:.{digits}f}"
+
+
+def _column(rows: Sequence[Mapping[str, Any]], key: str) -> list[float]:
+    return [float(row[key]) for row in rows if row.get(key) is not None]
+
+
+def soak_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
+    """One row per ``improviser bench soak --json`` result (file name -> its JSON)."""
+    lines = [
+        "| run | min | phrases answered | stuck | player messages lost by JACK "
+        "| dropped by us | anon MB first → last | anon growth (second half) | RSS growth "
+        "| answer p99 first → last, ms | engine per note-on p50 / p99 a minute, ms "
+        "| steal a minute, % | JACK late cycles / client overruns (whole run) "
+        "| load before → after |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: | ---: |",
+    ]
+    for name, run in runs.items():
+        summary, rows, jack = run["summary"], run["rows"], run.get("jack", {})
+        phrases = summary["answered"] + summary["unanswered"]
+        first, last = summary["latency_p99_first_last_ms"]
+        steal = _column(rows, "steal_pct")
+        lines.append(
+            " | ".join(
+                [
+                    f"| `{name}`",
+                    f"{run['options']['seconds'] / 60:.0f}",
+                    f"{summary['answered']} / {phrases}",
+                    f"{summary['stuck']}",
+                    f"{summary['input_lost']} / {summary['input_sent']:,}",
+                    f"{summary['dropped']}",
+                    f"{rows[0]['anon_mb']:.1f} → {rows[-1]['anon_mb']:.1f}",
+                    f"{summary['anon_growth_pct']:+.1f} % "
+                    f"({summary['anon_growth_second_half_pct']:+.1f} %)",
+                    f"{summary['rss_growth_pct']:+.1f} %",
+                    f"{first:.2f} → {last:.2f}",
+                    f"{_span(_column(rows, 'engine_p50_ms'), 3)} / "
+                    f"{_span(_column(rows, 'engine_p99_ms'), 2)}",
+                    _span(steal, 2) if steal else "not measured",
+                    f"{jack.get('late_cycles', 0):,} / {jack.get('client_overruns', 0):,}",
+                    f"{run['loadavg_before'][0]:.2f} → {run['loadavg_after'][0]:.2f} |",
+                ]
+            )
+        )
+    return "\n".join(lines)
