@@ -15,6 +15,7 @@ from rich.table import Table
 
 from improviser.cli.aio import run_async
 from improviser.cli.mqtt import MqttOpt, bridge_companions, mqtt_config
+from improviser.cli.osc import OscOpt, OscOutOpt, osc_companions, osc_config, osc_line
 from improviser.cli.report import report
 from improviser.cli.service import notify_ready, notify_stopping, watchdog
 from improviser.config import load_config, with_overrides
@@ -64,13 +65,19 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
-async def _live(config: LiveConfig, record: Path | None, mqtt: MqttConfig) -> None:
+async def _live(
+    config: LiveConfig,
+    record: Path | None,
+    mqtt: MqttConfig,
+    faces: dict[str, Companion] | None = None,
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     companions: dict[str, Companion] = {
         **bridge_companions(mqtt),
+        **(faces or {}),
         "improviser.watchdog": watchdog,
     }
     try:
@@ -83,6 +90,7 @@ async def _live(config: LiveConfig, record: Path | None, mqtt: MqttConfig) -> No
             )
             if mqtt.enabled:
                 line += f"; mqtt: {mqtt.host}:{mqtt.broker_port} as {mqtt.instance_name!r}"
+            line += osc_line(companions)
             _err.print(f"improviser: {line}; Ctrl-C stops", highlight=False)
             notify_ready(line)
             await stop.wait()
@@ -150,11 +158,14 @@ def live(
     mqtt_notes: Annotated[
         bool | None, typer.Option("--mqtt-notes", help="Publish every note on MQTT.")
     ] = None,
+    osc: OscOpt = None,
+    osc_out: OscOutOpt = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Listen on a MIDI input and answer on a MIDI output; record the session."""
     mqtt_cfg = mqtt_config(config, mqtt, instance=mqtt_instance, notes=mqtt_notes)
+    osc_cfg = osc_config(config, osc, osc_out)
     cfg = build_config(
         config,
         in_port=in_port,
@@ -187,7 +198,7 @@ def live(
         )
         cfg = cfg.model_copy(update={f"cc_{learn}": number})
         cfg = LiveConfig.model_validate(cfg.model_dump())
-    run_async(_live(cfg, record, mqtt_cfg))
+    run_async(_live(cfg, record, mqtt_cfg, osc_companions(osc_cfg, mqtt_cfg)))
 
 
 def ports(

@@ -19,6 +19,7 @@ from improviser.config.generate import GenerateConfig
 from improviser.config.listen import ListenConfig
 from improviser.config.live import LiveConfig
 from improviser.config.mqtt import MqttConfig
+from improviser.config.osc import OscConfig
 from improviser.config.sampling import SamplingConfig
 from improviser.config.training import DataConfig, ModelConfig, TrainConfig
 from improviser.errors import ConfigError, reason
@@ -31,6 +32,7 @@ __all__ = [
     "LiveConfig",
     "ModelConfig",
     "MqttConfig",
+    "OscConfig",
     "SamplingConfig",
     "Section",
     "TrainConfig",
@@ -51,6 +53,7 @@ class Config(Section):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    osc: OscConfig = Field(default_factory=OscConfig)
 
 
 MAX_CONFIG_BYTES = 1 << 20

@@ -36,7 +36,14 @@ from improviser.telemetry.payloads import (
 )
 from improviser.telemetry.topics import Topics
 
-__all__ = ["Message", "Messages", "offline_status", "resident_mb"]
+__all__ = [
+    "Message",
+    "Messages",
+    "event_payload",
+    "offline_status",
+    "resident_mb",
+    "session_status",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,78 @@ def offline_status(instance: str) -> StatusPayload:
     return StatusPayload(online=False, instance=instance, state="offline", version=__version__)
 
 
+def session_status(
+    session: LiveSession, instance: str, *, started: str, notes: bool
+) -> StatusPayload:
+    """What ``session`` is and does now (``started``: ISO time; ``notes``: published?)."""
+    engine = session.engine
+    assert engine is not None
+    missing = engine.voice.ports_missing
+    ports = {
+        which: PortState(name=port.name, state="lost" if which in missing else "open")
+        for which, port in (
+            ("input", session.input),
+            ("output", session.output),
+            ("clock", session.clock_input),
+        )
+        if port is not None
+    }
+    recorder = session.recorder
+    return StatusPayload(
+        online=True,
+        instance=instance,
+        state=engine.status,
+        version=__version__,
+        mode=engine.config.mode,
+        model=str(engine.controls.values().get("model") or session.config.model.name),
+        engine=describe_engine(session.model) if session.model is not None else None,
+        ports=ports,
+        recording=None if recorder is None else str(recorder.path),
+        settings=engine.controls.values(),
+        key=None if (key := engine.listener.key) is None else key.name,
+        sync=engine.voice.timing.source,
+        bpm=round(60.0 / engine.voice.timing.seconds_per_beat, 2),
+        started=started,
+        notes=notes,
+    )
+
+
+def event_payload(event: Event, started: float) -> EventPayload | None:
+    """What an event says on ``events`` (``None``: a note, stats, a status change).
+
+    ``started``: the session's start on its clock (``at`` counts from it).
+    """
+    at = round(event.at - started, 4)
+    if isinstance(event, SyncChanged):
+        message = f"following the {event.source} at {event.bpm:.1f} bpm"
+        details = {"source": event.source, "bpm": round(event.bpm, 2)}
+        return EventPayload(kind="sync", at=at, message=message, details=details)
+    if isinstance(event, KeyChanged):
+        message = f"answers keep to {event.key or 'no key'}"
+        return EventPayload(kind="key", at=at, message=message, details={"key": event.key})
+    if isinstance(event, Notice):
+        level = event.level if event.level in ("info", "warning", "error") else "warning"
+        return EventPayload(kind=event.topic, at=at, level=level, message=event.message)
+    return _dialogue(event, at)
+
+
+def _dialogue(event: Event, at: float) -> EventPayload | None:
+    """Phrases and answers."""
+    if isinstance(event, PhraseEnded):
+        message = f"phrase of {event.notes} notes ended"
+        return EventPayload(kind="phrase_ended", at=at, message=message)
+    if isinstance(event, AnswerStarted):
+        return EventPayload(
+            kind="answer_started", at=at, message=event.tag, details={"tag": event.tag}
+        )
+    if isinstance(event, AnswerEnded):
+        kind = "answer_interrupted" if event.interrupted else "answer_ended"
+        message = f"{event.tag}: {event.played} notes played"
+        details = {"tag": event.tag, "played": event.played}
+        return EventPayload(kind=kind, at=at, message=message, details=details)
+    return None
+
+
 class Messages:
     """Turns a session's state and events into messages for one instance."""
 
@@ -81,35 +160,8 @@ class Messages:
 
     def status(self) -> Message:
         """The retained status now."""
-        session, engine = self.session, self.session.engine
-        assert engine is not None
-        missing = engine.voice.ports_missing
-        ports = {
-            which: PortState(name=port.name, state="lost" if which in missing else "open")
-            for which, port in (
-                ("input", session.input),
-                ("output", session.output),
-                ("clock", session.clock_input),
-            )
-            if port is not None
-        }
-        recorder = session.recorder
-        payload = StatusPayload(
-            online=True,
-            instance=self.topics.instance,
-            state=engine.status,
-            version=__version__,
-            mode=engine.config.mode,
-            model=str(engine.controls.values().get("model") or session.config.model.name),
-            engine=describe_engine(session.model) if session.model is not None else None,
-            ports=ports,
-            recording=None if recorder is None else str(recorder.path),
-            settings=engine.controls.values(),
-            key=None if (key := engine.listener.key) is None else key.name,
-            sync=engine.voice.timing.source,
-            bpm=round(60.0 / engine.voice.timing.seconds_per_beat, 2),
-            started=self.started,
-            notes=self.config.notes,
+        payload = session_status(
+            self.session, self.topics.instance, started=self.started, notes=self.config.notes
         )
         return Message(self.topics.status, payload.encode(), self.config.qos, retain=True)
 
@@ -147,35 +199,7 @@ class Messages:
         return [message, self.status()] if follows else [message]
 
     def _event(self, event: Event) -> EventPayload | None:
-        at = round(event.at - self.session.started, 4)
-        if isinstance(event, SyncChanged):
-            message = f"following the {event.source} at {event.bpm:.1f} bpm"
-            details = {"source": event.source, "bpm": round(event.bpm, 2)}
-            return EventPayload(kind="sync", at=at, message=message, details=details)
-        if isinstance(event, KeyChanged):
-            message = f"answers keep to {event.key or 'no key'}"
-            return EventPayload(kind="key", at=at, message=message, details={"key": event.key})
-        if isinstance(event, Notice):
-            level = event.level if event.level in ("info", "warning", "error") else "warning"
-            return EventPayload(kind=event.topic, at=at, level=level, message=event.message)
-        return self._dialogue(event, at)
-
-    @staticmethod
-    def _dialogue(event: Event, at: float) -> EventPayload | None:
-        """Phrases and answers."""
-        if isinstance(event, PhraseEnded):
-            message = f"phrase of {event.notes} notes ended"
-            return EventPayload(kind="phrase_ended", at=at, message=message)
-        if isinstance(event, AnswerStarted):
-            return EventPayload(
-                kind="answer_started", at=at, message=event.tag, details={"tag": event.tag}
-            )
-        if isinstance(event, AnswerEnded):
-            kind = "answer_interrupted" if event.interrupted else "answer_ended"
-            message = f"{event.tag}: {event.played} notes played"
-            details = {"tag": event.tag, "played": event.played}
-            return EventPayload(kind=kind, at=at, message=message, details=details)
-        return None
+        return event_payload(event, self.session.started)
 
     def _note(self, event: PlayerNote | AnswerNote) -> Message | None:
         if not self.config.notes:
