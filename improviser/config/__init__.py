@@ -12,8 +12,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
+from improviser.config.answer import AnswerConfig, shared_answer_keys
 from improviser.config.base import Section
 from improviser.config.generate import GenerateConfig
 from improviser.config.listen import ListenConfig
@@ -25,6 +26,7 @@ from improviser.config.training import DataConfig, ModelConfig, TrainConfig
 from improviser.errors import ConfigError, reason
 
 __all__ = [
+    "AnswerConfig",
     "Config",
     "DataConfig",
     "GenerateConfig",
@@ -45,8 +47,13 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "default.
 
 
 class Config(Section):
-    """Every option of improviser."""
+    """Every option of improviser.
 
+    ``[answer]`` is read by ``[live]`` and ``[generate]`` alike: each takes every key of it
+    that it does not set itself (:func:`~improviser.config.answer.shared_answer_keys`).
+    """
+
+    answer: AnswerConfig = Field(default_factory=AnswerConfig)
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
@@ -54,6 +61,11 @@ class Config(Section):
     live: LiveConfig = Field(default_factory=LiveConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     osc: OscConfig = Field(default_factory=OscConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_answer(cls, data: Any) -> Any:
+        return shared_answer_keys(data)
 
 
 MAX_CONFIG_BYTES = 1 << 20

@@ -8,16 +8,32 @@ defaults were chosen with ``improviser bench musicality`` (see the README).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from improviser.config.base import Section
 
-__all__ = ["KEY_PATTERN", "ListenConfig"]
+__all__ = [
+    "DEFAULT_GUARD",
+    "DEFAULT_PENALTY",
+    "DEFAULT_REPLAY_NOTES",
+    "GUARDS",
+    "KEY_PATTERN",
+    "Guard",
+    "ListenConfig",
+]
 
 KEY_PATTERN = r"^(?i:auto|off|[a-g][#b]? (major|minor))$"
 """``auto``, ``off`` or a key name such as ``D minor``, ``F# major``, ``Bb minor``."""
+Guard = Literal["penalty", "stm", "discount", "off"]
+"""How a replay of the call is kept off (:mod:`improviser.music.replay`)."""
+GUARDS: tuple[str, ...] = get_args(Guard)
+DEFAULT_GUARD: Guard = "penalty"
+DEFAULT_REPLAY_NOTES = 6
+"""A run of this many notes repeated in order is a replay under way."""
+DEFAULT_PENALTY = 0.05
+"""What a pitch that continues a replay is weighed by (``discount``: per note of the run)."""
 
 
 class ListenConfig(Section):
@@ -35,6 +51,16 @@ class ListenConfig(Section):
     short_term_answers: Literal["learn", "context"] = "context"
     """The improviser's own notes: ``learn`` counts them in the short-term model; ``context``
     only follows them (its predictions continue from them, its counts are the player's)."""
+    replay_guard: Guard = DEFAULT_GUARD
+    """Keep an answer from playing the call back note for note (see
+    :mod:`improviser.music.replay`): ``penalty`` weighs each pitch that would continue a
+    run of ``replay_notes`` notes heard before by ``replay_penalty``; ``stm`` does so in the
+    short-term model only; ``discount`` lowers the short-term model's weight as the run
+    grows; ``off``."""
+    replay_notes: int = Field(DEFAULT_REPLAY_NOTES, ge=2, le=16)
+    """A run of this many notes repeated in order is a replay (shorter motifs are taken up)."""
+    replay_penalty: float = Field(DEFAULT_PENALTY, ge=0.0, le=1.0)
+    """What a pitch continuing a replay is weighed by (1 = no guard)."""
     key: str = Field("auto", pattern=KEY_PATTERN)
     """The key answers keep to: ``auto`` (estimated from the player's recent notes), a key
     such as ``"D minor"``, or ``off``."""

@@ -13,7 +13,7 @@ from typing import Literal, get_args
 from pydantic import Field, model_validator
 
 from improviser import paths
-from improviser.config.listen import ListenConfig
+from improviser.config.answer import AnswerConfig
 from improviser.config.sampling import LIVE_PITCH_RANGE, SamplingConfig
 
 __all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "MODES", "LiveConfig", "Mode"]
@@ -31,8 +31,9 @@ Channel = int
 Cc = int | None
 
 
-class LiveConfig(ListenConfig):
-    """How the live engine listens and answers (the listening options: :class:`ListenConfig`)."""
+class LiveConfig(AnswerConfig):
+    """How the live engine listens and answers (what it shares with ``generate``:
+    :class:`AnswerConfig`, the ``[answer]`` section)."""
 
     # --- ports -----------------------------------------------------------------------
     api: Api = "auto"
@@ -96,20 +97,6 @@ class LiveConfig(ListenConfig):
     open: the phrase may end ``phrase_gap`` after the last of those is released (a lost
     note-off then costs one phrase, not ``held_key_seconds`` of phrases joined; a drone
     under a melody is answered when the melody rests). 0: every held key holds it."""
-    answer_length: Literal["notes", "beats", "bars", "call"] = "call"
-    """How long an answer is: ``answer_notes`` notes, ``answer_beats`` beats, ``answer_bars``
-    bars, or as the call."""
-    answer_notes: int = Field(16, ge=1, le=1024)
-    answer_beats: float = Field(8.0, gt=0.0, le=256.0)
-    answer_bars: int = Field(2, ge=1, le=64)
-    answer_start: Literal["now", "beat", "bar"] = "beat"
-    """Where the answer's first note falls: at once (``answer_delay`` after the phrase
-    ends), on the next beat after that, or on the next bar's downbeat."""
-    rhythm_strength: float = Field(1.0, ge=0.0, le=4.0)
-    """How strongly the answer's note values follow the call's (0: the model's own rhythm)."""
-    max_answer_notes: int = Field(64, ge=1, le=1024)
-    answer_delay: float = Field(0.0, ge=0.0, le=10.0)
-    """Seconds from the end of the call to the first answer note."""
     interrupt: bool = True
     """The answer stops (its notes released) when the player starts again."""
 
@@ -128,8 +115,6 @@ class LiveConfig(ListenConfig):
     """Seconds without a clock tick after which the clock has dropped out."""
     clock_out: bool = False
     """Send MIDI clock (start, 24 ticks a beat, stop) on the output, at the tempo played."""
-    beats_per_bar: int = Field(4, ge=1, le=16)
-    """The meter: beats in a bar (bars count from the clock's start, or the call's first note)."""
     bpm: float | None = Field(None, gt=0.0, le=400.0)
     """A fixed tempo (sync ``fixed``; with sync ``player`` it fixes the tempo too)."""
     initial_bpm: float = Field(100.0, ge=20.0, le=400.0)

@@ -36,7 +36,7 @@ from improviser.inference.numpy_engine import WIDTH
 from improviser.inference.protocol import Prepares, ProbsStepModel, StepModel
 from improviser.music.encoding import DURATION_BEATS, Distribution, Token
 from improviser.music.listener import Listener
-from improviser.music.rhythm import CallRhythm, Expectation
+from improviser.music.rhythm import Expectation
 from improviser.music.sampling import Sampler
 from improviser.music.stm import StmSnapshot
 
@@ -260,29 +260,3 @@ class ModelContext:
             prediction = self.hear(token)
             if expectation is not None:
                 expectation.add(prediction)
-
-    def continuation(
-        self,
-        count: int,
-        sampler: Sampler,
-        rng: np.random.Generator,
-        rhythm: CallRhythm | None = None,
-    ) -> list[Token]:
-        """Draw ``count`` notes, each heard before the next is drawn.
-
-        With a ``rhythm`` (the call's note values) each draw is conditioned on it and
-        the last note ends as the call did (see :class:`CallRhythm`).
-        """
-        out: list[Token] = []
-        for i in range(count):
-            if rhythm is None:
-                token = self.draw(sampler, rng)
-            else:
-                assert self.prediction is not None
-                token = self.draw(sampler, rng, rhythm.condition(self.prediction))
-                if i + 1 == count:
-                    token = rhythm.ending(token)
-            out.append(token)
-            if i + 1 < count:
-                self.hear(token, own=True)
-        return out

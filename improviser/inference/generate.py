@@ -1,9 +1,11 @@
 """Offline continuation: a seed ``.mid`` in, the seed and its continuation out.
 
-The seed's melody is stepped through the model (its state carried, as in a live
-session), then notes are drawn one by one, each fed back before the next is drawn. The
-continuation keeps the seed's tempo and starts where the seed's last note started plus
-the first drawn IOI, so the two read as one performance. Every ``note_on`` written has a
+The seed is answered as a live session answers a call (one path: the settings of
+``[answer]``, :mod:`improviser.inference.answer`): the model and its listener hear the
+seed's melody, then the answer is drawn note by note, each fed back before the next, its
+note values tilted towards the seed's, as long as the length rule says, its first note
+``answer_delay`` after the seed's last note ends, on the next beat or bar of the file's
+grid (``answer_start``). The continuation keeps the seed's tempo. Every ``note_on`` written has a
 ``note_off`` (see :func:`improviser.music.notes.write_midi`).
 """
 
@@ -17,11 +19,12 @@ import numpy.typing as npt
 
 from improviser.config import DataConfig, GenerateConfig
 from improviser.errors import MidiFileError, ModelError
+from improviser.inference.answer import AnswerDraw, AnswerLimits, draw_answer, first_onset
 from improviser.inference.context import ModelContext
 from improviser.inference.modelfile import metadata_data_config, read_metadata
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
-from improviser.music.encoding import Token, decode, encode
+from improviser.music.encoding import Token, decode, encode, ioi_class
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import write_midi
@@ -29,7 +32,7 @@ from improviser.music.notes import MAX_BPM, Note, extract_melody
 from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.sampling import Sampler, SamplingParams
 
-__all__ = ["GenerateResult", "continue_tokens", "generate"]
+__all__ = ["GenerateResult", "continue_tokens", "generate", "hear_call"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,28 @@ class GenerateResult:
     seed_notes: int
     notes: list[Note]
     bpm: float
+
+
+def hear_call(
+    engine: StepModel,
+    call: npt.NDArray[np.int32],
+    rhythm_strength: float | None = None,
+    listen: ListenParams | None = None,
+) -> tuple[ModelContext, CallRhythm | None]:
+    """A :class:`~improviser.inference.context.ModelContext` that heard ``call`` (with a
+    :class:`~improviser.music.listener.Listener` if ``listen``), and the call's note values
+    (:class:`~improviser.music.rhythm.CallRhythm`; ``None`` without a ``rhythm_strength``
+    or at 0), as a live session has when the player's phrase ends."""
+    listener = None if listen is None else Listener(listen)
+    context = ModelContext(engine, window=max(len(call), 1), listener=listener)
+    expectation = Expectation()
+    context.prime((Token(*map(int, row)) for row in call), expectation)
+    if context.prediction is None:
+        raise MidiFileError("the seed has no melody notes")
+    rhythm = None
+    if rhythm_strength:
+        rhythm = CallRhythm.from_tokens(call, rhythm_strength, expectation)
+    return context, rhythm
 
 
 def continue_tokens(
@@ -53,24 +78,14 @@ def continue_tokens(
 ) -> npt.NDArray[np.int32]:
     """Step through ``seed`` tokens, then draw ``count`` more, feeding each back.
 
-    The model hears the seed through a :class:`~improviser.inference.context.ModelContext`,
-    as a live session hears the player, and draws with the live session's sampler
-    (with a ``rhythm_strength``, conditioned that strongly on the seed's note values:
-    see :class:`~improviser.music.rhythm.CallRhythm`; with ``listen`` a
-    :class:`~improviser.music.listener.Listener` hears the seed too and reshapes every
-    draw: short-term model, key, register).
+    The model hears the seed as a live session hears the player (:func:`hear_call`) and
+    draws as a live answer does (:class:`~improviser.inference.answer.AnswerDraw`), with
+    exactly ``count`` notes and the first IOI as drawn.
     """
-    listener = None if listen is None else Listener(listen)
-    context = ModelContext(engine, window=max(len(seed), 1), listener=listener)
-    expectation = None if rhythm_strength is None else Expectation()
-    context.prime((Token(*map(int, row)) for row in seed), expectation)
-    if context.prediction is None:
-        raise MidiFileError("the seed has no melody notes")
-    rhythm = None
-    if rhythm_strength is not None:
-        rhythm = CallRhythm.from_tokens(seed, rhythm_strength, expectation)
-    tokens = context.continuation(count, Sampler(params), rng, rhythm)
-    return np.asarray(tokens, dtype=np.int32).reshape(count, 4)
+    context, rhythm = hear_call(engine, seed, rhythm_strength, listen)
+    draw = AnswerDraw(AnswerLimits(count), rhythm, None)
+    drawn = draw_answer(context, draw, Sampler(params), rng)
+    return np.asarray([d.token for d in drawn], dtype=np.int32).reshape(count, 4)
 
 
 def generate(
@@ -99,15 +114,16 @@ def generate(
         )
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(cfg.sampling.seed)
-    tokens = continue_tokens(
-        engine,
-        encode(melody),
-        cfg.notes,
-        SamplingParams.from_config(cfg.sampling),
-        rng,
-        listen=ListenParams.from_config(cfg),
-    )
-    notes = decode(tokens, bpm=score.bpm, start_beats=melody[-1].start_beats, track=1)
+    call = encode(melody)
+    context, rhythm = hear_call(engine, call, cfg.rhythm_strength, ListenParams.from_config(cfg))
+    end = max(n.end_beats for n in melody)
+    delay = cfg.answer_delay * score.bpm / 60.0
+    start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)
+    limits = AnswerLimits.of(cfg, max(end - melody[0].start_beats, 1.0), cfg.notes)
+    draw = AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats))
+    drawn = draw_answer(context, draw, Sampler(SamplingParams.from_config(cfg.sampling)), rng)
+    tokens = [d.token._replace(ioi=0) if i == 0 else d.token for i, d in enumerate(drawn)]
+    notes = decode(tokens, bpm=score.bpm, start_beats=start, track=1)
     seed_part = [
         Note(n.pitch, n.velocity, n.start, n.duration, 0, 0, n.start_beats, n.duration_beats)
         for n in melody

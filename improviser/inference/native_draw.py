@@ -102,7 +102,7 @@ class NativeDraw:
         if listener is None:
             d.reg, d.stm, d.key = 0, None, None
             return
-        center, stm, weights = listener.shaping(PITCHES)
+        center, stm, weights, stm_weight = listener.shaping(PITCHES)
         params = listener.params
         d.reg = center is not None
         if center is not None:
@@ -112,7 +112,7 @@ class NativeDraw:
         if stm is not None:
             np.copyto(self._stm, stm)
             d.stm = self._stm.ctypes.data
-            d.stm_weight = params.short_term_weight
+            d.stm_weight = stm_weight
             d.stm_bias = params.short_term_bias
         d.key = None
         if weights is not None:

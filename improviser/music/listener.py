@@ -9,7 +9,11 @@ prediction before a note is drawn (:meth:`Listener.shape`):
    in any key;
 2. **key**: pitches outside the key (estimated from the player's recent notes, or set)
    are weighed by ``1 - scale_strength`` (1: a hard lock);
-3. **register**: the LSTM's prediction is first moved by whole octaves so its mean is
+3. **replay guard**: once the notes just played repeat a run of ``replay_notes`` notes
+   heard before, in order, the pitches that would carry that run on are weighed down
+   (or the short-term model's weight is), so an answer develops the call instead of
+   playing it back (:mod:`~improviser.music.replay`);
+4. **register**: the LSTM's prediction is first moved by whole octaves so its mean is
    nearest the player's recent mean pitch (its contour kept), then every pitch further
    than ``register_span`` from that mean is moved by octaves towards it
    (:func:`~improviser.music.register.fold`), so a low call gets a low answer.
@@ -30,10 +34,17 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from improviser.config.listen import ListenConfig
+from improviser.config.listen import (
+    DEFAULT_GUARD,
+    DEFAULT_PENALTY,
+    DEFAULT_REPLAY_NOTES,
+    Guard,
+    ListenConfig,
+)
 from improviser.music.encoding import PITCHES
 from improviser.music.key import Key, key_of_histogram, parse_key, scale_weights
 from improviser.music.register import fold, octave_shift
+from improviser.music.replay import HORIZON, LONGEST, replay_match
 from improviser.music.stm import ShortTermModel, StmSnapshot
 
 __all__ = ["ListenParams", "Listener", "Shaping"]
@@ -54,7 +65,9 @@ class Shaping(NamedTuple):
     stm: F64 | None
     """Blend with this short-term prediction, or ``None``."""
     key_weights: F64 | None
-    """Weigh each pitch by these (the key), or ``None``."""
+    """Weigh each pitch by these after the blend (the key, the replay guard), or ``None``."""
+    stm_weight: float = 1.0
+    """The short-term model's weight in the blend (``short_term_weight``, guarded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,9 @@ class ListenParams:
     short_term_notes: int = 2000
     """Notes the short-term model remembers (0: all)."""
     learn_answers: bool = False
+    replay_guard: Guard = DEFAULT_GUARD
+    replay_notes: int = DEFAULT_REPLAY_NOTES
+    replay_penalty: float = DEFAULT_PENALTY
     key: Key | None = None
     """A fixed key; ``None`` with ``auto_key`` estimates it, without: no key."""
     auto_key: bool = True
@@ -85,6 +101,9 @@ class ListenParams:
             short_term_bias=cfg.short_term_bias,
             short_term_notes=cfg.short_term_notes,
             learn_answers=cfg.short_term_answers == "learn",
+            replay_guard=cfg.replay_guard,
+            replay_notes=cfg.replay_notes,
+            replay_penalty=cfg.replay_penalty,
             key=None if word in ("auto", "off") else parse_key(cfg.key),
             auto_key=word == "auto",
             scale_strength=cfg.scale_strength,
@@ -236,23 +255,41 @@ class Listener:
         """What :meth:`shape` applies now to a prediction of ``size`` pitches."""
         params = self._params
         stm = None
-        if params.short_term and params.short_term_weight > 0 and self.stm.notes:
-            stm = self.stm.predict()
+        stm_weight = params.short_term_weight
         key = self.key
         weights = None
         if key is not None and params.scale_strength > 0:
             weights = scale_weights(key, params.scale_strength, size)
-        return Shaping(self.center if params.register else None, stm, weights)
+        if params.short_term and stm_weight > 0 and self.stm.notes:
+            stm = self.stm.predict()
+            guard = params.replay_guard
+            if guard != "off" and params.replay_penalty < 1:
+                run, followers = self._replay()
+                if guard == "discount" and run:
+                    stm_weight *= params.replay_penalty ** (run - params.replay_notes + 1)
+                elif guard == "stm" and followers:
+                    stm = stm.copy()
+                    stm[followers] *= params.replay_penalty
+                    stm /= stm.sum()
+                elif guard == "penalty" and followers:
+                    weights = np.ones(size) if weights is None else weights.copy()
+                    weights[[f for f in followers if f < size]] *= params.replay_penalty
+        return Shaping(self.center if params.register else None, stm, weights, stm_weight)
+
+    def _replay(self) -> tuple[int, list[int]]:
+        """The run of notes just played that repeats earlier ones (see :func:`replay_match`)."""
+        notes = self._params.replay_notes
+        return replay_match(self._stm.recent(HORIZON + LONGEST), notes, HORIZON)
 
     def shape(self, pitch: F64) -> F64:
         """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""
         span = self._params.register_span
-        center, stm, weights = self.shaping(len(pitch))
+        center, stm, weights, stm_weight = self.shaping(len(pitch))
         p = pitch
         if center is not None:  # the LSTM's own register moved to the player's, contour kept
             p = fold(p, center, span, octave_shift(p, center))
         if stm is not None:
-            p = self._blend(p, stm)
+            p = self._blend(p, stm, stm_weight)
         if weights is not None:
             p = p * weights
         if center is not None:
@@ -266,12 +303,11 @@ class Listener:
         out[0, :size] = self.shape(probs[0, :size])
         return out
 
-    def _blend(self, lstm: F64, stm: F64) -> F64:
+    def _blend(self, lstm: F64, stm: F64, weight: float) -> F64:
         """The entropy-weighted arithmetic mean (:mod:`~improviser.music.blend`), the
-        short-term model's weight scaled by ``short_term_weight``; two entropies inline."""
-        params = self._params
-        bias = params.short_term_bias
-        w_lstm, w_stm = 1.0, params.short_term_weight
+        short-term model's weight scaled by ``weight``; two entropies inline."""
+        bias = self._params.short_term_bias
+        w_lstm, w_stm = 1.0, weight
         if bias > 0:
             scale = -1.0 / math.log(len(lstm))
             h_lstm = max(scale * float(lstm @ np.log(np.maximum(lstm, _TINY))), _MIN_H)

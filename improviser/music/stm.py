@@ -193,6 +193,11 @@ class ShortTermModel:
         """How many notes the model has learned since it was created or reset."""
         return self._base + len(self._pitches)
 
+    def recent(self, count: int) -> list[int]:
+        """The last ``count`` pitches followed (learned or context only), oldest first."""
+        pitches = self._pitches
+        return pitches[max(0, len(pitches) - count) :]
+
     @property
     def pitch_counts(self) -> Counts:
         """The pitch viewpoint's counts (read-only use: inspection and tests)."""

@@ -24,10 +24,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
+from improviser.inference.answer import AnswerDraw, AnswerLimits
 from improviser.inference.context import Heard, Prediction
 from improviser.live.engine.voice import Voice
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
-from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token, ioi_class, velocity_value
+from improviser.music.encoding import DURATION_BEATS, Token, ioi_class, velocity_value
 from improviser.music.rhythm import CallRhythm, Expectation
 
 __all__ = ["CallResponse"]
@@ -76,6 +77,10 @@ class CallResponse:
         self._count = 0
         self._expectation = Expectation()
         """What the model expected of the call's note values, note by note."""
+        self._expecting = False
+        """A call note was heard whose prediction is not in the expectation yet: it goes in
+        when the next note is struck or the call ends, after the note's duration is known
+        (:meth:`ModelContext.revise_duration`), as ``generate`` takes it from the seed."""
 
     @property
     def playing(self) -> bool:
@@ -85,6 +90,7 @@ class CallResponse:
     # --- the player -------------------------------------------------------------------------
     def note_struck(self, at: float) -> None:
         """The player comes in: stop the answer (if ``interrupt``) before the note is heard."""
+        self._expect()
         if self._answer is not None and self.voice.config.interrupt:
             self._finish(at, interrupted=True)
         if self._answer is not None:
@@ -96,8 +102,14 @@ class CallResponse:
         context = voice.context
         if context.window:
             voice.timing.onset(at, velocity_value(context.window[-1].velocity))
-        if context.prediction is not None:
-            self._expectation.add(context.prediction)
+        self._expecting = context.prediction is not None
+
+    def _expect(self) -> None:
+        """Add the prediction after the last call note heard, once final, to the expectation."""
+        prediction = self.voice.context.prediction
+        if self._expecting and prediction is not None:
+            self._expectation.add(prediction)
+        self._expecting = False
 
     def _phrase_open(self) -> bool:
         """Every key up, and the pedal too if it holds the phrase."""
@@ -152,6 +164,7 @@ class CallResponse:
 
     def _call_rhythm(self, notes: int) -> CallRhythm | None:
         """The note values of the call's last ``notes`` notes heard (``None``: not followed)."""
+        self._expect()
         expectation, self._expectation = self._expectation, Expectation()
         strength = self.voice.config.rhythm_strength
         window = self.voice.context.window
@@ -170,57 +183,35 @@ class CallResponse:
         rhythm: CallRhythm | None,
     ) -> None:
         cfg = self.voice.config
-        if cfg.answer_length == "notes":
-            max_notes, max_beats = cfg.answer_notes, float("inf")
-        else:
-            max_notes = cfg.max_answer_notes
-            max_beats = {
-                "beats": cfg.answer_beats,
-                "bars": float(cfg.answer_bars * cfg.beats_per_bar),
-            }.get(cfg.answer_length, call_beats)
         earliest = max(self.voice.now(), cue) + cfg.answer_delay
         start = self.voice.timing.answer_start(earliest, call_start)
         self._count += 1
         answer = _Answer(f"answer-{self._count}", cue, before, [], [], start, call_start, rhythm)
         self._answer = answer
         self.voice.publish(AnswerStarted(self.voice.now(), answer.tag, start))
-        self._draw(answer, start, max_notes, max_beats)
+        self._draw(answer, start, AnswerLimits.of(cfg, call_beats))
 
-    def _draw(self, answer: _Answer, start: float, max_notes: int, max_beats: float) -> None:
-        """Draw the answer note by note, scheduling each as it is drawn."""
-        voice, before, rhythm = self.voice, answer.before, answer.rhythm
+    def _draw(self, answer: _Answer, start: float, limits: AnswerLimits) -> None:
+        """Draw the answer note by note (:class:`~improviser.inference.answer.AnswerDraw`,
+        as ``generate`` does), scheduling each as it is drawn."""
+        voice, before = self.voice, answer.before
         context = voice.context
         spb = voice.timing.seconds_per_beat
         cap = voice.scheduler.max_note_seconds
-        prediction, at, beats = before.prediction, start, 0.0
+        gap = 0.0 if before.last_onset is None else (start - before.last_onset) / spb
+        draw = AnswerDraw(limits, answer.rhythm, ioi_class(gap))
+        prediction = before.prediction
         try:
-            for i in range(max_notes):
-                if rhythm is not None and prediction is not None:
-                    prediction = rhythm.condition(prediction)
-                token = voice.draw(prediction)
-                if i == 0:
-                    gap = 0.0 if before.last_onset is None else (at - before.last_onset) / spb
-                    token = token._replace(ioi=ioi_class(gap))
-                else:
-                    step = IOI_BEATS[token.ioi]
-                    if beats + step >= max_beats:
-                        break
-                    beats += step
-                    at += step * spb
-                last = i + 1 == max_notes or (
-                    rhythm is not None and max_beats - beats <= DURATION_BEATS[rhythm.last_duration]
-                )
-                if last and rhythm is not None:
-                    token = rhythm.ending(token)
+            while (drawn := draw.next(context, voice.sampler, voice.rng, prediction)) is not None:
+                token = drawn.token
+                at = start + drawn.beats * spb
                 seconds = min(DURATION_BEATS[token.duration] * spb, cap)
                 planned = _Planned(token, at, seconds, voice.velocity(token))
                 answer.planned.append(planned)
                 answer.end = max(answer.end, at + seconds)
-                self._schedule(answer, planned, first=i == 0)
+                self._schedule(answer, planned, first=len(answer.planned) == 1)
                 prediction = context.predict(token)
                 answer.after.append((context.model.snapshot(), prediction))
-                if last:
-                    break
         finally:
             context.take_back(before)
 
