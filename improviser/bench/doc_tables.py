@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["evaluation_table", "soak_table"]
+__all__ = ["evaluation_table", "soak_table", "training_table"]
 
 
 def _units(meta: Mapping[str, Any], key: str) -> str:
@@ -55,6 +55,28 @@ def evaluation_table(
             bits = f"**{bits}**"
         top5 = f"{scores['top5']:.3f}" if "top5" in scores else "-"
         lines.append(f"| {label} | {bits} | {scores['accuracy']:.3f} | {top5} |")
+    return "\n".join(lines)
+
+
+def training_table(models: Mapping[str, Mapping[str, Any]]) -> str:
+    """How each model was trained, from its metadata (``M.json``; file name -> metadata)."""
+    lines = [
+        "| model | objective | LSTM | epochs | minutes | notes/s | stopped by "
+        "| best val loss (epoch) | corpus files / notes | TensorFlow |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
+    ]
+    for name, meta in models.items():
+        training, corpus = meta.get("training", {}), meta.get("corpus", {})
+        val = list(meta.get("history", {}).get("val_loss", []))
+        best = f"{min(val):.3f} ({val.index(min(val)) + 1})" if val else "-"
+        key = "regression_units" if meta.get("objective") == "regression" else "lstm_units"
+        lines.append(
+            f"| `{name}` | {meta.get('objective', '-')} | {_units(meta, key)} "
+            f"| {training.get('epochs', '-')} | {training.get('seconds', 0) / 60:.1f} "
+            f"| {training.get('notes_per_second', 0):,.0f} | {training.get('stopped_by', '-')} "
+            f"| {best} | {corpus.get('files', 0):,} / {corpus.get('notes', 0):,} "
+            f"| {training.get('tensorflow', '-')} |"
+        )
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.doc_tables import evaluation_table, soak_table
+from improviser.bench.doc_tables import evaluation_table, soak_table, training_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
 from improviser.telemetry.reference import mqtt_reference
@@ -46,6 +46,11 @@ def _evaluation() -> str:
     )
 
 
+def _training() -> str:
+    names = ("improviser.json", "notebook-regression.json")
+    return training_table({name: _json(SAMPLES / "model" / name) for name in names})
+
+
 def _soak_runs() -> str:
     runs = {path.name: _json(path) for path in sorted((SAMPLES / "soak").glob("*.json"))}
     return soak_table(dict(sorted(runs.items(), key=lambda item: (len(item[0]), item[0]))))
@@ -54,6 +59,7 @@ def _soak_runs() -> str:
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "evaluation": (DOCS / "evaluation.md", _evaluation),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
+    "training": (DOCS / "training.md", _training),
 }
 """Each generated table: its page and what writes it."""
 
