@@ -2,6 +2,10 @@
 
 faces (cli, harness, bench) -> live / training -> inference -> music -> config -> errors/paths
 
+The session's companions sit beside the faces: ``telemetry/`` (MQTT) and ``audio/`` (the
+built-in synth and offline rendering) may import ``live/``, never the reverse; only the
+faces import them.
+
 An AST walk over every module (every ``import``, also those inside functions, which is
 where TensorFlow and the faces are imported lazily) checks that no module imports a layer
 above its own, that typer and rich stay in ``cli/``, that no MQTT client is imported by
@@ -39,6 +43,7 @@ ALLOWED: dict[str, set[str]] = {
         "live",
         "harness",
         "telemetry",
+        "audio",
     },
     "cli": {
         "errors",
@@ -51,7 +56,10 @@ ALLOWED: dict[str, set[str]] = {
         "harness",
         "bench",
         "telemetry",
+        "audio",
     },
+    # The built-in synth: a session companion and the offline renderer.
+    "audio": {"errors", "paths", "config", "music", "inference", "live"},
     "__init__": {"errors", "music", "inference"},
     "__main__": {"cli"},
 }

@@ -139,7 +139,10 @@ class FluidSynth:
             self._synth.setting(key, value)
         handle = self.module.new_fluid_audio_driver(self._synth.settings, self._synth.synth)
         if not handle:
-            raise SynthError(f"FluidSynth could not open its {driver!r} audio output (see above)")
+            raise SynthError(
+                f"FluidSynth could not open its {driver!r} audio output (no sound card or "
+                "server? see above; or write a file: --synth-file take.wav)"
+            )
         self._synth.audio_driver = handle
 
     def close(self) -> None:

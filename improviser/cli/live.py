@@ -18,10 +18,20 @@ from improviser.cli.mqtt import MqttOpt, bridge_companions, mqtt_config
 from improviser.cli.osc import OscOpt, OscOutOpt, osc_companions, osc_config, osc_line
 from improviser.cli.report import report
 from improviser.cli.service import notify_ready, notify_stopping, watchdog
+from improviser.cli.sound import (
+    SoundfontOpt,
+    SynthFileOpt,
+    SynthOpt,
+    close_synth,
+    render_beside,
+    synth_companions,
+    synth_config,
+)
 from improviser.config import load_config, with_overrides
 from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.config.mqtt import MqttConfig
 from improviser.harness.demo import DEMO_CALL, DemoResult, run_demo
+from improviser.harness.jackserver import jack_running
 from improviser.inference import NumpyEngine, random_weights
 from improviser.live.engine.learn import learn_control
 from improviser.live.io.ports import api_label, list_ports, resolve_api
@@ -271,14 +281,36 @@ def demo(
     phrases: Annotated[int | None, typer.Option("--phrases", help="Play only this many.")] = None,
     engine: EngineOpt = None,
     device: DeviceOpt = None,
+    synth: SynthOpt = None,
+    synth_file: SynthFileOpt = None,
+    soundfont: SoundfontOpt = None,
+    wav: Annotated[
+        bool, typer.Option("--wav/--no-wav", help="Leave a .wav of the session beside its .mid.")
+    ] = True,
     config: ConfigOpt = None,
 ) -> None:
     """Play a melody into the improviser through virtual ports and report how it answered."""
     cfg = build_config(config, api=api, model=model, engine=engine, device=device)
+    synth_cfg = synth_config(config, synth, synth_file, soundfont)
     step_model = NumpyEngine(random_weights()) if untrained else None
-    demo_run = run_demo(cfg, call=call, record=record, model=step_model, max_phrases=phrases)
-    result = run_async(demo_run)
+    # The demo's own JACK server (started when none runs) is nobody's sound card: the
+    # synth plays through JACK only where a server of the user's runs.
+    companions = synth_companions(synth_cfg, jack_session=jack_running())
+    try:
+        demo_run = run_demo(
+            cfg,
+            call=call,
+            record=record,
+            model=step_model,
+            max_phrases=phrases,
+            companions=companions,
+        )
+        result = run_async(demo_run)
+    finally:
+        close_synth(companions)
     _out.print(summary_table(result))
+    if wav:
+        render_beside(result.record_path, synth_cfg)
 
 
 def register(app: typer.Typer) -> None:

@@ -316,6 +316,9 @@ def _register_extensions() -> None:
     from improviser.cli.mqtt import register as register_mqtt  # noqa: PLC0415
 
     register_mqtt(app)
+    from improviser.cli.sound import register as register_sound  # noqa: PLC0415
+
+    register_sound(app)
 
 
 _register_extensions()

@@ -22,6 +22,7 @@ from improviser.config.live import LiveConfig
 from improviser.config.mqtt import MqttConfig
 from improviser.config.osc import OscConfig
 from improviser.config.sampling import SamplingConfig
+from improviser.config.synth import SynthConfig
 from improviser.config.training import DataConfig, ModelConfig, TrainConfig
 from improviser.errors import ConfigError, reason
 
@@ -37,6 +38,7 @@ __all__ = [
     "OscConfig",
     "SamplingConfig",
     "Section",
+    "SynthConfig",
     "TrainConfig",
     "load_config",
     "validation_message",
@@ -60,6 +62,7 @@ class Config(Section):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
+    synth: SynthConfig = Field(default_factory=SynthConfig)
     osc: OscConfig = Field(default_factory=OscConfig)
 
     @model_validator(mode="before")

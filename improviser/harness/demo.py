@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from improviser.live.engine.loading import describe_engine
 from improviser.live.events import AnswerNote, Event, PhraseEnded, PlayerNote, Status
 from improviser.live.io.ports import api_label, resolve_api
 from improviser.live.session.recorder import default_recording_path
-from improviser.live.session.session import LiveSession
+from improviser.live.session.session import Companion, LiveSession
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note, extract_melody
 from improviser.paths import ROOT
@@ -97,8 +97,12 @@ async def run_demo(
     model: StepModel | None = None,
     max_phrases: int | None = None,
     answer_timeout: float = 15.0,
+    companions: Mapping[str, Companion] | None = None,
 ) -> DemoResult:
-    """Play the demo; start (and stop) a private JACK server if no MIDI API works."""
+    """Play the demo; start (and stop) a private JACK server if no MIDI API works.
+
+    ``companions`` run beside the session (the built-in synth, for ``demo --synth``).
+    """
     score = read_midi(call)
     melody = extract_melody(score.notes)
     phrases = split_phrases(melody)[:max_phrases]
@@ -122,6 +126,7 @@ async def run_demo(
                 record=record,
                 model=model,
                 answer_timeout=answer_timeout,
+                companions=companions,
             )
             await asyncio.sleep(0.1)  # the last note-offs reach the synth
             result.stuck_notes = len(player.tracker.stuck())
@@ -165,6 +170,7 @@ async def _play(
     record: Path | None,
     model: StepModel | None,
     answer_timeout: float,
+    companions: Mapping[str, Companion] | None = None,
 ) -> DemoResult:
     cfg = config.model_copy(
         update={
@@ -178,7 +184,7 @@ async def _play(
     )
     path = record or default_recording_path(cfg.sessions_dir, "demo")
     heard: list[float] = []
-    async with LiveSession(cfg, model=model, record_path=path) as session:
+    async with LiveSession(cfg, model=model, record_path=path, companions=companions) as session:
         events = session.bus.subscribe(maxsize=1_000_000)
         engine = session.engine
         assert engine is not None
