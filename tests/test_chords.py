@@ -87,3 +87,15 @@ def test_the_ear_stays_bounded_under_a_flood() -> None:
     assert ear.pitches(11.5, 0.5) == {60} | ear.pitches(11.5, 0.5)
     ear.forget()
     assert ear.pitches(11.5, 0.5) == set()
+
+
+def test_a_block_chord_replaces_the_one_released_before_it_at_once() -> None:
+    ear = ChordEar(window_beats=1.0)
+    for pitch in (48, 52, 55):
+        ear.press(pitch, 0.0)
+    for pitch in (48, 52, 55):
+        ear.release(pitch, 1.0)
+    for pitch in (50, 53, 57):
+        ear.press(pitch, 1.0)
+    chord = ear.chord(1.0, 0.5)
+    assert chord is not None and chord.name == "Dm"

@@ -16,14 +16,23 @@ from improviser import paths
 from improviser.config.answer import AnswerConfig
 from improviser.config.sampling import LIVE_PITCH_RANGE, SamplingConfig
 
-__all__ = ["CONTROL_ACTIONS", "DEFAULT_MODEL", "MODES", "LiveConfig", "Mode"]
+__all__ = [
+    "CONTROL_ACTIONS",
+    "DEFAULT_HARMONY_MODEL",
+    "DEFAULT_MODEL",
+    "MODES",
+    "LiveConfig",
+    "Mode",
+]
 
 DEFAULT_MODEL = paths.DEFAULT_MODEL
 """The bundled default model (weights in ``.npz`` beside it)."""
+DEFAULT_HARMONY_MODEL = paths.HARMONY_MODEL
+"""The bundled harmony model (lower voices under a melody)."""
 CONTROL_ACTIONS = ("end_call", "panic", "temperature", "mute", "regenerate", "loop")
 """Hands-on controls that a CC of the keyboard can drive (``cc_<action>``)."""
 
-Mode = Literal["call-response", "follow"]
+Mode = Literal["call-response", "follow", "accompany"]
 """How the improviser answers; each name is a class in :mod:`improviser.live.engine.modes`."""
 MODES: tuple[str, ...] = get_args(Mode)
 Api = Literal["auto", "jack", "alsa", "coremidi", "winmm"]
@@ -69,7 +78,12 @@ class LiveConfig(AnswerConfig):
     device: Literal["auto", "cpu", "gpu"] = "auto"
     """Where the engine runs; ``gpu`` takes TensorFlow (engine ``tf`` or ``auto``)."""
     mode: Mode = "call-response"
-    """``call-response``: answer each phrase; ``follow``: one predicted note per note played."""
+    """``call-response``: answer each phrase; ``follow``: one predicted note per note played;
+    ``accompany``: lower voices under the player's melody (the harmony model)."""
+    melody_line: Literal["top", "all"] = "top"
+    """Which of the player's notes the melody model hears: ``top``, the highest key down
+    when a note is struck (a left hand's chords under a melody are heard as harmony, not as
+    melody); ``all``: every note, as one line."""
     window: int = Field(30, ge=2, le=1024)
     """Notes of context kept; the model is re-primed from them now and then."""
     sampling: SamplingConfig = Field(
@@ -103,6 +117,22 @@ class LiveConfig(AnswerConfig):
     # --- follow ------------------------------------------------------------------------
     follow_delay: float = Field(0.0, ge=0.0, le=10.0)
     """Seconds from a player's note to the predicted next note (0 = at once)."""
+
+    # --- accompany ----------------------------------------------------------------------
+    harmony_model: Path = DEFAULT_HARMONY_MODEL
+    """The harmony model (lower voices under a melody): ``accompany`` plays with it."""
+    accompany_voices: int = Field(3, ge=1, le=3)
+    """Voices under the melody: 1 = bass, 2 = bass and alto, 3 = bass, tenor and alto."""
+    accompany_rhythm: Literal["melody", "beat", "bar"] = "melody"
+    """When the voices move: at each melody onset; also struck again on each beat the
+    melody holds; or only on the first melody onset of each bar (held between)."""
+    accompany_velocity: float = Field(0.75, ge=0.05, le=1.0)
+    """The voices' velocity as a share of the melody note's (they sound under it)."""
+    accompany_release: float = Field(0.3, ge=0.0, le=10.0)
+    """Seconds after the player's last key (and the pedal) came up that the voices are
+    released: they sustain through a detached melody, and stop when the player stops."""
+    chord_window: float = Field(1.0, ge=0.0, le=8.0)
+    """Beats a released note still counts towards the chord heard (a broken chord)."""
 
     # --- time --------------------------------------------------------------------------
     sync: Literal["clock", "player", "fixed"] = "player"

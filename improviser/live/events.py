@@ -8,6 +8,7 @@ published on the session's :class:`EventBus`:
 - :class:`PhraseEnded`, :class:`AnswerStarted`, :class:`AnswerEnded`: the dialogue;
 - :class:`StatusChanged`: listening, answering, muted, waiting for port;
 - :class:`KeyChanged`: the key the answers keep to (estimated from the player, or set);
+- :class:`ChordHeard`: the chord the player plays (both hands, broken chords);
 - :class:`SyncChanged`: where tempo and beat come from now (a MIDI clock, the player,
   a fixed tempo);
 - :class:`StatsReport`: the session's counters, every few seconds;
@@ -35,6 +36,7 @@ __all__ = [
     "AnswerFeed",
     "AnswerNote",
     "AnswerStarted",
+    "ChordHeard",
     "Event",
     "EventBus",
     "KeyChanged",
@@ -139,6 +141,22 @@ class KeyChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ChordHeard:
+    """The chord the player plays (both hands; a broken chord within a beat) is now
+    ``name`` (``"G7/B"``; ``None``: no chord, fewer than two pitch classes)."""
+
+    kind: ClassVar[str] = "chord"
+    at: float
+    name: str | None
+    root: int | None = None
+    """Pitch class 0..11 (0 = C)."""
+    quality: str | None = None
+    """Lead-sheet suffix: ``""`` (major), ``"m"``, ``"7"``, ``"m7b5"``, ..."""
+    bass: int | None = None
+    """Pitch class of the lowest note sounding."""
+
+
+@dataclass(frozen=True, slots=True)
 class SyncChanged:
     """Tempo and beat now come from ``source`` (``clock``, ``player`` or ``fixed``)."""
 
@@ -179,6 +197,7 @@ Event = (
     | AnswerEnded
     | StatusChanged
     | KeyChanged
+    | ChordHeard
     | SyncChanged
     | StatsReport
     | Notice

@@ -13,10 +13,12 @@ from collections import deque
 
 from improviser.music.chords import Chord, estimate_set
 
-__all__ = ["RECENT_KEPT", "ChordEar"]
+__all__ = ["FULL_CHORD", "RECENT_KEPT", "ChordEar"]
 
 RECENT_KEPT = 32
 """Released notes remembered (the newest): more than any broken chord within a beat."""
+FULL_CHORD = 3
+"""Pitch classes held that make a chord without the notes released before."""
 
 
 class ChordEar:
@@ -49,11 +51,16 @@ class ChordEar:
         self._recent.clear()
 
     def pitches(self, now: float, seconds_per_beat: float) -> set[int]:
-        """What counts now: the keys held and those released within the window."""
+        """What counts now: the keys held when they make a chord of their own (three pitch
+        classes or more: a chord struck replaces the one before at once); otherwise the
+        keys held and those released within the window (a broken chord)."""
         since = now - self.window_beats * seconds_per_beat
         while self._recent and self._recent[0][0] < since:
             self._recent.popleft()
-        return set(self._held) | {pitch for _, pitch in self._recent}
+        held = set(self._held)
+        if len({p % 12 for p in held}) >= FULL_CHORD:
+            return held
+        return held | {pitch for _, pitch in self._recent}
 
     def chord(self, now: float, seconds_per_beat: float) -> Chord | None:
         """The chord heard now (``None``: fewer than two pitch classes)."""

@@ -17,6 +17,7 @@ from improviser.live.events import (
     AnswerEnded,
     AnswerNote,
     AnswerStarted,
+    ChordHeard,
     Event,
     KeyChanged,
     Notice,
@@ -101,6 +102,7 @@ def session_status(
         recording=None if recorder is None else str(recorder.path),
         settings=engine.controls.values(),
         key=None if (key := engine.listener.key) is None else key.name,
+        chord=engine.chord,
         sync=engine.voice.timing.source,
         bpm=round(60.0 / engine.voice.timing.seconds_per_beat, 2),
         started=started,
@@ -121,6 +123,11 @@ def event_payload(event: Event, started: float) -> EventPayload | None:
     if isinstance(event, KeyChanged):
         message = f"answers keep to {event.key or 'no key'}"
         return EventPayload(kind="key", at=at, message=message, details={"key": event.key})
+    if isinstance(event, ChordHeard):
+        details = {"chord": event.name, "root": event.root, "quality": event.quality}
+        details["bass"] = event.bass
+        message = f"the player plays {event.name or 'no chord'}"
+        return EventPayload(kind="chord", at=at, message=message, details=details)
     if isinstance(event, Notice):
         level = event.level if event.level in ("info", "warning", "error") else "warning"
         return EventPayload(kind=event.topic, at=at, level=level, message=event.message)

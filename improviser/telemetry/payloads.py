@@ -54,6 +54,9 @@ class StatusPayload(Payload):
     recording: str | None = Field(None, description="file recorded to (absent: not recording)")
     settings: dict[str, Any] | None = Field(None, description="every control's current value")
     key: str | None = Field(None, description="the key answers keep to now, e.g. 'D minor'")
+    chord: str | None = Field(
+        None, description="the chord the player plays now (both hands), e.g. 'G7/B'"
+    )
     sync: str | None = Field(
         None, description="where the beat comes from now: clock, player, fixed"
     )
@@ -103,7 +106,7 @@ class EventPayload(Payload):
     """``events``: something happened (``kind``), with one line for people."""
 
     kind: str = Field(
-        description="phrase_ended, answer_started, answer_ended, answer_interrupted, key, "
+        description="phrase_ended, answer_started, answer_ended, answer_interrupted, key, chord, "
         "port_lost, port_back, recording_*, model_*, warning..."
     )
     at: float

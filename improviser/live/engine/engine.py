@@ -31,11 +31,12 @@ from improviser.inference.context import ModelContext
 from improviser.live.engine.controls import LISTEN_CONTROLS, Controls
 from improviser.live.engine.modes import AnswerMode, make_mode
 from improviser.live.engine.player import PlayerState
-from improviser.live.engine.voice import Voice
+from improviser.live.engine.voice import Harmony, Voice
 from improviser.live.events import (
     AnswerEnded,
     AnswerFeed,
     AnswerStarted,
+    ChordHeard,
     Event,
     EventBus,
     KeyChanged,
@@ -55,6 +56,7 @@ from improviser.live.io.midi import (
 )
 from improviser.live.timebase.scheduler import THRU, Scheduler
 from improviser.live.timebase.timing import Timing
+from improviser.music.chord_ear import ChordEar
 from improviser.music.encoding import Token, duration_class, velocity_class
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import SamplingParams
@@ -76,6 +78,7 @@ class Improviser:
         now: Callable[[], float],
         rng: np.random.Generator | None = None,
         bus: EventBus | None = None,
+        harmony: Harmony | None = None,
     ) -> None:
         self.config = config
         self.scheduler = scheduler
@@ -85,6 +88,9 @@ class Improviser:
         # What leaves the output is known to the feedback guard and published as events.
         scheduler.listeners += [self.guard, AnswerFeed(self.bus)]
         self.player = PlayerState(config.buried_key_notes)
+        self.ear = ChordEar(config.chord_window)
+        """Every key the player holds, both hands: the chord heard."""
+        self._chord: str | None = None
         self.listener = Listener(ListenParams.from_config(config))
         self.context = ModelContext(model, config.window, self.listener)
         self._key: str | None = None
@@ -97,6 +103,7 @@ class Improviser:
             publish=self._publish,
             now=now,
             rng=rng if rng is not None else np.random.default_rng(config.sampling.seed),
+            harmony=harmony,
         )
         self.mode: AnswerMode = make_mode(config.mode, self.voice)
         self.controls = Controls(self)
@@ -112,6 +119,11 @@ class Improviser:
         if self.mode.playing:
             return Status.ANSWERING
         return Status.MUTED if self.voice.muted else Status.LISTENING
+
+    @property
+    def chord(self) -> str | None:
+        """The chord the player plays, as last published (``None``: no chord)."""
+        return self._chord
 
     @property
     def params(self) -> SamplingParams:
@@ -170,8 +182,16 @@ class Improviser:
         if self.config.thru:
             self.scheduler.play_now(channel, pitch, velocity, THRU)
         self.player.press(channel, pitch, t)
-        self._hear(pitch, velocity, t)
-        self.mode.note_heard(t)
+        self.ear.press(pitch, t)
+        if self.config.melody_line == "all" or self.player.is_top(pitch, t, self._forget_after):
+            self.player.melody = (pitch, velocity, t)
+            self._hear(pitch, velocity, t)
+            self.mode.note_heard(t)
+
+    @property
+    def _forget_after(self) -> float:
+        """Seconds after which a held key no longer keeps a lower one off the top line."""
+        return self.config.held_phrase_gap or self.config.held_key_seconds
 
     def _hear(self, pitch: int, velocity: int, t: float) -> None:
         context = self.context
@@ -194,6 +214,7 @@ class Improviser:
         onset = self.player.release(channel, pitch, t)
         if onset is None:
             return
+        self.ear.release(pitch, t)
         self.bus.publish(PlayerNote(t, channel, pitch, 0))
         if self.config.thru:
             self.scheduler.release(channel, pitch, THRU)
@@ -217,6 +238,7 @@ class Improviser:
         for channel, pitch in list(self.player.held):
             self.bus.publish(PlayerNote(at, channel, pitch, 0))
         self.player.release_all(at)
+        self.ear.release_all(at)
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""
@@ -240,6 +262,7 @@ class Improviser:
             return
         for channel, pitch in keys:
             self.player.release(channel, pitch, now)
+            self.ear.release(pitch, now)
             self.bus.publish(PlayerNote(now, channel, pitch, 0))
             if self.config.thru:
                 self.scheduler.release(channel, pitch, THRU)
@@ -257,6 +280,20 @@ class Improviser:
         later (before any pause work), does not pay for this one."""
         self.voice.timing.settle()
         self.listener.settle()
+        if self.voice.harmony is not None:
+            self.voice.harmony.settle()
+        self._publish_chord(self.now())
+
+    def _publish_chord(self, at: float) -> None:
+        """Publish the chord the player plays when it changes (a lookup once heard)."""
+        chord = self.ear.chord(at, self.voice.timing.seconds_per_beat)
+        name = None if chord is None else chord.name
+        if name != self._chord:
+            self._chord = name
+            if chord is None:
+                self.bus.publish(ChordHeard(at, None))
+            else:
+                self.bus.publish(ChordHeard(at, name, chord.root, chord.quality, chord.bass))
 
     def idle(self, *, keep_warm: bool = True) -> None:
         """In a pause (the session calls it): the beat tracker and the listener take in
@@ -325,6 +362,7 @@ class Improviser:
         if which == "input":
             self._release_held(at)
             self.player.forget()
+            self.ear.forget()
             self.context.forget_revision()
         self.bus.publish(Notice(at, "port_lost", f"{which} port lost"))
         self._update_status()

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections import deque
 
-__all__ = ["CALL_ONSETS_KEPT", "PlayerState"]
+__all__ = ["CALL_ONSETS_KEPT", "LEGATO_STEP", "PlayerState"]
 
 CALL_ONSETS_KEPT = 4096
 """Onsets kept of a call that never ends (a flood, a stuck key): the most recent."""
+LEGATO_STEP = 9
+"""Semitones a melody may step down while its previous note is still held (legato): a
+key struck further below a held melody note is the other hand's, not the melody."""
 
 
 class PlayerState:
@@ -40,6 +43,8 @@ class PlayerState:
         """When the last key came up (or the pedal was lifted with no key down)."""
         self.last_onset: float | None = None
         """When the last key went down."""
+        self.melody: tuple[int, int, float] | None = None
+        """The top line's latest note: (pitch, velocity, onset)."""
 
     def press(self, channel: int, pitch: int, at: float) -> None:
         """A key went down."""
@@ -48,6 +53,27 @@ class PlayerState:
         self._struck[(channel, pitch)] = self._strikes
         self.call_onsets.append(at)
         self.last_onset = at
+
+    def is_top(self, pitch: int, at: float, forget_after: float) -> bool:
+        """Whether a key just struck at ``pitch`` continues the top line: it is at or above
+        every key held (keys held over ``forget_after`` seconds do not count, so a lost
+        release never hides the melody for long), or it steps down at most
+        :data:`LEGATO_STEP` from the melody note still held and lies above every other."""
+        melody = self.melody[0] if self.melody is not None else None
+        others_top = -1
+        melody_held = False
+        for (_, held), onset in self.held.items():
+            if held == pitch or at - onset > forget_after:
+                continue
+            if held == melody:
+                melody_held = True
+            else:
+                others_top = max(others_top, held)
+        if pitch < others_top:
+            return False
+        if not melody_held or melody is None:
+            return True
+        return pitch >= melody or melody - pitch <= LEGATO_STEP
 
     def release(self, channel: int, pitch: int, at: float) -> float | None:
         """A key came up: its onset, or ``None`` if it was not held."""
@@ -101,6 +127,7 @@ class PlayerState:
         self.pedal_since = None
         self.call_onsets.clear()
         self.last_release = None
+        self.melody = None
 
     # --- lost releases -------------------------------------------------------------------------
     def oldest_hold(self) -> float | None:

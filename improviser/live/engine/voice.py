@@ -7,8 +7,9 @@ through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -21,7 +22,22 @@ from improviser.live.timebase.timing import Timing
 from improviser.music.encoding import Token, velocity_value
 from improviser.music.sampling import Sampler, SamplingParams
 
-__all__ = ["Voice"]
+__all__ = ["Harmony", "Voice"]
+
+
+class Harmony(Protocol):
+    """What the accompaniment asks of the harmony model (the lower voices under a melody:
+    :class:`~improviser.inference.harmonizer.Harmonizer`, or a test's fake)."""
+
+    def voice(self, melody: int, metre: int, ioi: int) -> Sequence[int]:
+        """Hear a melody onset; draw its lower voices ``(bass, tenor, alto)`` (0 = rest),
+        none above ``melody``."""
+
+    def hold(self, melody: int, metre: int, ioi: int, voices: Sequence[int]) -> None:
+        """Hear a melody onset under which ``voices`` (bass, tenor, alto) are kept."""
+
+    def settle(self) -> None:
+        """Do now, while idle, what the next onset need not wait for."""
 
 
 @dataclass(slots=True)
@@ -40,6 +56,8 @@ class Voice:
     sampler: Sampler = field(init=False)
     muted: bool = False
     looping: bool = False
+    harmony: Harmony | None = None
+    """The harmony model, where one is loaded (``accompany`` plays with it)."""
     ports_missing: set[str] = field(default_factory=set)
     """The watched ports lost and not back yet: ``input``, ``output``, ``clock``."""
 
@@ -68,6 +86,10 @@ class Voice:
     def can_play(self) -> bool:
         """Not muted, both ports there, and something heard to answer."""
         return not self.muted and not self.waiting_for_port and self.context.prediction is not None
+
+    def can_play_harmony(self) -> bool:
+        """Not muted, both ports there, and a harmony model loaded."""
+        return not self.muted and not self.waiting_for_port and self.harmony is not None
 
     def draw(self, prediction: Prediction | None = None) -> Token:
         """Draw a note from ``prediction`` (default: what the model expects next)."""

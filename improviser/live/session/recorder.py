@@ -1,8 +1,9 @@
 """The session recording: both parts, real timestamps, safe against ``kill -9``.
 
-The file is a type-1 MIDI file: track 0 the tempo, track 1 the player, track 2 the
-improviser. Times are the real arrival and send times (seconds from the session's
-start) placed on the tick grid of a fixed recording tempo. The whole file is rewritten
+The file is a type-1 MIDI file: track 0 the tempo and the chords the player played (as
+markers: ``chord G7/B``), track 1 the player, track 2 the improviser. Times are the real
+arrival and send times (seconds from the session's start) placed on the tick grid of a
+fixed recording tempo. The whole file is rewritten
 every ``flush_seconds`` (write to a temporary file, then rename), in a worker thread so
 file writes never stall the loop; notes still sounding at a flush are written as ending
 there. A killed process therefore loses at most the last flush interval.
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from improviser.errors import MidiFileError
-from improviser.live.events import THRU, AnswerNote, Event, PlayerNote
-from improviser.live.session.smf import TrackEncoder, midi_file
+from improviser.live.events import THRU, AnswerNote, ChordHeard, Event, PlayerNote
+from improviser.live.session.smf import MarkerTrack, TrackEncoder, midi_file
 from improviser.music.midi_write import write_atomic
 from improviser.music.notes import DEFAULT_TICKS_PER_BEAT
 
@@ -61,6 +62,8 @@ class Recorder:
         self._now = now
         ticks_per_second = DEFAULT_TICKS_PER_BEAT * bpm / 60.0
         self._parts = {name: _Part(0, {}, TrackEncoder(ticks_per_second)) for name in PARTS}
+        self._markers = MarkerTrack(ticks_per_second)
+        """The chords the player played, as markers in the tempo track."""
         self._dirty = True
         self._lock = asyncio.Lock()
         self.flushes = 0
@@ -97,8 +100,12 @@ class Recorder:
         """Record a note event of the session (an observer of its event bus).
 
         The player's notes as they arrived, the improviser's as they left (not the
-        player's own notes echoed by ``thru``).
+        player's own notes echoed by ``thru``); the chords heard as markers.
         """
+        if isinstance(event, ChordHeard):
+            self._markers.add(f"chord {event.name or '-'}", event.at - self.start)
+            self._dirty = True
+            return
         if isinstance(event, PlayerNote):
             part = "player"
         elif isinstance(event, AnswerNote) and event.tag != THRU:
@@ -126,7 +133,12 @@ class Recorder:
             )
             for name, p in self._parts.items()
         ]
-        return midi_file(tracks, bpm=self.bpm, ticks_per_beat=DEFAULT_TICKS_PER_BEAT)
+        return midi_file(
+            tracks,
+            bpm=self.bpm,
+            ticks_per_beat=DEFAULT_TICKS_PER_BEAT,
+            markers=bytes(self._markers.data),
+        )
 
     def _write(self, data: bytes) -> None:
         try:

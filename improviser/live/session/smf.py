@@ -150,9 +150,28 @@ def _encode(events: Sequence[tuple[int, int, int, _Entry]], tick: int, out: byte
     return tick
 
 
-def midi_file(tracks: Sequence[bytes], *, bpm: float, ticks_per_beat: int) -> bytes:
-    """A type-1 file: a tempo track (``bpm``, 4/4), then ``tracks`` (encoded chunks)."""
+class MarkerTrack:
+    """Markers (meta event 6) for the tempo track, encoded as they come (in time order)."""
+
+    def __init__(self, ticks_per_second: float) -> None:
+        self.scale = ticks_per_second
+        self.data = bytearray()
+        self._tick = 0
+
+    def add(self, text: str, at: float) -> None:
+        """A marker ``text`` at ``at`` seconds from the start (never before the last)."""
+        tick = max(round(max(at, 0.0) * self.scale), self._tick)
+        self.data += _varint(tick - self._tick) + _meta(0x06, text.encode("latin-1", "replace"))[1:]
+        self._tick = tick
+
+
+def midi_file(
+    tracks: Sequence[bytes], *, bpm: float, ticks_per_beat: int, markers: bytes = b""
+) -> bytes:
+    """A type-1 file: a tempo track (``bpm``, 4/4, then ``markers``: the bytes of a
+    :class:`MarkerTrack`), then ``tracks`` (encoded chunks)."""
     tempo = round(60_000_000 / bpm)
-    meta = _meta(0x51, tempo.to_bytes(3, "big")) + _meta(0x58, bytes((4, 2, 24, 8))) + _END_OF_TRACK
+    meta = _meta(0x51, tempo.to_bytes(3, "big")) + _meta(0x58, bytes((4, 2, 24, 8)))
+    meta += markers + _END_OF_TRACK
     header = b"MThd" + struct.pack(">IHHH", 6, 1, len(tracks) + 1, ticks_per_beat)
     return header + b"MTrk" + struct.pack(">I", len(meta)) + meta + b"".join(tracks)

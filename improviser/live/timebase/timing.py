@@ -143,6 +143,17 @@ class Timing:
             anchor = self.tracker.next_beat(call_start - period / 2)  # the call's first beat
         return next_on_grid(anchor, period, after, every)
 
+    def beat_in_bar(self, at: float, call_start: float) -> float:
+        """Where ``at`` falls in its bar, in beats from the downbeat (0 <= x < beats per
+        bar); a note within a 16th of a beat of a downbeat is on it."""
+        spb = self.seconds_per_beat
+        bar = self.config.beats_per_bar
+        slack = spb / 16
+        downbeat = self.next_beat(at - slack, call_start, bar)
+        if downbeat <= at + slack:
+            return 0.0
+        return max(0.0, bar - (downbeat - at) / spb)
+
     def answer_start(self, earliest: float, call_start: float) -> float:
         """Where the answer's first note falls, at ``earliest`` or after (``answer_start``)."""
         how = self.config.answer_start

@@ -1,0 +1,148 @@
+"""Accompany: the player plays a melody; the improviser plays the lower voices under it.
+
+At each note of the player's top line the harmony model hears the melody note (its
+metre in the bar and its IOI) and draws the lower voices at once: bass, tenor and alto,
+none above the melody. The voices sound on the output channel until they move: a voice
+that keeps its pitch is held (tied), one that moves is released and struck anew. With
+``accompany_rhythm = "beat"`` the voices are struck again on each beat the melody holds;
+with ``"bar"`` they move only on the first melody note of each bar (held between,
+unless the melody falls below one of them: never above the melody). They are released
+``accompany_release`` seconds after the player's last key (and the pedal) came up, and
+at once when muted, panicked or a port is lost.
+
+The decision is causal: the voices at a melody note depend on the notes up to it only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar
+
+from improviser.live.engine.voice import Voice
+from improviser.music.voicing import metre_class
+
+__all__ = ["ACCOMPANY", "VOICES_PLAYED", "Accompany"]
+
+ACCOMPANY = "accompany"
+"""The scheduler tag of the accompaniment's notes."""
+VOICES_PLAYED: dict[int, tuple[int, ...]] = {1: (0,), 2: (0, 2), 3: (0, 1, 2)}
+"""``accompany_voices`` -> which of (bass, tenor, alto) sound: the bass first, then the
+outer voices, then all three."""
+
+
+class Accompany:
+    """Lower voices under the player's melody, moved at each melody note."""
+
+    name: ClassVar[str] = "accompany"
+
+    def __init__(self, voice: Voice) -> None:
+        self.voice = voice
+        self.sounding: list[int] = [0, 0, 0]
+        """The pitch each voice (bass, tenor, alto) sounds now; 0: silent."""
+        self._velocity = 64
+        self._anchor: float | None = None
+        """The first onset of the current run of playing: bar 1, beat 1 with no clock."""
+        self._last_onset: float | None = None
+        self._bar: int | None = None
+        self._struck_at: float | None = None
+
+    @property
+    def playing(self) -> bool:
+        """Whether any voice sounds."""
+        return any(self.sounding)
+
+    def note_struck(self, at: float) -> None:
+        """Phrases mean nothing here: the call never accumulates."""
+        self.voice.player.take_call()
+
+    def note_heard(self, at: float) -> None:
+        """A melody note: move the voices under it."""
+        voice = self.voice
+        melody = voice.player.melody
+        if voice.harmony is None or melody is None:
+            return
+        pitch, velocity, _ = melody
+        cfg = voice.config
+        voice.timing.onset(at, velocity)
+        last = self._last_onset
+        if last is None or self._anchor is None or at - last > cfg.phrase_gap:
+            self._anchor = at
+        ioi = 0 if last is None or at - last > cfg.phrase_gap else voice.timing.ioi_class(at - last)
+        self._last_onset = at
+        beat = voice.timing.beat_in_bar(at, self._anchor)
+        metre = metre_class(beat, float(cfg.beats_per_bar))
+        bar = math.floor((at - self._anchor) / voice.timing.seconds_per_beat / cfg.beats_per_bar)
+        keep = (
+            cfg.accompany_rhythm == "bar"
+            and bar == self._bar
+            and self.playing
+            and max(self.sounding) <= pitch
+        )
+        if keep or not voice.can_play_harmony():
+            # the model hears the melody over what is kept (or silence), drawing nothing
+            voice.harmony.hold(pitch, metre, ioi, self.sounding if keep else (0, 0, 0))
+            return
+        self._bar = bar
+        self._velocity = max(1, min(127, round(velocity * cfg.accompany_velocity)))
+        self._move(voice.harmony.voice(pitch, metre, ioi), at)
+
+    def _move(self, voices: Sequence[int], at: float) -> None:
+        """Sound ``voices``: a voice that keeps its pitch is held, one that moves is struck."""
+        scheduler, channel = self.voice.scheduler, self.voice.out_channel
+        played = VOICES_PLAYED[self.voice.config.accompany_voices]
+        wanted = [0, 0, 0]
+        for i in played:
+            pitch = int(voices[i])
+            if pitch and pitch not in wanted:  # a unison sounds once on one channel
+                wanted[i] = pitch
+        for old in self.sounding:
+            if old and old not in wanted:
+                scheduler.release(channel, old, ACCOMPANY)
+        for new in wanted:
+            if new and new not in self.sounding:
+                scheduler.play_now(channel, new, self._velocity, ACCOMPANY)
+        self.sounding = wanted
+        self._struck_at = at
+
+    def _restrike(self, at: float) -> None:
+        """Strike the voices again (``accompany_rhythm = "beat"``)."""
+        voices = list(self.sounding)
+        self.silence(at)
+        self._move(voices, at)
+
+    def next_deadline(self) -> float | None:
+        """The voices' release once the player stopped, or their next beat."""
+        if not self.playing:
+            return None
+        player = self.voice.player
+        cfg = self.voice.config
+        if player.keys_up() and not player.pedal:
+            return (player.last_release or 0.0) + cfg.accompany_release
+        if cfg.accompany_rhythm == "beat" and self._struck_at is not None:
+            return self._struck_at + self.voice.timing.seconds_per_beat
+        return None
+
+    def tick(self, now: float) -> None:
+        """Release the voices when the player has stopped; strike them again on the beat."""
+        due = self.next_deadline()
+        if due is None or now < due:
+            return
+        player = self.voice.player
+        if player.keys_up() and not player.pedal:
+            self.silence(now)
+        else:
+            self._restrike(now)
+
+    def end_call(self, at: float) -> None:
+        """There is no call: the voices stop."""
+        self.voice.player.take_call()
+        self.silence(at)
+
+    def regenerate(self, at: float) -> None:
+        """Nothing to regenerate: the voices follow the melody as it is played."""
+
+    def silence(self, at: float) -> None:
+        """Release every voice."""
+        self.voice.scheduler.cancel(ACCOMPANY)
+        self.sounding = [0, 0, 0]
