@@ -3,6 +3,7 @@ link or anchor, every page in the nav), and the README's links resolve."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -46,6 +47,20 @@ def test_mqtt_reference_covers_every_topic_and_control() -> None:
         assert f"### `{topic}`" in page
     for key in schemas()["set"]["$defs"]:
         assert f"| `{key}` |" in page
+
+
+def test_generated_tables_carry_the_samples_figures() -> None:
+    """Independent of the generator: the figures in samples/ are on the pages."""
+    evaluation = (ROOT / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    scores = json.loads((ROOT / "samples" / "model" / "improviser.evaluate.json").read_text())
+    for name, baseline in {"improviser": scores, **scores["baselines"]}.items():
+        assert f"{baseline['bits_per_note']:.3f}" in evaluation, name
+    soak = (ROOT / "docs" / "soak.md").read_text(encoding="utf-8")
+    for path in (ROOT / "samples" / "soak").glob("*.json"):
+        summary = json.loads(path.read_text())["summary"]
+        phrases = summary["answered"] + summary["unanswered"]
+        assert f"| `{path.name}` |" in soak
+        assert f"| {summary['answered']} / {phrases} |" in soak
 
 
 def test_manual_builds_in_strict_mode(tmp_path: Path) -> None:
