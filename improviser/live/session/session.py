@@ -55,6 +55,7 @@ from improviser.live.session.recorder import Recorder, default_recording_path
 from improviser.live.session.recordings import RecordControl, Recordings
 from improviser.live.session.stats import SessionStats
 from improviser.live.timebase.clock import ClockOut
+from improviser.live.timebase.off_repeat import OffRepeat
 from improviser.live.timebase.scheduler import Scheduler
 
 __all__ = ["Companion", "LiveSession"]
@@ -190,6 +191,10 @@ class LiveSession:
             max_note_seconds=cfg.max_note_seconds,
             spin_seconds=cfg.spin_ms / 1000,
         )
+        if cfg.note_off_repeat > 0:
+            repeat = OffRepeat(self.scheduler, cfg.note_off_repeat)
+            self.scheduler.listeners.append(repeat)
+            self.scheduler.add_timer(repeat)
         if cfg.record:
             path = self.record_path or cfg.record_path or default_recording_path(cfg.sessions_dir)
             self.recordings.open(path, armed=False)
