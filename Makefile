@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := jackd2 mosquitto gcc libc6-dev
+APT_PACKAGES := jackd2 mosquitto gcc libc6-dev libfluidsynth3 timgm6mb-soundfont
 
 .PHONY: demo test lint typecheck unit system-deps venv bench model clean
 
@@ -18,6 +18,8 @@ test: system-deps venv lint typecheck unit  ## everything CI checks
 
 system-deps:
 	@missing=""; for cmd in jackd mosquitto gcc; do command -v $$cmd >/dev/null || missing=1; done; \
+	[ -e /usr/share/sounds/sf2/TimGM6mb.sf2 ] && /sbin/ldconfig -p | grep -q libfluidsynth.so.3 \
+	  || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing $(APT_PACKAGES) (apt)"; \
 	  $(SUDO) apt-get update -qq; \

@@ -23,6 +23,7 @@ from improviser.cli.sound import (
     SynthFileOpt,
     SynthOpt,
     close_synth,
+    on_jack,
     render_beside,
     synth_companions,
     synth_config,
@@ -170,12 +171,16 @@ def live(
     ] = None,
     osc: OscOpt = None,
     osc_out: OscOutOpt = None,
+    synth: SynthOpt = None,
+    synth_file: SynthFileOpt = None,
+    soundfont: SoundfontOpt = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Listen on a MIDI input and answer on a MIDI output; record the session."""
     mqtt_cfg = mqtt_config(config, mqtt, instance=mqtt_instance, notes=mqtt_notes)
     osc_cfg = osc_config(config, osc, osc_out)
+    synth_cfg = synth_config(config, synth, synth_file, soundfont)
     cfg = build_config(
         config,
         in_port=in_port,
@@ -208,7 +213,14 @@ def live(
         )
         cfg = cfg.model_copy(update={f"cc_{learn}": number})
         cfg = LiveConfig.model_validate(cfg.model_dump())
-    run_async(_live(cfg, record, mqtt_cfg, osc_companions(osc_cfg, mqtt_cfg)))
+    faces = {
+        **osc_companions(osc_cfg, mqtt_cfg),
+        **synth_companions(synth_cfg, jack_session=on_jack(cfg.api)),
+    }
+    try:
+        run_async(_live(cfg, record, mqtt_cfg, faces))
+    finally:
+        close_synth(faces)
 
 
 def ports(

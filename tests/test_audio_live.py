@@ -1,0 +1,132 @@
+"""``improviser live --synth`` under a private JACK server: the session is heard.
+
+The session runs as a process (as a musician starts it), its MIDI through JACK; the
+synth's audio ports appear, are connected to the system's playback, and a JACK client
+of the test's own, listening to the left port, hears silence before any note and sound
+once the player plays. Everything started here is stopped by PID (the server by its
+fixture, the session by the test).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jack
+import numpy as np
+import pytest
+
+from improviser.harness.jackserver import JackServer
+from improviser.harness.player import VirtualPlayer
+from improviser.inference import random_weights, write_weights
+from tests.test_audio_render import require_synth
+from tests.test_live_process import play, stop, wait_until
+
+pytestmark = pytest.mark.jack
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT = "improviser-synth"
+SILENCE = 1e-3
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    write_weights(random_weights(seed=2), path.with_suffix(".npz"))
+    return path
+
+
+class Ear:
+    """A JACK client of the test's own: the loudest sample of each cycle on its port."""
+
+    def __init__(self) -> None:
+        self.client = jack.Client("synth-ear", no_start_server=True)
+        self.port = self.client.inports.register("in")
+        self.peaks: list[float] = []
+        self._lock = threading.Lock()
+        self.client.set_process_callback(self._process)
+
+    def _process(self, frames: int) -> None:
+        peak = float(np.abs(self.port.get_array()).max())
+        with self._lock:
+            self.peaks.append(peak)
+
+    def take(self) -> list[float]:
+        """The peaks heard since the last call."""
+        with self._lock:
+            peaks, self.peaks = self.peaks, []
+        return peaks
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+@pytest.fixture
+def ear(jack_server: JackServer) -> Iterator[Ear]:
+    listener = Ear()
+    listener.client.activate()
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+def start_live(tmp_path: Path, model: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "improviser", "live", "--api", "jack",
+         "--in", "demo-keys", "--out", "demo-synth", "--model", str(model),
+         "--engine", "numpy", "--no-record", "--synth"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )  # fmt: skip
+
+
+def wait_ready(proc: subprocess.Popen[str]) -> list[str]:
+    """The lines of stderr up to the one that says the session listens."""
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if "listening on" in line:
+            return lines
+    raise AssertionError(f"live exited ({proc.wait()}) before listening: {''.join(lines)}")
+
+
+def test_live_synth_plays_through_jack(
+    player: VirtualPlayer, ear: Ear, model_path: Path, tmp_path: Path
+) -> None:
+    require_synth()
+    proc = start_live(tmp_path, model_path)
+    try:
+        log = "".join(wait_ready(proc))
+        assert f"JACK as {CLIENT}" in log, log
+        ports = {p.name for p in ear.client.get_ports(f"{CLIENT}:", is_audio=True)}
+        assert ports == {f"{CLIENT}:left", f"{CLIENT}:right"}, ports
+        left = ear.client.get_port_by_name(f"{CLIENT}:left")
+        playback = [p.name for p in ear.client.get_all_connections(left)]
+        assert any(name.startswith("system:playback") for name in playback), playback
+        ear.client.connect(f"{CLIENT}:left", ear.port)
+        ear.take()
+        wait_until(lambda: len(ear.peaks) >= 20)  # ~0.4 s of cycles, at the tests' period
+        before = ear.take()
+        assert max(before) < SILENCE, max(before)  # nothing played yet: nothing heard
+        play(player, [60, 64, 67, 72])
+        heard: list[float] = []
+
+        def loud() -> bool:
+            heard.extend(ear.take())
+            return bool(heard) and max(heard) > 10 * SILENCE
+
+        wait_until(loud)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        stop(proc)
+    time.sleep(0.1)
+    assert not ear.client.get_ports(f"{CLIENT}:")  # the synth's client is gone with it
