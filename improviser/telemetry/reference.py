@@ -175,6 +175,9 @@ def mqtt_reference() -> str:
         "",
         "## Topics",
         "",
+        f"Every topic is under `improviser/{INSTANCE}/`, one `{INSTANCE}` a session "
+        "(`--mqtt-instance`).",
+        "",
         "| topic | what | schema |",
         "| --- | --- | --- |",
     ]
@@ -182,7 +185,7 @@ def mqtt_reference() -> str:
         name = topic.removeprefix(f"improviser/{INSTANCE}/")
         key = "set" if name.startswith("set/") else name
         schema = f"`{key}.json`" if key in every else ""
-        lines.append(f"| `{topic}` | {_cell(doc)} | {schema} |")
+        lines.append(f"| `{name}` | {_cell(doc)} | {schema} |")
     lines += ["", "## Payloads", ""]
     for topic in TOPIC_MODELS:
         lines += _payload(topic, every[topic])
