@@ -127,6 +127,38 @@ def test_piano_two_lower_notes_are_bass_and_alto_and_tenor_is_the_middle() -> No
     assert same[0].voices == (60, REST, REST)  # one pitch doubled is one voice
 
 
+def test_top_line_as_the_live_engine_hears_it() -> None:
+    notes = [
+        _n(72, 0.0, 2.0),  # a melody note held two beats
+        _n(48, 0.0, 1.0),
+        _n(50, 1.0, 1.0),  # the bass moves under it: not a melody onset
+        _n(71, 1.9, 1.1),  # legato: struck a step below while 72 still sounds
+        _n(60, 2.5, 1.0),  # struck 11 below the held melody note: another voice
+        _n(67, 3.0, 1.0),
+        _n(74, 4.0, 2.0),
+        _n(72, 5.0, 1.0),  # a step below, but the melody note sounds on a beat: inner voice
+    ]
+    events = events_from_notes(notes)
+    assert [(e.melody, e.start_beats) for e in events] == [
+        (72, 0.0),
+        (71, 1.9),
+        (67, 3.0),
+        (74, 4.0),
+    ]
+    assert events[1].voices == (50, REST, REST)  # the previous melody note is not a voice
+    assert events[2].voices == (60, REST, REST)
+
+
+def test_chorale_parts_read_as_notes_give_the_same_voicing() -> None:
+    parts = [
+        [_n(n.pitch, n.start_beats, n.duration_beats, track=i) for n in part]
+        for i, part in enumerate((SOPRANO, ALTO, TENOR, BASS))
+    ]
+    as_parts = events_from_parts(*parts)
+    as_notes = events_from_notes([n for part in parts for n in part])
+    assert as_notes == as_parts
+
+
 def test_tokens_layout_and_round_trip() -> None:
     events = events_from_parts(SOPRANO, ALTO, TENOR, BASS)
     tokens = harmony_tokens(events)

@@ -28,6 +28,8 @@ from improviser.music.notes import DRUM_CHANNEL, Note, skyline
 __all__ = [
     "HARMONY_FIELDS",
     "HARMONY_VOCAB",
+    "LEGATO_OVERLAP_BEATS",
+    "LEGATO_STEP",
     "METRE_CLASSES",
     "ONSET_TOLERANCE_BEATS",
     "REST",
@@ -60,6 +62,12 @@ HARMONY_VOCAB: dict[str, int] = {
 }
 ONSET_TOLERANCE_BEATS = 1 / 32
 """Notes struck this close to a melody onset count as struck with it (as the skyline)."""
+LEGATO_STEP = 9
+"""Semitones a melody may step down while its previous note is still held (legato); a
+note struck further below a held melody note is another voice's. The live engine's
+top line uses the same rule and value (``improviser.live`` ``PlayerState.is_top``)."""
+LEGATO_OVERLAP_BEATS = 1 / 4
+"""The longest a melody note may sound on over the next, lower one (a legato overlap)."""
 _METRE_TOLERANCE = 1 / 16
 """How near (in beats) a position must be to a beat or half beat to count as on it."""
 
@@ -186,27 +194,72 @@ def _voicing(pitches: Iterable[int]) -> tuple[int, int, int]:
 
 
 def events_from_notes(notes: Iterable[Note], *, beats_per_bar: float = 4.0) -> list[HarmonyEvent]:
-    """Events of any polyphonic notes: the skyline is the melody, the notes under it the voices.
+    """Events of any polyphonic notes: the top line is the melody, the notes under it the voices.
 
-    At each melody onset the lower notes are those sounding there (struck then or still
-    held) strictly below the melody note: bass the lowest, alto the highest, tenor the
-    middle one of the rest; fewer notes give rests (one: bass only; two: bass and alto).
-    Percussion (channel 10) is left out. No voice is ever above the melody.
+    The top line is the skyline (the highest note struck at each onset) as the live engine
+    hears it: a note struck under a higher one still held (the other hand's, or a voice
+    moving under a held melody note) is not a melody onset, except a legato step down of
+    at most :data:`LEGATO_STEP` from the melody note still held, released at most
+    :data:`LEGATO_OVERLAP_BEATS` later. At each melody onset the
+    lower notes are those sounding there (struck then or still held, the previous melody
+    note aside) strictly below the melody note: bass the lowest, alto the highest, tenor
+    the middle one of the rest; fewer notes give rests (one: bass only; two: bass and
+    alto). Percussion (channel 10) is left out. No voice is ever above the melody.
     """
-    pitched = [n for n in notes if n.channel != DRUM_CHANNEL and n.pitch > 0]
-    melody = _melody_line(pitched)
-    pending = sorted(pitched, key=lambda n: n.start_beats)
-    active: list[Note] = []
-    taken = 0
+    ordered = sorted(
+        (n for n in notes if n.channel != DRUM_CHANNEL and n.pitch > 0),
+        key=lambda n: (n.start_beats, -n.pitch),
+    )
+    melody: list[Note] = []
     lower: list[tuple[int, int, int]] = []
-    for note in melody:  # one sweep: the notes struck so far, less those released
-        cut = note.start_beats + ONSET_TOLERANCE_BEATS
-        while taken < len(pending) and pending[taken].start_beats <= cut:
-            active.append(pending[taken])
-            taken += 1
+    active: list[Note] = []  # struck before the current onset and maybe still sounding
+    previous: Note | None = None
+    for group in _onset_groups(ordered):
+        top, cut = group[0], group[0].start_beats + ONSET_TOLERANCE_BEATS
         active = [n for n in active if n.end_beats > cut]
-        lower.append(_voicing(n.pitch for n in active if n.pitch < note.pitch))
+        if _continues_top_line(top, active, previous):
+            sounding = [n for n in (*active, *group[1:]) if n.end_beats > cut]
+            lower.append(
+                _voicing(n.pitch for n in sounding if n is not previous and n.pitch < top.pitch)
+            )
+            melody.append(top)
+            previous = top
+        active.extend(group)
     return _events(melody, lower, beats_per_bar)
+
+
+def _onset_groups(ordered: Sequence[Note]) -> list[list[Note]]:
+    """Notes (sorted by onset, then highest first) struck together, as the skyline groups them."""
+    groups: list[list[Note]] = []
+    for note in ordered:
+        if groups and note.start_beats - groups[-1][0].start_beats <= ONSET_TOLERANCE_BEATS:
+            groups[-1].append(note)
+        else:
+            groups.append([note])
+    return groups
+
+
+def _continues_top_line(top: Note, held: Sequence[Note], previous: Note | None) -> bool:
+    """The live engine's rule (``PlayerState.is_top``), where a legato overlap is short.
+
+    Live, a step down under the held melody note is taken as legato because the release
+    is not known yet; here it is, so a melody note held on past :data:`LEGATO_OVERLAP_BEATS`
+    keeps a note struck below it off the top line (an inner voice moving under it).
+    """
+    melody_held = previous is not None and any(n is previous for n in held)
+    if (
+        melody_held
+        and previous is not None
+        and top.pitch < previous.pitch
+        and previous.end_beats - top.start_beats > LEGATO_OVERLAP_BEATS
+    ):
+        return False
+    others = (n.pitch for n in held if n is not previous and n.pitch != top.pitch)
+    if top.pitch < max(others, default=-1):
+        return False
+    if not melody_held or previous is None:
+        return True
+    return top.pitch >= previous.pitch or previous.pitch - top.pitch <= LEGATO_STEP
 
 
 def harmony_tokens(events: Sequence[HarmonyEvent]) -> npt.NDArray[np.int32]:
