@@ -89,6 +89,10 @@ class E2eOptions:
     """The bridge's ``publish_delay_ms`` in that run."""
     mqtt_rounds: int = 2
     """Rounds of an MQTT-off and an MQTT-on follow run (:mod:`~improviser.bench.e2e_mqtt`)."""
+    synth: bool = False
+    """Play the follow run again in rounds with the built-in synth off and on
+    (:mod:`~improviser.bench.e2e_synth`): its CPU, and the engine stage beside each other."""
+    synth_rounds: int = 2
 
 
 def choose_model(
@@ -218,6 +222,9 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
                 mqtt: dict[str, Any] | None = None
                 if options.mqtt is not None:
                     mqtt = await _mqtt_ab(child, options, model, path, Path(tmp))
+                synth: dict[str, Any] | None = None
+                if options.synth:
+                    synth = await _synth_ab(child, options, model, path, Path(tmp))
                 cr: dict[str, Any] | None = None
                 if options.phrases > 0:
                     cr = await _call_response_run(child, options, model, path, Path(tmp))
@@ -229,6 +236,8 @@ async def run_e2e(options: E2eOptions) -> dict[str, Any]:
     result = _figures(options, follow, cr, heard_follow, heard)
     if mqtt is not None:
         result["mqtt"] = mqtt
+    if synth is not None:
+        result["synth"] = synth
     return {
         "api": "jack",
         "jack": jack_info(server, xruns),
@@ -344,6 +353,23 @@ async def _mqtt_ab(
         "mqtt_dropped": sum(m.mqtt_dropped for m in counts if m is not None),
         "notes": options.notes,
     }
+
+
+async def _synth_ab(
+    child: PlayerProcess, options: E2eOptions, model: StepModel | None, path: Path, tmp: Path
+) -> dict[str, Any]:
+    """The follow run again in rounds, the built-in synth off and on."""
+    from improviser.bench.e2e_synth import synth_rounds  # noqa: PLC0415
+
+    async def run(companions: dict[str, Companion]) -> tuple[list[float], list[float]]:
+        follow = await _follow_run(child, options, model, path, tmp, companions)
+        heard = (await child.ask(cmd="heard"))["heard"]
+        sent = follow["played"]["sent"]
+        latencies, answered = _latencies(sent, heard)
+        rows = e2e_analysis.stage_ms(sent, answered, follow["timing"], follow["trace"])
+        return latencies, rows[e2e_analysis.ENGINE_STAGE]
+
+    return await synth_rounds(run, options.synth_rounds)
 
 
 def bench_e2e(options: E2eOptions) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from improviser.bench.stats import summarize
 from improviser.live.events import AnswerNote, Event
 
 __all__ = [
+    "ENGINE_STAGE",
     "SentTiming",
     "added",
     "answers",
@@ -23,11 +24,16 @@ __all__ = [
     "jitter",
     "ms",
     "note_ons",
+    "stage_ms",
     "stages",
     "stuck",
     "timing",
     "xruns",
 ]
+
+
+ENGINE_STAGE = "engine: step, sample, send"
+"""The stage from the engine task taking a note to its answer sent."""
 
 
 class SentTiming(NamedTuple):
@@ -106,7 +112,18 @@ def stages(
     timing: Sequence[SentTiming],
     trace: Sequence[tuple[str, float, float]],
 ) -> dict[str, dict[str, float]]:
-    """Per-stage milliseconds of each answered note (see the module docstring)."""
+    """Per-stage milliseconds of each answered note, summarized (see the module docstring)."""
+    rows = stage_ms(sent, heard, timing, trace)
+    return {name: summarize(values) for name, values in rows.items()}
+
+
+def stage_ms(
+    sent: Sequence[float],
+    heard: Sequence[float | None],
+    timing: Sequence[SentTiming],
+    trace: Sequence[tuple[str, float, float]],
+) -> dict[str, list[float]]:
+    """Per-stage milliseconds of each answered note, stage by stage (:data:`ENGINE_STAGE`...)."""
     at = {(stage, t): clock for stage, t, clock in trace}
     follow = sorted((x.intended, x.actual) for x in timing if x.on and x.tag == "follow")
     callbacks = [c for c, _ in follow]
@@ -115,7 +132,7 @@ def stages(
         "jack in: player -> our callback": [],
         "callback -> loop (threadsafe)": [],
         "queue -> engine task": [],
-        "engine: step, sample, send": [],
+        ENGINE_STAGE: [],
         "jack out: our send -> synth": [],
     }
     for s, c, r in zip(sent, answers(sent, callbacks), heard, strict=True):
@@ -128,7 +145,7 @@ def stages(
             rows, [(s, c), (c, enq), (enq, deq), (deq, send), (send, r)], strict=True
         ):
             rows[name].append((b - a) * 1000)
-    return {name: summarize(values) for name, values in rows.items()}
+    return rows
 
 
 def jitter(timing: Sequence[SentTiming]) -> dict[str, dict[str, float]]:

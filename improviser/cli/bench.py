@@ -290,6 +290,17 @@ def e2e_cmd(
     mqtt_rounds: Annotated[
         int, typer.Option(min=1, help="With --mqtt: rounds of an off and an on follow run.")
     ] = 2,
+    synth: Annotated[
+        bool,
+        typer.Option(
+            "--synth",
+            help="Play the follow run again in rounds with the built-in synth off and on; "
+            "report its CPU per minute and the engine stage of both.",
+        ),
+    ] = False,
+    synth_rounds: Annotated[
+        int, typer.Option(min=1, help="With --synth: rounds of an off and an on follow run.")
+    ] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
@@ -317,6 +328,8 @@ def e2e_cmd(
             mqtt=mqtt,
             mqtt_delay_ms=mqtt_delay_ms,
             mqtt_rounds=mqtt_rounds,
+            synth=synth,
+            synth_rounds=synth_rounds,
         )
     )
     if as_json:

@@ -147,6 +147,8 @@ def print_e2e(result: dict[str, Any]) -> None:
     )
     if result.get("mqtt"):
         lines.append(_mqtt_line(result["mqtt"]))
+    if result.get("synth"):
+        lines.append(_synth_line(result["synth"]))
     for line in lines:
         console.print(line, highlight=False)
 
@@ -162,6 +164,20 @@ def _mqtt_line(mqtt: dict[str, Any]) -> str:
         f"{on['p99_ms']:.3f} ms; added p99 {mqtt['added_p99_ms']:+.3f} ms {verdict} the "
         f"{mqtt['target_added_p99_ms']:g} ms target (by round: {rounds} ms); {on['n']} answers, "
         f"{mqtt['notes_skipped']} notes skipped, {mqtt['mqtt_dropped']} dropped"
+    )
+
+
+def _synth_line(synth: dict[str, Any]) -> str:
+    """The built-in synth off beside on, in one line."""
+    off, on = synth["off"], synth["on"]
+    rounds = ", ".join(f"{r['engine_added_p99_ms']:+.3f}" for r in synth["per_round"])
+    return (
+        f"synth ({synth['rounds']} rounds off/on, {synth['synth_notes_played']} notes sounded): "
+        f"engine stage p50 {off['engine']['p50_ms']:.3f} -> {on['engine']['p50_ms']:.3f} ms, "
+        f"p99 {off['engine']['p99_ms']:.3f} -> {on['engine']['p99_ms']:.3f} ms (added p99 by "
+        f"round: {rounds} ms); e2e p99 {off['e2e']['p99_ms']:.3f} -> {on['e2e']['p99_ms']:.3f} "
+        f"ms; CPU {off['cpu_s_per_min']:.2f} -> {on['cpu_s_per_min']:.2f} s per minute of "
+        f"playing (synth {synth['cpu_added_s_per_min']:+.2f} s/min)"
     )
 
 
