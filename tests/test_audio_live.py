@@ -21,6 +21,7 @@ from pathlib import Path
 import jack
 import numpy as np
 import pytest
+import soundfile
 
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import VirtualPlayer
@@ -77,12 +78,12 @@ def ear(jack_server: JackServer) -> Iterator[Ear]:
         listener.close()
 
 
-def start_live(tmp_path: Path, model: Path) -> subprocess.Popen[str]:
+def start_live(tmp_path: Path, model: Path, *synth: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-m", "improviser", "live", "--api", "jack",
          "--in", "demo-keys", "--out", "demo-synth", "--model", str(model),
-         "--engine", "numpy", "--no-record", "--synth"],
+         "--engine", "numpy", "--no-record", *(synth or ["--synth"])],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
     )  # fmt: skip
 
@@ -130,3 +131,28 @@ def test_live_synth_plays_through_jack(
         stop(proc)
     time.sleep(0.1)
     assert not ear.client.get_ports(f"{CLIENT}:")  # the synth's client is gone with it
+
+
+def test_live_synth_file_is_complete_after_sigterm(
+    player: VirtualPlayer, model_path: Path, tmp_path: Path
+) -> None:
+    """``--synth-file``: the sound goes into the file, finished when the session stops."""
+    require_synth()
+    take = tmp_path / "take.flac"
+    proc = start_live(tmp_path, model_path, "--synth-file", str(take))
+    try:
+        log = "".join(wait_ready(proc))
+        assert f"into {take}" in log, log
+        time.sleep(0.5)
+        play(player, [60, 64, 67, 72])
+        wait_until(lambda: len(player.tracker.ons) >= 1)  # the answer is under way
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        stop(proc)
+    audio, rate = soundfile.read(take)
+    level = np.abs(audio).max(axis=1)
+    assert rate == 48000 and len(audio) > rate  # more than a second of it
+    assert level[: rate // 4].max() < SILENCE  # nothing before the first note
+    assert level.max() > 10 * SILENCE  # the notes
