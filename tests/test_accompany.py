@@ -238,3 +238,19 @@ def test_the_chords_heard_are_markers_in_the_recording(clock: FakeClock, tmp_pat
             markers.append((msg.text, round(t / midi.ticks_per_beat * 0.5, 2)))
     assert markers == [("chord C", 1.0), ("chord Dm", 2.0)]
     assert len(midi.tracks) == 3 and sum(m.type == "note_on" for m in midi.tracks[1]) == 8
+
+
+def test_voices_and_rhythm_are_controls_and_mode_switches_to_accompany(clock: FakeClock) -> None:
+    engine, _, wire, harmony, _ = accompanist(clock, thru=False)
+    engine.handle(on(72, clock()))
+    assert len(ours(wire)) == 3
+    engine.controls.apply("accompany_voices", 1, clock())
+    clock.advance(0.5)
+    engine.handle(on(74, clock()))
+    assert ours(wire) == {57}
+    engine.controls.apply("mode", "call-response", clock())
+    assert not wire.sounding  # leaving the mode releases its voices
+    engine.controls.apply("mode", "accompany", clock())
+    clock.advance(0.5)
+    engine.handle(on(76, clock()))
+    assert ours(wire) == {59}

@@ -71,6 +71,12 @@ CONTROLS: tuple[ControlSpec, ...] = (
         "scale_strength", "setting", "out-of-key pitches weighed by 1 - this", "scale_strength"
     ),
     ControlSpec("register", "setting", "keep answers near the player's register", "keep_register"),
+    ControlSpec(
+        "accompany_voices", "setting", "voices under the melody: 1 bass .. 3", "accompany_voices"
+    ),
+    ControlSpec(
+        "accompany_rhythm", "setting", "voices move: melody, beat or bar", "accompany_rhythm"
+    ),
     ControlSpec("mute", "switch", "stop answering (the session keeps listening)"),
     ControlSpec("loop", "switch", "repeat the last answer until switched off"),
     ControlSpec("panic", "action", "release every note, then all-notes-off on each channel"),
