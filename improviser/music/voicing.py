@@ -42,6 +42,7 @@ __all__ = [
     "harmony_tokens",
     "lower_voice_counts",
     "metre_class",
+    "voicing",
 ]
 
 ROLES: tuple[str, ...] = ("melody", "bass", "tenor", "alto")
@@ -180,8 +181,9 @@ def events_from_parts(
     return _events(melody, lower, beats_per_bar)
 
 
-def _voicing(pitches: Iterable[int]) -> tuple[int, int, int]:
-    """Bass = lowest, alto = highest, tenor = the middle one of those left."""
+def voicing(pitches: Iterable[int]) -> tuple[int, int, int]:
+    """The (bass, tenor, alto) of the pitches under a melody note: bass = lowest, alto =
+    highest, tenor = the middle one of those left; fewer give rests (:data:`REST`)."""
     below = sorted(set(pitches))
     if not below:
         return (REST, REST, REST)
@@ -220,7 +222,7 @@ def events_from_notes(notes: Iterable[Note], *, beats_per_bar: float = 4.0) -> l
         if _continues_top_line(top, active, previous):
             sounding = [n for n in (*active, *group[1:]) if n.end_beats > cut]
             lower.append(
-                _voicing(n.pitch for n in sounding if n is not previous and n.pitch < top.pitch)
+                voicing(n.pitch for n in sounding if n is not previous and n.pitch < top.pitch)
             )
             melody.append(top)
             previous = top
