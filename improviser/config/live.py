@@ -136,6 +136,10 @@ class LiveConfig(AnswerConfig):
     accompany_release: float = Field(0.3, ge=0.0, le=10.0)
     """Seconds after the player's last key (and the pedal) came up that the voices are
     released: they sustain through a detached melody, and stop when the player stops."""
+    answer_voices: int = Field(0, ge=0, le=4)
+    """Voices of an answer in call and response: 1 = its line alone, 2 = with a bass, 3 =
+    with bass and alto, 4 = four parts; 0 = as the call: a one-hand call gets a line, a
+    call with the other hand under its melody gets as many voices as it had."""
     chord_window: float = Field(1.0, ge=0.0, le=8.0)
     """Beats a released note still counts towards the chord heard (a broken chord)."""
 

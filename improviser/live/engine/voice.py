@@ -39,6 +39,12 @@ class Harmony(Protocol):
     def settle(self) -> None:
         """Do now, while idle, what the next onset need not wait for."""
 
+    def snapshot(self) -> object:
+        """An opaque copy of what it has heard, for :meth:`restore`."""
+
+    def restore(self, state: object) -> None:
+        """Return to a state from :meth:`snapshot` (an answer's voices drawn ahead)."""
+
 
 @dataclass(slots=True)
 class Voice:

@@ -15,12 +15,11 @@ The decision is causal: the voices at a melody note depend on the notes up to it
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import ClassVar
 
+from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
-from improviser.music.voicing import metre_class
 
 __all__ = ["ACCOMPANY", "VOICES_PLAYED", "Accompany"]
 
@@ -41,9 +40,7 @@ class Accompany:
         self.sounding: list[int] = [0, 0, 0]
         """The pitch each voice (bass, tenor, alto) sounds now; 0: silent."""
         self._velocity = 64
-        self._anchor: float | None = None
-        """The first onset of the current run of playing: bar 1, beat 1 with no clock."""
-        self._last_onset: float | None = None
+        self._metre = MelodyMetre(voice)
         self._bar: int | None = None
         self._struck_at: float | None = None
 
@@ -65,14 +62,8 @@ class Accompany:
         pitch, velocity, _ = melody
         cfg = voice.config
         voice.timing.onset(at, velocity)
-        last = self._last_onset
-        if last is None or self._anchor is None or at - last > cfg.phrase_gap:
-            self._anchor = at
-        ioi = 0 if last is None or at - last > cfg.phrase_gap else voice.timing.ioi_class(at - last)
-        self._last_onset = at
-        beat = voice.timing.beat_in_bar(at, self._anchor)
-        metre = metre_class(beat, float(cfg.beats_per_bar))
-        bar = math.floor((at - self._anchor) / voice.timing.seconds_per_beat / cfg.beats_per_bar)
+        metre, ioi = self._metre.onset(at)
+        bar = self._metre.bar(at)
         keep = (
             cfg.accompany_rhythm == "bar"
             and bar == self._bar

@@ -21,15 +21,19 @@ note is kept from drawing and adopted when the answer ends after k notes.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 from improviser.inference.answer import AnswerDraw, AnswerLimits
 from improviser.inference.context import Heard, Prediction
+from improviser.live.engine.modes.accompany import VOICES_PLAYED
+from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
 from improviser.music.encoding import DURATION_BEATS, Token, ioi_class, velocity_value
 from improviser.music.rhythm import CallRhythm, Expectation
+from improviser.music.voicing import voicing
 
 __all__ = ["CallResponse"]
 
@@ -40,6 +44,8 @@ class _Planned:
     at: float
     seconds: float
     velocity: int
+    voices: tuple[int, ...] = ()
+    """The lower voices sounding with it (a harmonized answer)."""
 
 
 @dataclass(slots=True)
@@ -58,6 +64,13 @@ class _Answer:
     """The call's note values (``None``: the model's own rhythm)."""
     player_steps: int = 0
     """Player notes heard while it played (then its notes do not enter the context)."""
+    lower: int = 0
+    """Voices played under its line (0: the line alone)."""
+
+    @property
+    def voices(self) -> str:
+        """The scheduler tag of the voices under its line (its own tag counts its line)."""
+        return f"{self.tag}/voices"
 
     def beats(self, seconds_per_beat: float) -> float:
         if not self.planned:
@@ -81,6 +94,10 @@ class CallResponse:
         """A call note was heard whose prediction is not in the expectation yet: it goes in
         when the next note is struck or the call ends, after the note's duration is known
         (:meth:`ModelContext.revise_duration`), as ``generate`` takes it from the seed."""
+        self._metre = MelodyMetre(voice)
+        """The call's melody notes in the bar, for the harmony model."""
+        self._call_voices = 0
+        """The most voices the call had under its melody (the other hand)."""
 
     @property
     def playing(self) -> bool:
@@ -103,6 +120,24 @@ class CallResponse:
         if context.window:
             voice.timing.onset(at, velocity_value(context.window[-1].velocity))
         self._expecting = context.prediction is not None
+        if voice.harmony is not None and voice.player.melody is not None:
+            self._hear_harmony(at, voice.player.melody[0])
+
+    def _hear_harmony(self, at: float, melody: int) -> None:
+        """The harmony model hears the call's melody note over the other hand's keys."""
+        voice = self.voice
+        assert voice.harmony is not None
+        lower = voicing(p for _, p in voice.player.held if p < melody)
+        self._call_voices = max(self._call_voices, sum(1 for p in lower if p))
+        voice.harmony.hold(melody, *self._metre.onset(at), lower)
+
+    def _lower_voices(self) -> int:
+        """How many voices to play under the answer's line (``answer_voices``)."""
+        voice = self.voice
+        if voice.harmony is None:
+            return 0
+        wanted = voice.config.answer_voices
+        return self._call_voices if wanted == 0 else wanted - 1
 
     def _expect(self) -> None:
         """Add the prediction after the last call note heard, once final, to the expectation."""
@@ -156,11 +191,12 @@ class CallResponse:
         if not onsets:
             return
         voice.publish(PhraseEnded(at, len(onsets)))
+        lower, self._call_voices = self._lower_voices(), 0
         rhythm = self._call_rhythm(len(onsets))
         if not voice.can_play():
             return
         call_beats = max(((last_release or at) - onsets[0]) / voice.timing.seconds_per_beat, 1.0)
-        self._answer_from(voice.context.snapshot(), at, call_beats, onsets[0], rhythm)
+        self._answer_from(voice.context.snapshot(), at, call_beats, onsets[0], rhythm, lower)
 
     def _call_rhythm(self, notes: int) -> CallRhythm | None:
         """The note values of the call's last ``notes`` notes heard (``None``: not followed)."""
@@ -181,12 +217,15 @@ class CallResponse:
         call_beats: float,
         call_start: float,
         rhythm: CallRhythm | None,
+        lower: int = 0,
     ) -> None:
         cfg = self.voice.config
         earliest = max(self.voice.now(), cue) + cfg.answer_delay
         start = self.voice.timing.answer_start(earliest, call_start)
         self._count += 1
-        answer = _Answer(f"answer-{self._count}", cue, before, [], [], start, call_start, rhythm)
+        answer = _Answer(
+            f"answer-{self._count}", cue, before, [], [], start, call_start, rhythm, lower=lower
+        )
         self._answer = answer
         self.voice.publish(AnswerStarted(self.voice.now(), answer.tag, start))
         self._draw(answer, start, AnswerLimits.of(cfg, call_beats))
@@ -201,12 +240,18 @@ class CallResponse:
         gap = 0.0 if before.last_onset is None else (start - before.last_onset) / spb
         draw = AnswerDraw(limits, answer.rhythm, ioi_class(gap))
         prediction = before.prediction
+        harmony = voice.harmony if answer.lower else None
+        heard = None if harmony is None else harmony.snapshot()
+        metre = MelodyMetre(voice, anchor=answer.call_start, last=before.last_onset)
         try:
             while (drawn := draw.next(context, voice.sampler, voice.rng, prediction)) is not None:
                 token = drawn.token
                 at = start + drawn.beats * spb
                 seconds = min(DURATION_BEATS[token.duration] * spb, cap)
                 planned = _Planned(token, at, seconds, voice.velocity(token))
+                if harmony is not None:
+                    voices = harmony.voice(token.pitch, *metre.onset(at))
+                    planned.voices = self._under(token.pitch, voices, answer.lower)
                 answer.planned.append(planned)
                 answer.end = max(answer.end, at + seconds)
                 self._schedule(answer, planned, first=len(answer.planned) == 1)
@@ -214,9 +259,22 @@ class CallResponse:
                 answer.after.append((context.model.snapshot(), prediction))
         finally:
             context.take_back(before)
+            if harmony is not None:
+                harmony.restore(heard)  # the answer's voices were drawn ahead, not heard
+
+    @staticmethod
+    def _under(melody: int, voices: Sequence[int], lower: int) -> tuple[int, ...]:
+        """The pitches of the ``lower`` voices played under ``melody`` (no unisons)."""
+        out: list[int] = []
+        for i in VOICES_PLAYED[lower]:
+            pitch = int(voices[i])
+            if pitch and pitch < melody and pitch not in out:
+                out.append(pitch)
+        return tuple(out)
 
     def _schedule(self, answer: _Answer, p: _Planned, *, first: bool) -> None:
-        self.voice.play(
+        voice = self.voice
+        voice.play(
             p.token,
             at=p.at,
             seconds=p.seconds,
@@ -224,6 +282,11 @@ class CallResponse:
             velocity=p.velocity,
             cue=answer.cue if first else None,
         )
+        velocity = max(1, round(p.velocity * voice.config.accompany_velocity))
+        for pitch in p.voices:
+            voice.scheduler.note(
+                voice.out_channel, pitch, velocity, at=p.at, duration=p.seconds, tag=answer.voices
+            )
 
     def _replay(self, answer: _Answer, now: float) -> None:
         """Play an answer planned before again (the ``loop`` control)."""
@@ -256,7 +319,7 @@ class CallResponse:
             return
         context.restore(last.before)
         beats = last.beats(self.voice.timing.seconds_per_beat)
-        self._answer_from(last.before, at, beats, last.call_start, last.rhythm)
+        self._answer_from(last.before, at, beats, last.call_start, last.rhythm, last.lower)
 
     def silence(self, at: float) -> None:
         """Stop the answer, releasing its notes."""
@@ -267,6 +330,7 @@ class CallResponse:
         if answer is None:
             return
         voice = self.voice
+        voice.scheduler.cancel(answer.voices)
         played = min(voice.scheduler.cancel(answer.tag), len(answer.planned))
         self._last = answer
         voice.publish(AnswerEnded(at, answer.tag, played, interrupted))
