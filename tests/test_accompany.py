@@ -15,7 +15,7 @@ from improviser.live.events import ChordHeard, Event
 from improviser.live.session.recorder import Recorder
 from improviser.live.timebase.scheduler import Scheduler
 from tests.fakes import FakeClock
-from tests.test_live_units import Wire, make, off, on, run_until
+from tests.test_live_units import Wire, cc, make, off, on, run_until
 
 
 class FakeHarmony:
@@ -254,3 +254,21 @@ def test_voices_and_rhythm_are_controls_and_mode_switches_to_accompany(clock: Fa
     clock.advance(0.5)
     engine.handle(on(76, clock()))
     assert ours(wire) == {59}
+
+
+def test_a_held_pedal_under_a_run_keeps_the_voices_until_it_is_lifted(clock: FakeClock) -> None:
+    engine, scheduler, wire, harmony, _ = accompanist(clock, thru=False, accompany_release=0.3)
+    engine.handle(cc(64, 127, clock()))  # sustain down
+    for pitch in (72, 74, 76, 77, 79, 81, 83, 84):  # a run, each key let go at once
+        engine.handle(on(pitch, clock()))
+        clock.advance(0.05)
+        engine.handle(off(pitch, clock()))
+        clock.advance(0.05)
+    assert len(harmony.heard) == 8
+    run_until(engine, scheduler, clock, clock() + 1.0)
+    assert ours(wire) == {84 - 17, 84 - 12, 84 - 5}  # the pedal holds them
+    engine.handle(cc(64, 0, clock()))  # pedal up: released accompany_release later
+    run_until(engine, scheduler, clock, clock() + 0.2)
+    assert ours(wire)
+    run_until(engine, scheduler, clock, clock() + 0.3)
+    assert not wire.sounding and not wire.problems
