@@ -8,7 +8,11 @@ injection, so unit tests run it on a fake clock with no sleeps;
 :mod:`improviser.live.session.session` drives it from asyncio.
 
 The engine owns what is common to every mode: the channel filter, the feedback guard,
-the player's keys and pedal, thru, the model's context and the controls. What to play,
+the player's keys and pedal, thru, the model's context and the controls. It hears two
+hands: the melody model steps on the top line only (:meth:`PlayerState.is_top`: a key
+under a held melody note is the other hand's, unless it is a legato step down), and a
+:class:`~improviser.music.chord_ear.ChordEar` hears every key, whose chord is published
+(``ChordHeard``) off the note path, in :meth:`Improviser.settle`. What to play,
 and when, is the mode's (:mod:`improviser.live.engine.modes`); what happened is published as
 events (:mod:`improviser.live.events`) to the bus it was given.
 
