@@ -10,7 +10,8 @@ built-in exception it resembles, so callers may catch either::
     ├── ModelError(ValueError)       a missing, corrupt or incompatible model file
     ├── PortError(OSError)           an unknown, vanished or unusable MIDI port
     ├── SynthError(OSError)          no synth library or SoundFont, or no audio output
-    └── MqttError(ConnectionError)   a broker that cannot be reached
+    ├── MqttError(ConnectionError)   a broker that cannot be reached
+    └── MissingExtraError(ImportError) a feature whose optional packages are not installed
 
 The CLI prints such an error as one line and exits with code 2. :func:`reason` renders
 the library exception behind one (``raise ModelError(f"{path}: ... ({reason(exc)})")``)
@@ -24,10 +25,12 @@ __all__ = [
     "ControlError",
     "ImproviserError",
     "MidiFileError",
+    "MissingExtraError",
     "ModelError",
     "MqttError",
     "PortError",
     "SynthError",
+    "missing_extra",
     "reason",
 ]
 
@@ -66,6 +69,22 @@ class SynthError(ImproviserError, OSError):
 
 class MqttError(ImproviserError, ConnectionError):
     """The MQTT broker cannot be reached or refuses us."""
+
+
+class MissingExtraError(ImproviserError, ImportError):
+    """A feature needs an optional part of the package (an extra) that is not installed."""
+
+
+def missing_extra(exc: ImportError, extra: str, feature: str) -> MissingExtraError:
+    """The one line for ``feature``, whose extra ``extra`` lacks the module ``exc`` names.
+
+    ``raise missing_extra(exc, "train", "training") from None`` in an ``except
+    ImportError as exc`` around the lazy import.
+    """
+    module = (exc.name or "a package").split(".")[0]
+    return MissingExtraError(
+        f"{feature} needs {module}, which is not installed: pip install 'improviser[{extra}]'"
+    )
 
 
 def reason(exc: BaseException) -> str:

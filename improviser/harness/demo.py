@@ -30,7 +30,7 @@ from improviser.live.session.recorder import default_recording_path
 from improviser.live.session.session import Companion, LiveSession
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note, extract_melody
-from improviser.paths import ROOT
+from improviser.paths import DATA
 
 __all__ = [
     "DEMO_CALL",
@@ -41,7 +41,7 @@ __all__ = [
     "summarize_events",
 ]
 
-DEMO_CALL = ROOT / "samples" / "demo" / "call.mid"
+DEMO_CALL = DATA / "samples" / "demo" / "call.mid"
 
 
 def split_phrases(notes: Sequence[Note], gap_beats: float = 1.0) -> list[list[Note]]:

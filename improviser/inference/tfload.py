@@ -2,7 +2,9 @@
 
 Only training, evaluation of the regression baseline and the TF engine need TensorFlow
 (~2.5 s and ~650 MB to import); everything else must not pay for it, so modules import it
-through :func:`tensorflow` / :func:`keras` at call time, never at module level.
+through :func:`tensorflow` / :func:`keras` at call time, never at module level. TensorFlow
+comes with the ``train`` extra; where it is not installed, either says so in one line
+(:class:`~improviser.errors.MissingExtraError`: ``pip install 'improviser[train]'``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["keras", "keras_tf_trainer", "tensorflow"]
+from improviser.errors import missing_extra
+
+__all__ = ["TF_FEATURES", "keras", "keras_tf_trainer", "tensorflow"]
+
+TF_FEATURES = "training, evaluating a regression model and the TF engine"
+"""What needs TensorFlow, as the missing-extra line names it."""
 
 
 def _quiet() -> None:
@@ -21,8 +28,10 @@ def _quiet() -> None:
 def tensorflow() -> Any:
     """The ``tensorflow`` module, imported on first use with its C++ logging quietened."""
     _quiet()
-    import tensorflow as tf  # noqa: PLC0415
-
+    try:
+        import tensorflow as tf  # noqa: PLC0415
+    except ImportError as exc:
+        raise missing_extra(exc, "train", TF_FEATURES) from None
     return tf
 
 
@@ -30,8 +39,10 @@ def keras() -> Any:
     """The ``keras`` (3.x) module, on the TensorFlow backend."""
     _quiet()
     tensorflow()
-    import keras as k  # noqa: PLC0415
-
+    try:
+        import keras as k  # noqa: PLC0415
+    except ImportError as exc:
+        raise missing_extra(exc, "train", TF_FEATURES) from None
     return k
 
 

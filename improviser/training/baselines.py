@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from improviser.errors import missing_extra
 from improviser.music.encoding import PITCHES
 from improviser.music.ppm import ContextCounts
 
@@ -76,7 +77,10 @@ def regression_predict(model: Any, windows: npt.NDArray[np.int32], lo: float, hi
 
 def gaussian_pitch_probs(mean: float, std: float, vocab: int = PITCHES) -> F64:
     """A Gaussian over pitch, discretised to integer pitches 0..vocab-1 and normalised."""
-    from scipy.special import ndtr  # noqa: PLC0415
+    try:
+        from scipy.special import ndtr  # noqa: PLC0415
+    except ImportError as exc:
+        raise missing_extra(exc, "train", "the regression baseline") from None
 
     edges = (np.arange(vocab + 1, dtype=np.float64) - 0.5 - mean) / std
     mass = np.diff(ndtr(edges))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from improviser.errors import ModelError
+from improviser.errors import ModelError, missing_extra
 from improviser.inference.modelfile import read_metadata
 from improviser.music.midi_read import read_midi
 
@@ -15,7 +15,10 @@ _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
 def _pyplot() -> Any:
-    import matplotlib  # noqa: PLC0415
+    try:
+        import matplotlib  # noqa: PLC0415
+    except ImportError as exc:
+        raise missing_extra(exc, "plot", "drawing pictures") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415

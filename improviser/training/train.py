@@ -23,7 +23,7 @@ import numpy as np
 
 from improviser import __version__
 from improviser.config import Config
-from improviser.errors import ConfigError, ModelError
+from improviser.errors import ConfigError, ModelError, missing_extra
 from improviser.inference.modelfile import encoding_metadata, load_model, save_model
 from improviser.inference.tfload import keras, tensorflow
 from improviser.training.callbacks import (
@@ -270,9 +270,11 @@ def _write_history(out: Path, hist: dict[str, list[float]]) -> None:
 def _regression_data(
     config: Config, split: Split, batch: int
 ) -> tuple[Any, Any, int, int, dict[str, float]]:
-    from sklearn.preprocessing import MinMaxScaler  # noqa: PLC0415
-
     tf = tensorflow()
+    try:
+        from sklearn.preprocessing import MinMaxScaler  # noqa: PLC0415
+    except ImportError as exc:
+        raise missing_extra(exc, "train", "the regression objective") from None
     window = config.data.window
     x, y = pitch_windows(split.train, window)
     xv, yv = pitch_windows(split.val, window)
