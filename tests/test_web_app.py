@@ -25,7 +25,6 @@ from improviser.config.mqtt import MqttConfig
 from improviser.errors import ConfigError
 from improviser.music.midi_write import write_midi
 from improviser.music.notes import Note
-from improviser.music.roll import note_name
 from improviser.web import WebSettings, create_app, settings_of
 from improviser.web.app import control_schemas
 from improviser.web.hub import Hub
@@ -208,14 +207,6 @@ def test_a_damaged_recording_is_one_line(client: TestClient, tmp_path: Path) -> 
     (tmp_path / "broken.mid").write_bytes(b"MThd\x00\x00")
     response = client.get("/api/sessions/broken.mid/roll")
     assert response.status_code == 422 and "broken.mid" in response.json()["message"]
-
-
-def test_note_names_as_musicians_read_them() -> None:
-    assert [note_name(p) for p in (60, 61, 69, 21, 108, 0, 127)] == [
-        "C4", "C#4", "A4", "A0", "C8", "C-1", "G9"
-    ]  # fmt: skip
-    with pytest.raises(ValueError, match=r"0\.\.127"):
-        note_name(128)
 
 
 @pytest.mark.mqtt

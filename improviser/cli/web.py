@@ -53,5 +53,9 @@ def web(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``web`` to ``app``."""
+    """Add ``web`` to ``app``, and ``bench web`` to its ``bench`` group."""
     app.command("web")(web)
+    from improviser.cli.bench import bench_app  # noqa: PLC0415
+    from improviser.cli.bench_web import add_commands  # noqa: PLC0415
+
+    add_commands(bench_app)

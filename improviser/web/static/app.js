@@ -106,6 +106,7 @@ class Instance {
   setStatus(s) {
     if (this.status.started && s.started && s.started !== this.status.started) this.reset();
     this.status = s;
+    this.root.dataset.status = JSON.stringify(s);
     const badge = this.root.querySelector(".online");
     badge.textContent = s.online ? "online" : "offline";
     badge.className = "online " + (s.online ? "up" : "down");
@@ -280,6 +281,7 @@ async function send(instance, key, value) {
       body: JSON.stringify(value),
     });
     body = await response.json();
+    if (response.status === 403) body.message = `${key} not changed: ${body.message}`;
   } catch (err) {
     body = { ok: false, message: "the page server cannot be reached" };
   }
