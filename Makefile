@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := jackd2 mosquitto gcc libc6-dev libfluidsynth3 timgm6mb-soundfont
+APT_PACKAGES := jackd2 mosquitto gcc libc6-dev libfluidsynth3 timgm6mb-soundfont chromium chromium-driver
 
 .PHONY: demo test lint typecheck unit system-deps venv bench model clean
 
@@ -17,7 +17,7 @@ demo: system-deps venv  ## a demo session on the bundled model, written to sessi
 test: system-deps venv lint typecheck unit  ## everything CI checks
 
 system-deps:
-	@missing=""; for cmd in jackd mosquitto gcc; do command -v $$cmd >/dev/null || missing=1; done; \
+	@missing=""; for cmd in jackd mosquitto gcc chromium chromedriver; do command -v $$cmd >/dev/null || missing=1; done; \
 	[ -e /usr/share/sounds/sf2/TimGM6mb.sf2 ] && /sbin/ldconfig -p | grep -q libfluidsynth.so.3 \
 	  || missing=1; \
 	if [ -n "$$missing" ]; then \

@@ -57,7 +57,10 @@ ALLOWED: dict[str, set[str]] = {
         "bench",
         "telemetry",
         "audio",
+        "web",
     },
+    # The studio page: reads the broker and steers through the controls, like watch/set.
+    "web": {"errors", "paths", "config", "music", "live", "telemetry"},
     # The built-in synth: a session companion and the offline renderer.
     "audio": {"errors", "paths", "config", "music", "inference", "live"},
     "__init__": {"errors", "music", "inference"},

@@ -319,6 +319,9 @@ def _register_extensions() -> None:
     from improviser.cli.sound import register as register_sound  # noqa: PLC0415
 
     register_sound(app)
+    from improviser.cli.web import register as register_web  # noqa: PLC0415
+
+    register_web(app)
 
 
 _register_extensions()

@@ -24,6 +24,7 @@ from improviser.config.osc import OscConfig
 from improviser.config.sampling import SamplingConfig
 from improviser.config.synth import SynthConfig
 from improviser.config.training import DataConfig, ModelConfig, TrainConfig
+from improviser.config.web import WebConfig
 from improviser.errors import ConfigError, reason
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Section",
     "SynthConfig",
     "TrainConfig",
+    "WebConfig",
     "load_config",
     "validation_message",
     "with_overrides",
@@ -63,6 +65,7 @@ class Config(Section):
     live: LiveConfig = Field(default_factory=LiveConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     synth: SynthConfig = Field(default_factory=SynthConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     osc: OscConfig = Field(default_factory=OscConfig)
 
     @model_validator(mode="before")
