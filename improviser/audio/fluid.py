@@ -88,11 +88,14 @@ class FluidSynth:
         self._closed = False
         # update_midi_preset: every channel gets the font's presets (channel 10: its drums)
         self._sfid = self._synth.sfload(str(self.soundfont), update_midi_preset=1)
-        if self._sfid < 0:
+        try:
+            if self._sfid < 0:
+                raise SynthError(f"{self.soundfont}: not a SoundFont FluidSynth can load")
+            self.set_program(PLAYER_CHANNEL, config.player_program)
+            self.set_program(IMPROVISER_CHANNEL, config.improviser_program)
+        except BaseException:
             self.close()
-            raise SynthError(f"{self.soundfont}: not a SoundFont FluidSynth can load")
-        self.set_program(PLAYER_CHANNEL, config.player_program)
-        self.set_program(IMPROVISER_CHANNEL, config.improviser_program)
+            raise
 
     def __repr__(self) -> str:
         return f"FluidSynth({self.soundfont.name}, {self.sample_rate} Hz)"
