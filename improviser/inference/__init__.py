@@ -4,7 +4,8 @@ A live session needs the next-note distribution after every note, at once. The p
 is split by concept::
 
     protocol      StepModel: reset / step / snapshot / restore (ProbsStepModel: + step_probs)
-    weights       the model's arrays in memory (LstmWeights)
+    weights       the model's arrays in memory (LstmWeights: any named inputs and heads)
+    spec          what a weights file says it is: kind (melody, harmony), inputs, heads
     modelfile     the model file: M.keras, M.json, M.npz written and read in one place
     archive       the zip archives (.keras, .npz) opened with bounds on what they unpack
     generate      seed .mid -> continuation .mid
@@ -13,6 +14,7 @@ is split by concept::
     tf_engine     TfEngine: a compiled TensorFlow step pinned to a device (cpu/gpu)
     window        WindowEngine: re-runs the last N notes from a zero state (notebook semantics)
     select        make_engine: engine and device by name, or "auto" by a timed probe
+    harmonizer    Harmonizer: bass, tenor, alto under each melody onset (a harmony model)
 
 Only ``tf_engine`` touches TensorFlow, and only when a :class:`TfEngine` is built.
 """

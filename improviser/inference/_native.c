@@ -3,21 +3,27 @@
  * The same arithmetic as NumpyEngine (tabulated layer-0 input side, stacked deeper
  * kernels, i/f/o gate columns pre-halved so one tanh serves sigmoids and candidate,
  * padded heads, float32 softmax written as float64) on the NumpyEngine's own arrays, in
- * one call instead of some forty NumPy calls. Loaded with ctypes; no Python API here.
+ * one call instead of some forty NumPy calls. Any model with up to IMP_MAX_INPUTS
+ * embedded inputs and IMP_MAX_HEADS softmax heads (the melody model: 4 and 4; the
+ * harmony model: 4 and 1). Loaded with ctypes; no Python API here.
  */
 #include <math.h>
 #include <stddef.h>
 
 #define IMP_MAX_LAYERS 8
-#define IMP_FIELDS 4
+#define IMP_MAX_INPUTS 8
+#define IMP_MAX_HEADS 8
+#define IMP_FIELDS 4 /* the melody model's token fields: the rows a note is drawn from */
 
 typedef struct {
     int layers;
     int width;                       /* columns per head in the padded logits */
+    int n_inputs;                    /* embedded inputs: classes per token */
+    int n_heads;                     /* softmax heads: rows of the logits */
     int units[IMP_MAX_LAYERS];
-    int vocab[IMP_FIELDS];           /* classes of each input field */
-    int sizes[IMP_FIELDS];           /* classes of each head (the rest of its row is pad) */
-    const float *tables[IMP_FIELDS]; /* (vocab[f], 4 * units[0]) */
+    int vocab[IMP_MAX_INPUTS];       /* classes of each input */
+    int sizes[IMP_MAX_HEADS];        /* classes of each head (the rest of its row is pad) */
+    const float *tables[IMP_MAX_INPUTS]; /* (vocab[f], 4 * units[0]) */
     const float *rec0;               /* (units[0], 4 * units[0]) */
     float *pre0;                     /* h0 @ rec0, done ahead by imp_prepare */
     const float *stacked[IMP_MAX_LAYERS]; /* l >= 1: (units[l-1] + units[l] + 1, 4 * units[l]) */
@@ -25,10 +31,10 @@ typedef struct {
     float *h[IMP_MAX_LAYERS];
     float *c[IMP_MAX_LAYERS];
     float *z[IMP_MAX_LAYERS];
-    const float *head;               /* (units[last] + 1, IMP_FIELDS * width) */
+    const float *head;               /* (units[last] + 1, n_heads * width) */
     const float *top;                /* [h_last; 1] */
-    float *logits;                   /* IMP_FIELDS * width */
-    double *probs;                   /* IMP_FIELDS * width */
+    float *logits;                   /* n_heads * width */
+    double *probs;                   /* n_heads * width */
 } imp_net;
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
@@ -87,11 +93,12 @@ void imp_prepare(const imp_net *net) {
     matvec(net->h[0], u0, net->rec0, 4 * u0, net->pre0);
 }
 
-/* One step on token (pitch, ioi, duration, velocity); softmax into net->probs when
- * with_probs. `prepared`: net->pre0 holds this state's layer-0 product. Returns 0, or
- * -1 (nothing changed) when a field's class is out of range. */
+/* One step on token (one class per input: the melody's pitch, ioi, duration, velocity);
+ * softmax into net->probs when with_probs. `prepared`: net->pre0 holds this state's
+ * layer-0 product. Returns 0, or -1 (nothing changed) when a class is out of range. */
 int imp_step(const imp_net *net, const int *token, int prepared, int with_probs) {
-    for (int f = 0; f < IMP_FIELDS; f++)
+    const int inputs = net->n_inputs;
+    for (int f = 0; f < inputs; f++)
         if (token[f] < 0 || token[f] >= net->vocab[f]) return -1;
     const int u0 = net->units[0];
     const int g0 = 4 * u0;
@@ -101,7 +108,7 @@ int imp_step(const imp_net *net, const int *token, int prepared, int with_probs)
     } else {
         matvec(net->h[0], u0, net->rec0, g0, z);
     }
-    for (int f = 0; f < IMP_FIELDS; f++) {
+    for (int f = 0; f < inputs; f++) {
         const float *restrict row = net->tables[f] + (size_t)token[f] * (size_t)g0;
         for (int j = 0; j < g0; j++) z[j] += row[j];
     }
@@ -116,9 +123,9 @@ int imp_step(const imp_net *net, const int *token, int prepared, int with_probs)
     }
     const int last = net->units[net->layers - 1];
     const int width = net->width;
-    matvec(net->top, last + 1, net->head, IMP_FIELDS * width, net->logits);
+    matvec(net->top, last + 1, net->head, net->n_heads * width, net->logits);
     if (!with_probs) return 0;
-    for (int f = 0; f < IMP_FIELDS; f++) {
+    for (int f = 0; f < net->n_heads; f++) {
         float *restrict e = net->logits + f * width; /* exp in place: logits are scratch */
         double *restrict p = net->probs + f * width;
         const int n = net->sizes[f];

@@ -22,8 +22,9 @@ from pydantic import ValidationError
 from improviser.config import DataConfig, validation_message
 from improviser.errors import ModelError, reason
 from improviser.inference.archive import ARCHIVE_ERRORS, check_archive, read_npz
+from improviser.inference.spec import decode_spec, encode_spec
 from improviser.inference.tfload import keras
-from improviser.inference.weights import LstmWeights, check_shapes
+from improviser.inference.weights import MELODY, LstmWeights, check_shapes
 from improviser.music.encoding import DURATION_BEATS, FIELDS, IOI_BEATS, VELOCITY_BINS, VOCAB_SIZES
 from improviser.music.viewpoints import VIEWPOINTS
 
@@ -59,6 +60,9 @@ METADATA_TYPES: _Schema = {
     "corpus": {"train_files": [str], "val_files": [str], "train_keys": [str]},
     "encoding": {},
     "extra_inputs": [str],
+    "kind": str,
+    "inputs": [str],
+    "outputs": [str],
     "history": {},
     "training": {},
     "scaler": {"min": float, "max": float, "residual_std": float},
@@ -66,8 +70,15 @@ METADATA_TYPES: _Schema = {
 """The type of each metadata key the package reads; ``{}`` is any object."""
 
 
-def export_weights(model: Any) -> LstmWeights:
-    """The classes model's arrays in the layout of the streaming engine."""
+def export_weights(model: Any, kind: str = MELODY) -> LstmWeights:
+    """The classes model's arrays in the layout of the streaming engine.
+
+    Reads any Keras model built by the package's convention: an ``Embedding`` named
+    ``emb_<input>`` per input, LSTM layers ``lstm_0``, ``lstm_1``, ... and a softmax
+    ``Dense`` named ``next_<output>`` per head. The inputs keep the order in which their
+    embeddings feed the first LSTM layer; the heads follow the inputs' order (a head that
+    predicts an input), then the rest by name.
+    """
     layers = {layer.name: layer for layer in model.layers}
     lstm_names = sorted(
         (n for n in layers if n.startswith("lstm_")), key=lambda n: int(n.split("_")[1])
@@ -78,7 +89,9 @@ def export_weights(model: Any) -> LstmWeights:
         kernels.append(kern)
         recurrents.append(rec)
         biases.append(bias)
-    inputs = [*FIELDS, *(v for v in VIEWPOINTS if f"emb_{v}" in layers)]
+    inputs = _input_order(model.layers)
+    outputs = [n.removeprefix("next_") for n in layers if n.startswith("next_")]
+    outputs.sort(key=lambda f: (inputs.index(f), "") if f in inputs else (len(inputs), f))
     return LstmWeights(
         embeddings={
             f: np.asarray(layers[f"emb_{f}"].get_weights()[0], dtype=np.float32) for f in inputs
@@ -90,9 +103,36 @@ def export_weights(model: Any) -> LstmWeights:
             f: tuple(  # type: ignore[misc]
                 np.asarray(w, dtype=np.float32) for w in layers[f"next_{f}"].get_weights()
             )
-            for f in FIELDS
+            for f in outputs
         },
+        kind=kind,
     )
+
+
+def _input_order(layers: list[Any]) -> list[str]:
+    """The inputs in the order their ``emb_*`` outputs are concatenated into ``lstm_0``
+    (walking back through single-input layers such as dropout); where the graph does not
+    say, the order the embedding layers were built in."""
+    embedded = [layer for layer in layers if layer.name.startswith("emb_")]
+    by_name = {layer.name: layer for layer in layers}
+
+    def producer(tensor: Any) -> Any:
+        return next((layer for layer in layers if layer.output is tensor), None)
+
+    tensor = by_name["lstm_0"].input if "lstm_0" in by_name else None
+    for _ in range(len(layers)):
+        layer = producer(tensor) if tensor is not None else None
+        if layer is None:
+            break
+        if layer in embedded:
+            return [layer.name.removeprefix("emb_")]
+        if isinstance(layer.input, list):
+            sources = [producer(t) for t in layer.input]
+            if all(s in embedded for s in sources) and len(sources) == len(embedded):
+                return [s.name.removeprefix("emb_") for s in sources]
+            break
+        tensor = layer.input
+    return [layer.name.removeprefix("emb_") for layer in embedded]
 
 
 def encoding_metadata() -> dict[str, Any]:
@@ -115,7 +155,10 @@ def save_model(model: Any, path: str | Path, metadata: dict[str, Any]) -> Path:
     model.save(path)
     meta = {"format": FORMAT, **metadata}
     if meta.get("objective") == "classes":
-        write_weights(export_weights(model), path.with_suffix(".npz"))
+        weights = export_weights(model, str(meta.setdefault("kind", MELODY)))
+        meta["inputs"] = list(weights.inputs)
+        meta["outputs"] = list(weights.outputs)
+        write_weights(weights, path.with_suffix(".npz"))
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(path.with_suffix(".json"))
@@ -153,8 +196,8 @@ def _archive_error(path: Path, exc: BaseException, what: str) -> ModelError:
 
 
 def weight_arrays(weights: LstmWeights) -> dict[str, Any]:
-    """``weights`` as the named arrays of the ``.npz`` file."""
-    arrays: dict[str, Any] = {}
+    """``weights`` as the named arrays of the ``.npz`` file (``spec``: kind, inputs, heads)."""
+    arrays: dict[str, Any] = {"spec": encode_spec(weights)}
     for name, emb in weights.embeddings.items():
         arrays[f"emb_{name}"] = emb
     for i, (k, r, b) in enumerate(
@@ -174,11 +217,13 @@ def write_weights(weights: LstmWeights, path: Path) -> None:
     np.savez(path, **weight_arrays(weights))
 
 
-def load_weights(path: str | Path) -> LstmWeights:
+def load_weights(path: str | Path, kind: str | None = None) -> LstmWeights:
     """Read the ``.npz`` weights of a model (``MODEL.keras`` or ``MODEL.npz`` may be given).
 
-    Any fault (missing, unreadable, truncated, not a ``.npz``, arrays missing, of the wrong
-    type or shape, too large) is a one-line :class:`ModelError` that names the file.
+    A file with no ``spec`` array (written before models had kinds) is a melody model.
+    With ``kind``, a model of another kind is refused. Any fault (missing, unreadable,
+    truncated, not a ``.npz``, arrays missing, of the wrong type or shape, too large, of
+    another kind) is a one-line :class:`ModelError` that names the file.
     """
     path = Path(path).with_suffix(".npz")
     try:
@@ -190,14 +235,18 @@ def load_weights(path: str | Path) -> LstmWeights:
     except ARCHIVE_ERRORS as exc:
         raise _archive_error(path, exc, "corrupt or truncated weights file") from exc
     _refuse(path, [v for v in VIEWPOINTS if f"emb_{v}" in arrays])
+    spec = decode_spec(arrays.pop("spec", None), path)
+    if kind is not None and spec.kind != kind:
+        raise ModelError(f"{path}: a {spec.kind} model, not a {kind} model")
     try:
         layers = sum(1 for k in arrays if k.endswith("_recurrent"))
         weights = LstmWeights(
-            embeddings={f: arrays[f"emb_{f}"] for f in FIELDS},
+            embeddings={f: arrays[f"emb_{f}"] for f in spec.inputs},
             kernels=[arrays[f"lstm_{i}_kernel"] for i in range(layers)],
             recurrents=[arrays[f"lstm_{i}_recurrent"] for i in range(layers)],
             biases=[arrays[f"lstm_{i}_bias"] for i in range(layers)],
-            heads={f: (arrays[f"head_{f}_kernel"], arrays[f"head_{f}_bias"]) for f in FIELDS},
+            heads={f: (arrays[f"head_{f}_kernel"], arrays[f"head_{f}_bias"]) for f in spec.outputs},
+            kind=spec.kind,
         )
     except KeyError as exc:
         raise ModelError(f"{path}: weights file lacks array {exc}") from exc

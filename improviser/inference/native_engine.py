@@ -6,7 +6,8 @@ arithmetic in C (``_native.c``, built with the package when a C compiler is ther
 costs one call. :class:`NativeEngine` keeps every array of the NumPy engine (tables,
 buffers, state), so snapshots, restore and prepare work unchanged, and only the step runs
 in C. Results agree with the NumPy engine to float32 rounding (tested), not bit for bit:
-the sums run in another order.
+the sums run in another order. Any model the NumPy engine steps steps here, up to
+:data:`MAX_INPUTS` inputs and :data:`MAX_HEADS` heads.
 
 :func:`native_available` says whether the library was built; without it the NumPy
 engine plays (``engine = auto``) or ``engine = native`` is one clear error.
@@ -25,14 +26,17 @@ import numpy.typing as npt
 from improviser.errors import ConfigError
 from improviser.inference.modelfile import load_weights
 from improviser.inference.numpy_engine import NumpyEngine
-from improviser.inference.weights import F32, LstmWeights
-from improviser.music.encoding import FIELDS
+from improviser.inference.weights import F32, MELODY, LstmWeights
 from improviser.paths import built_library
 
-__all__ = ["NativeEngine", "native_available", "native_library"]
+__all__ = ["MAX_HEADS", "MAX_INPUTS", "NativeEngine", "native_available", "native_library"]
 
 F64 = npt.NDArray[np.float64]
 MAX_LAYERS = 8
+MAX_INPUTS = 8
+"""The most embedded inputs the compiled step takes (``IMP_MAX_INPUTS`` in ``_native.c``)."""
+MAX_HEADS = 8
+"""The most softmax heads the compiled step takes (``IMP_MAX_HEADS`` in ``_native.c``)."""
 _P = ctypes.c_void_p
 
 
@@ -40,10 +44,12 @@ class _Net(ctypes.Structure):
     _fields_ = [
         ("layers", ctypes.c_int),
         ("width", ctypes.c_int),
+        ("n_inputs", ctypes.c_int),
+        ("n_heads", ctypes.c_int),
         ("units", ctypes.c_int * MAX_LAYERS),
-        ("vocab", ctypes.c_int * len(FIELDS)),
-        ("sizes", ctypes.c_int * len(FIELDS)),
-        ("tables", _P * len(FIELDS)),
+        ("vocab", ctypes.c_int * MAX_INPUTS),
+        ("sizes", ctypes.c_int * MAX_HEADS),
+        ("tables", _P * MAX_INPUTS),
         ("rec0", _P),
         ("pre0", _P),
         ("stacked", _P * MAX_LAYERS),
@@ -103,9 +109,13 @@ class NativeEngine(NumpyEngine):
         super().__init__(weights)
         if len(self.units) > MAX_LAYERS:
             raise ConfigError(f"engine 'native' runs at most {MAX_LAYERS} layers")
+        if len(self.inputs) > MAX_INPUTS or len(self.outputs) > MAX_HEADS:
+            raise ConfigError(
+                f"engine 'native' runs at most {MAX_INPUTS} inputs and {MAX_HEADS} heads"
+            )
         self._lib = lib
         self._probs = np.zeros_like(self._logits2d, dtype=np.float64)
-        self._token = (ctypes.c_int * len(FIELDS))()
+        self._token = (ctypes.c_int * len(self.inputs))()
         self._net = self._describe()
         self._net_p = ctypes.addressof(self._net)
         self._token_p = ctypes.addressof(self._token)
@@ -116,6 +126,8 @@ class NativeEngine(NumpyEngine):
         units = self.units
         net.layers = len(units)
         net.width = self._logits2d.shape[1]
+        net.n_inputs = len(self._tables)
+        net.n_heads = len(self._sizes)
         for i, u in enumerate(units):
             net.units[i] = u
             net.h[i] = _address(self._h[i])  # views into the step buffers
@@ -123,8 +135,9 @@ class NativeEngine(NumpyEngine):
             net.z[i] = _address(self._z[i])
         for f, table in enumerate(self._tables):
             net.vocab[f] = table.shape[0]
-            net.sizes[f] = self._sizes[f]
             net.tables[f] = _address(table)
+        for f, size in enumerate(self._sizes):
+            net.sizes[f] = size
         net.rec0 = _address(self._recurrent0)
         net.pre0 = _address(self._pre0)
         for layer in range(1, len(units)):
@@ -137,9 +150,10 @@ class NativeEngine(NumpyEngine):
         return net
 
     @classmethod
-    def from_file(cls, path: str | Path) -> NativeEngine:
-        """Load the engine of a model written by :func:`~improviser.inference.save_model`."""
-        return cls(load_weights(path))
+    def from_file(cls, path: str | Path, kind: str = MELODY) -> NativeEngine:
+        """Load the engine of a model written by :func:`~improviser.inference.save_model`
+        (a model of another ``kind`` is a one-line :class:`~improviser.errors.ModelError`)."""
+        return cls(load_weights(path, kind))
 
     def prepare(self) -> None:
         """As :meth:`NumpyEngine.prepare`, compiled (the step adds to the same product)."""
@@ -149,7 +163,12 @@ class NativeEngine(NumpyEngine):
 
     def _run(self, token: Sequence[int], with_probs: int) -> None:
         t = self._token
-        t[0], t[1], t[2], t[3] = token[0], token[1], token[2], token[3]
+        if self._four:
+            t[0], t[1], t[2], t[3] = token[0], token[1], token[2], token[3]
+        elif len(token) != len(t):
+            raise IndexError(f"a token of this model has {len(t)} classes, got {len(token)}")
+        else:
+            t[:] = [int(v) for v in token]
         prepared, self._prepared = self._prepared, False
         if self._lib.imp_step(self._net_p, self._token_p, prepared, with_probs) != 0:
             self._prepared = prepared
@@ -160,6 +179,7 @@ class NativeEngine(NumpyEngine):
         return self._logits
 
     def step_probs(self, token: Sequence[int]) -> F64:
-        """Take one note; return a new ``(4, 128)`` array, one softmax per row (zero-padded)."""
+        """Take one token; return a new ``(heads, width)`` array, one softmax per row
+        (zero-padded; ``(4, 128)`` for the melody model)."""
         self._run(token, 1)
         return self._probs.copy()

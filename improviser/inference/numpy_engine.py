@@ -19,9 +19,16 @@ of each NumPy call, so the step is arranged to make as few calls as possible:
 - the sigmoid gates (i, f, o) have their weights pre-scaled by 1/2 (exact in floating
   point), so ``sigmoid(x) = 0.5·tanh(x/2) + 0.5`` and one ``tanh`` over all four gates
   serves both the sigmoids and the cell candidate;
-- the four heads are one padded ``(units, 4 × 128)`` matrix whose pad columns have a
-  huge negative bias, so their softmax is one vectorized pass over a ``(4, 128)`` array
+- the heads are one padded ``(units, heads × width)`` matrix (width: the largest head's
+  classes) whose pad columns have a huge negative bias, so their softmax is one
+  vectorized pass over a ``(heads, width)`` array (``(4, 128)`` for the melody model)
   and the pads come out as exact zeros.
+
+Any model of :class:`~improviser.inference.weights.LstmWeights` steps here: a token is
+one class per input, in the weights' input order, and a step returns one row per head.
+The melody model (four fields in, four heads out) also returns a
+:class:`~improviser.music.encoding.Distribution` from :meth:`NumpyEngine.step`; a model
+of another kind (the harmony model) is read through :meth:`NumpyEngine.step_probs`.
 
 Everything is float32, as in Keras; the softmax's last division writes the float64
 :class:`~improviser.music.encoding.Distribution`.
@@ -36,14 +43,14 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.inference.modelfile import load_weights
-from improviser.inference.weights import F32, LstmWeights, check_shapes
-from improviser.music.encoding import FIELDS, VOCAB_SIZES, Distribution
+from improviser.inference.weights import F32, MELODY, LstmWeights, check_shapes
+from improviser.music.encoding import VOCAB_SIZES, Distribution
 
 __all__ = ["NumpyEngine"]
 
 F64 = npt.NDArray[np.float64]
 WIDTH = max(VOCAB_SIZES.values())
-"""Columns per head in the padded logits."""
+"""Columns per head in the melody model's padded logits."""
 _PAD_LOGIT = np.float32(-1e30)
 
 
@@ -64,12 +71,16 @@ class NumpyEngine:
         check_shapes(weights, "weights")
         units = [int(r.shape[0]) for r in weights.recurrents]
         self.units = units
+        self.kind = weights.kind
+        self.inputs = weights.inputs
+        """Input names: a token is one class of each, in this order."""
+        self.outputs = weights.outputs
+        """Head names: the rows of :meth:`step_probs`, in this order."""
         layers = len(units)
-        offsets = np.cumsum([0] + [weights.embeddings[f].shape[1] for f in FIELDS])
+        embeddings = list(weights.embeddings.values())
+        offsets = np.cumsum([0] + [e.shape[1] for e in embeddings])
         k0 = weights.kernels[0]
-        tables = [
-            weights.embeddings[f] @ k0[offsets[i] : offsets[i + 1]] for i, f in enumerate(FIELDS)
-        ]
+        tables = [e @ k0[offsets[i] : offsets[i + 1]] for i, e in enumerate(embeddings)]
         tables[0] = tables[0] + weights.biases[0]
         self._tables = [_halve_sigmoid_gates(t, units[0]) for t in tables]
         self._recurrent0 = _halve_sigmoid_gates(weights.recurrents[0], units[0])
@@ -80,15 +91,16 @@ class NumpyEngine:
                 strict=True,
             )
         ]  # fmt: skip
-        head_kernel = np.zeros((units[-1] + 1, len(FIELDS) * WIDTH), dtype=np.float32)
+        self._sizes = list(weights.output_sizes())
+        self._four = len(self._tables) == 4  # the melody's and the harmony's tokens
+        heads, width = len(self._sizes), max(self._sizes)
+        head_kernel = np.zeros((units[-1] + 1, heads * width), dtype=np.float32)
         head_kernel[-1] = _PAD_LOGIT
-        for i, f in enumerate(FIELDS):
-            k, b = weights.heads[f]
-            head_kernel[:-1, i * WIDTH : i * WIDTH + k.shape[1]] = k
-            head_kernel[-1, i * WIDTH : i * WIDTH + k.shape[1]] = b
+        for i, (k, b) in enumerate(weights.heads.values()):
+            head_kernel[:-1, i * width : i * width + k.shape[1]] = k
+            head_kernel[-1, i * width : i * width + k.shape[1]] = b
         self._head_kernel = head_kernel
-        self._sizes = [VOCAB_SIZES[f] for f in FIELDS]
-        compact = [i * WIDTH + j for i, n in enumerate(self._sizes) for j in range(n)]
+        compact = [i * width + j for i, n in enumerate(self._sizes) for j in range(n)]
         self._compact = np.asarray(compact, dtype=np.intp)
 
         # Buffers. inputs[l] (l >= 1) is [h_{l-1}; h_l; 1]; layer 0's h lives in inputs[1].
@@ -113,15 +125,21 @@ class NumpyEngine:
         self._tmp = [np.zeros(u, dtype=np.float32) for u in units]
         self._pre0 = np.zeros(4 * units[0], dtype=np.float32)
         self._prepared = False
-        self._logits = np.zeros(len(FIELDS) * WIDTH, dtype=np.float32)
-        self._logits2d = self._logits.reshape(len(FIELDS), WIDTH)
+        self._logits = np.zeros(heads * width, dtype=np.float32)
+        self._logits2d = self._logits.reshape(heads, width)
         self._exp = np.zeros_like(self._logits2d)
-        self._rowmax = np.zeros((len(FIELDS), 1), dtype=np.float32)
+        self._rowmax = np.zeros((heads, 1), dtype=np.float32)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> NumpyEngine:
-        """Load the engine of a model written by :func:`~improviser.inference.save_model`."""
-        return cls(load_weights(path))
+    def from_file(cls, path: str | Path, kind: str = MELODY) -> NumpyEngine:
+        """Load the engine of a model written by :func:`~improviser.inference.save_model`
+        (a model of another ``kind`` is a one-line :class:`~improviser.errors.ModelError`)."""
+        return cls(load_weights(path, kind))
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Each head's classes (the rest of its row in :meth:`step_probs` is zeros)."""
+        return tuple(self._sizes)
 
     def reset(self) -> None:
         """Zero every layer's state, as at the start of a sequence."""
@@ -169,10 +187,16 @@ class NumpyEngine:
         else:
             np.dot(self._h[0], self._recurrent0, out=self._z[0])
         z = self._z[0]
-        z += t[0][token[0]]
-        z += t[1][token[1]]
-        z += t[2][token[2]]
-        z += t[3][token[3]]
+        if self._four:
+            z += t[0][token[0]]
+            z += t[1][token[1]]
+            z += t[2][token[2]]
+            z += t[3][token[3]]
+        else:
+            if len(token) != len(t):
+                raise IndexError(f"a token of this model has {len(t)} classes, got {len(token)}")
+            for table, value in zip(t, token, strict=True):
+                z += table[value]
         self._cell(0, z)
         for i, w in enumerate(self._stacked, start=1):
             z = self._z[i]
@@ -195,8 +219,13 @@ class NumpyEngine:
         np.tanh(c, out=h)
         h *= s[3 * u :]
 
+    def feed(self, token: Sequence[int]) -> None:
+        """Take one token whose prediction is not wanted (no softmax is computed)."""
+        self._advance(token)
+
     def step_probs(self, token: Sequence[int]) -> F64:
-        """Take one note; return a new ``(4, 128)`` array, one softmax per row (zero-padded)."""
+        """Take one token; return a new ``(heads, width)`` array, one softmax per row
+        (zero-padded; ``(4, 128)`` for the melody model)."""
         self._advance(token)
         # float32 like Keras's own softmax (and ~2× faster than float64 here); the final
         # division writes the float64 result.
@@ -208,12 +237,14 @@ class NumpyEngine:
         return p
 
     def step_logits(self, token: Sequence[int]) -> F32:
-        """Take one note; return the concatenated logits of the four heads (a new array)."""
+        """Take one token; return the concatenated logits of the heads (a new array)."""
         out: F32 = self._advance(token)[self._compact]
         return out
 
     def step(self, token: Sequence[int]) -> Distribution:
-        """Take one note; return the distribution of the next."""
+        """Take one note of a melody model; return the distribution of the next."""
+        if self.kind != MELODY:
+            raise TypeError(f"a {self.kind} model is stepped with step_probs(), not step()")
         p = self.step_probs(token)
         n = self._sizes
         return Distribution(p[0, : n[0]], p[1, : n[1]], p[2, : n[2]], p[3, : n[3]])
