@@ -7,8 +7,10 @@ note-on through JACK and stamps it with the wall clock just before; the page sta
 each note when the frame that first draws it runs (``performance.timeOrigin +
 performance.now()``, read back from ``window.improviserDrawn``). The browser's clock is
 set against ours before and after the run (the error of that is half a round trip,
-reported). The delay is split where the page received the note (``arrived``): before
-it lie JACK, the session, MQTT and the page server; after it, the wait for a frame.
+reported). The delay is split where the page server had the note from the broker
+(``received``, stamped by the server on the same clock as the player: JACK, the session
+and MQTT lie before it), where the page had it (``arrived``: the event stream and the
+browser), and the wait for the frame that drew it.
 """
 
 from __future__ import annotations
@@ -191,10 +193,11 @@ def bench_web(options: WebBenchOptions) -> dict[str, Any]:
         drawn = _drawn(driver)
         version = driver.capabilities.get("browserVersion")
     offset = (before[0] + after[0]) / 2.0  # ~0: both are this machine's wall clock
-    to_roll, to_page, to_frame = [], [], []
+    to_roll, to_server, to_page, to_frame = [], [], [], []
     for at, seen in _matched(sent, drawn):
         to_roll.append(seen["drawn"] - offset - at)
-        to_page.append(seen["arrived"] - offset - at)
+        to_server.append(seen["received"] - at)
+        to_page.append(seen["arrived"] - offset - seen["received"])
         to_frame.append(seen["drawn"] - seen["arrived"])
     return {
         "notes": options.notes,
@@ -203,7 +206,8 @@ def bench_web(options: WebBenchOptions) -> dict[str, Any]:
         "broker": "private mosquitto" if options.mqtt is None else options.mqtt,
         "browser": f"chromium {version} headless",
         "note_to_roll": summarize(to_roll),
-        "note_to_page": summarize(to_page),
+        "note_to_server": summarize(to_server),
+        "server_to_page": summarize(to_page),
         "page_to_frame": summarize(to_frame),
         "clock_uncertainty_ms": max(before[1], after[1]),
         "clock_drift_ms": after[0] - before[0],

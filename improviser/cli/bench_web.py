@@ -50,7 +50,8 @@ def _print(result: dict[str, Any]) -> None:
     for column in ("stage", "n", "p50", "p99", "max"):
         table.add_column(column)
     for key, label in (
-        ("note_to_page", "JACK + session + MQTT + page server -> page"),
+        ("note_to_server", "note in -> page server (JACK, session, MQTT)"),
+        ("server_to_page", "page server -> page (event stream)"),
         ("page_to_frame", "page -> drawn in a frame"),
         ("note_to_roll", "note in -> on the roll"),
     ):

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ Update = dict[str, Any]
 class _History:
     notes: deque[dict[str, Any]]
     events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=EVENTS_KEPT))
+
+
+def _epoch_ms() -> float:
+    return round(time.time() * 1000.0, 3)
 
 
 class _Page:
@@ -180,6 +185,7 @@ class Hub:
             history.events.append(data)
         else:
             data = view.last_reply
-        update = {"type": kind, "instance": instance, "data": data}
+        # When the page server had it (epoch ms): where ``bench web`` splits the delay.
+        update = {"type": kind, "instance": instance, "data": data, "received": _epoch_ms()}
         self._publish(update)
         return update

@@ -6,6 +6,7 @@
 const WINDOW_SECONDS = 16;
 const NOTES_KEPT = 4000;
 const LONGEST_NOTE = 30;
+const SCROLL_MS = 50;  // with nothing new, the roll scrolls at 20 frames a second (CPU)
 const ORDER = ["temperature", "top_k", "top_p", "mode", "mute", "loop", "key", "register",
   "scale_strength", "short_term", "short_term_weight", "phrase_gap", "answer_length",
   "answer_notes", "answer_beats", "model", "record", "end_call", "regenerate", "panic"];
@@ -64,6 +65,8 @@ class Instance {
   }
 
   reset() {
+    this.dirty = true;
+    this.lastDraw = 0;
     this.parts = { player: [], improviser: [] };
     this.answers = [];
     this.phraseEnds = [];
@@ -132,12 +135,13 @@ class Instance {
     this.root.querySelector(`[data-fact="${name}"]`).textContent = value == null ? "-" : String(value);
   }
 
-  note(d, live) {
+  note(d, live, received) {
     this.heard(d.at, live);
+    this.dirty = true;
     const notes = this.parts[d.part] || (this.parts[d.part] = []);
     if (d.velocity > 0) {
       const n = [d.pitch, d.at, null, d.velocity, d.channel];
-      if (live) n.arrived = nowMs();
+      if (live) { n.arrived = nowMs(); n.received = received; }
       notes.push(n);
       if (notes.length > NOTES_KEPT) notes.splice(0, notes.length - NOTES_KEPT);
       if (d.part === "player" && !this.callOpen) { this.calls.push(d.at); this.callOpen = true; }
@@ -152,6 +156,7 @@ class Instance {
 
   event(e, live) {
     this.heard(e.at, live);
+    this.dirty = true;
     if (e.kind === "phrase_ended") { this.phraseEnds.push(e.at); this.callOpen = false; }
     else if (e.kind === "answer_started") this.answers.push({ start: e.at, end: null, phrase_end: null });
     else if (e.kind === "answer_ended" || e.kind === "answer_interrupted") {
@@ -164,7 +169,10 @@ class Instance {
     if (this.calls.length > 200) this.calls.splice(0, 100);
   }
 
-  draw() {
+  draw(frameTime) {
+    if (!this.dirty && frameTime - this.lastDraw < SCROLL_MS) return;
+    this.dirty = false;
+    this.lastDraw = frameTime;
     const now = this.sessionNow();
     const name = this.name;
     for (const notes of Object.values(this.parts)) {
@@ -178,7 +186,7 @@ class Instance {
         if (n.drawn || !n.arrived) return;
         n.drawn = nowMs();
         const drawn = window.improviserDrawn;
-        drawn.push({ instance: name, part, pitch: n[0], at: n[1], arrived: n.arrived, drawn: n.drawn });
+        drawn.push({ instance: name, part, pitch: n[0], at: n[1], received: n.received, arrived: n.arrived, drawn: n.drawn });
         if (drawn.length > 20000) drawn.splice(0, 10000);
       },
     });
@@ -322,7 +330,7 @@ function take(update) {
     case "broker": page.broker = update; break;
     case "status": instanceOf(update.instance).setStatus(update.data); break;
     case "stats": instanceOf(update.instance).setStats(update.data); break;
-    case "notes": instanceOf(update.instance).note(update.data, true); break;
+    case "notes": instanceOf(update.instance).note(update.data, true, update.received); break;
     case "events": instanceOf(update.instance).event(update.data, true); break;
     case "ack": case "error": {
       const d = update.data;
@@ -341,8 +349,8 @@ function connect() {
   stream.onerror = () => { page.streamUp = false; showBroker(); };  // EventSource retries itself
 }
 
-function frame() {
-  for (const inst of page.instances.values()) inst.draw();
+function frame(frameTime) {
+  for (const inst of page.instances.values()) inst.draw(frameTime);
   requestAnimationFrame(frame);
 }
 
