@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := jackd2 mosquitto gcc libc6-dev libfluidsynth3 timgm6mb-soundfont chromium chromium-driver
 
-.PHONY: demo test lint typecheck unit system-deps venv bench model clean
+.PHONY: demo test lint typecheck unit system-deps venv bench model docs clean
 
 demo: system-deps venv  ## a demo session on the bundled model, written to sessions/
 	$(VENV)/bin/improviser demo
@@ -43,6 +43,10 @@ typecheck: venv
 
 unit: venv
 	$(PY) -m pytest
+
+docs: venv  ## the manual (docs/, MkDocs) built into site/; its generated pages rewritten first
+	$(PY) -m improviser.cli.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench train
