@@ -9,8 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from improviser.bench import phrase_metrics as pm
-from improviser.bench.musicality import ANSWERERS, bench_musicality, listen_variants
+from improviser.bench.musicality import (
+    ANSWERERS,
+    PATHS,
+    bench_musicality,
+    guard_settings,
+    listen_variants,
+)
 from improviser.cli.main import app
+from improviser.errors import ConfigError
 from improviser.inference import random_weights, write_weights
 from improviser.music.key import Key
 from improviser.music.notes import Note
@@ -68,6 +75,39 @@ def test_rhythm_measures() -> None:
     assert pm.long_note_share(phrase([60, 62], [2.0, 1.0], dur=1.0)) == 0.5
 
 
+def test_replays_count_eight_notes_of_the_call_in_order_transposed_apart() -> None:
+    call = phrase([60, 62, 64, 65, 67, 65, 64, 62, 60, 59, 60, 64])
+    assert pm.replay(call[2:10], call) == 1.0  # 8 notes of it, in order
+    assert pm.transposed_replay(call[2:10], call) == 0.0
+    assert pm.replay(call[2:9], call) == 0.0  # 7 are not a replay
+    up = phrase([n.pitch + 2 for n in call[1:9]])
+    assert pm.replay(up, call) == 0.0
+    assert pm.transposed_replay(up, call) == 1.0
+    varied = phrase([62, 64, 65, 67, 69, 65, 64, 62])  # the shape, one step changed
+    assert pm.replay(varied, call) == pm.transposed_replay(varied, call) == 0.0
+    assert pm.motif_reuse(varied, call) > 0  # its 4-note shapes are still the call's
+
+
+def test_guard_rows_are_named_and_checked(tiny: tuple[Path, Path]) -> None:
+    assert guard_settings("penalty:6:0.05") == {
+        "replay_guard": "penalty",
+        "replay_notes": 6,
+        "replay_penalty": 0.05,
+    }
+    assert guard_settings("off") == {"replay_guard": "off"}
+    for bad in ("loud", "penalty:x", "penalty:6:0.1:2"):
+        with pytest.raises(ConfigError, match=r"GUARD|NOTES"):
+            guard_settings(bad)
+    model, corpus = tiny
+    result = bench_musicality(
+        model, [corpus], calls=1, keys=[0], paths=["live"], guards=["off", "discount:4:0.5"]
+    )
+    assert {"live off", "live discount:4:0.5"} <= set(result["metrics"])
+    assert "generate off" not in result["metrics"]
+    with pytest.raises(ConfigError, match="replay_notes"):
+        bench_musicality(model, [corpus], calls=1, keys=[0], guards=["penalty:1"])
+
+
 def test_pitch_measures() -> None:
     assert pm.leap_share(phrase([60, 72, 71, 60])) == pytest.approx(2 / 3)
     assert pm.register_distance(phrase([72, 74]), phrase([60, 62])) == 12.0
@@ -101,8 +141,10 @@ def test_bench_on_a_tiny_model(tiny: tuple[Path, Path]) -> None:
     assert result["answers"] == 9
     assert seen[-1] == (9, 9)
     metrics = result["metrics"]
-    assert set(metrics) == set(ANSWERERS)
+    assert set(metrics) == set(ANSWERERS) | set(PATHS)  # generate and live as a user runs them
+    assert metrics["live"]["key"]["n"] == metrics["generate"]["key"]["n"] == 9
     repeat = metrics["repeat"]
+    assert repeat["replay"]["mean"] == 1.0
     assert repeat["motif_reuse"]["mean"] == 1.0
     assert repeat["drift"]["mean"] == 0.0
     assert repeat["register"]["p99"] == 0.0

@@ -18,6 +18,18 @@ call is answered by:
 - ``walk``: a random walk of ±1..2 scale steps in the call's key from its last note,
   with IOIs and durations drawn from the call's.
 
+``paths`` adds the two commands as a user runs them, with their defaults (``[answer]``,
+``[generate]``, ``[live]``) but answers ``answer_notes`` long: ``generate`` (the answer
+:func:`~improviser.inference.generate.continue_melody` writes after the call) and
+``live`` (the call played key by key into the live engine on a simulated clock at a
+fixed 120 bpm, :func:`~improviser.harness.call_player.answer_call`, and the answer it
+plans). ``before`` adds ``generate before``: what ``generate`` drew before it took the
+live path (no tilt towards the call's note values, no replay guard, the first IOI as
+drawn; :func:`~improviser.inference.generate.continue_tokens` as the command called it),
+and ``live before``: the live row with no replay guard. ``guards`` repeats both rows for
+each replay-guard setting named (``GUARD[:NOTES[:PENALTY]]``, see
+:mod:`improviser.music.replay`).
+
 With ``listen`` the model answers again for each named set of
 :class:`~improviser.music.listener.ListenParams` (``model+stm``: with the short-term
 model of the call; ``model+listen``: short-term model, key and register as ``live`` does
@@ -39,12 +51,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import ValidationError
 
 from improviser.bench.phrase_metrics import METRICS, answer_metrics, call_key
-from improviser.config import DataConfig, LiveConfig
+from improviser.config import DataConfig, GenerateConfig, LiveConfig, validation_message
+from improviser.config.listen import GUARDS
 from improviser.errors import ConfigError, ModelError
+from improviser.harness.call_player import answer_call
 from improviser.inference import NumpyEngine, read_metadata
-from improviser.inference.generate import continue_tokens
+from improviser.inference.generate import continue_melody, continue_tokens
 from improviser.music.encoding import decode
 from improviser.music.key import Key
 from improviser.music.listener import ListenParams
@@ -54,11 +69,22 @@ from improviser.music.sampling import SamplingParams
 from improviser.training.dataset import Piece
 from improviser.training.evaluate import HeldOut, held_out
 
-__all__ = ["ANSWERERS", "DEFAULT_KEYS", "bench_musicality", "listen_variants"]
+__all__ = [
+    "ANSWERERS",
+    "DEFAULT_KEYS",
+    "PATHS",
+    "bench_musicality",
+    "guard_settings",
+    "listen_variants",
+]
 
 DEFAULT_KEYS = tuple(range(-5, 7))
 """Transpositions of each call, in semitones: every key once."""
 ANSWERERS = ("model", "model-raw", "truth", "repeat", "unigram", "walk")
+PATHS = ("generate", "live")
+"""The commands whose answers the bench measures as a user gets them."""
+LIVE_BPM = 120.0
+"""The tempo the live row's calls are played at (fixed: the beat tracker is not measured)."""
 Tokens = npt.NDArray[np.int32]
 Progress = Callable[[int, int], None]
 Values = dict[str, dict[str, list[float | None]]]
@@ -78,6 +104,48 @@ def listen_variants() -> dict[str, ListenParams]:
         ),
         "model+listen": live,
     }
+
+
+def guard_settings(spec: str) -> dict[str, Any]:
+    """``GUARD[:NOTES[:PENALTY]]`` as answer settings, e.g. ``penalty:6:0.05``."""
+    parts = spec.split(":")
+    if parts[0] not in GUARDS or len(parts) > 3:
+        raise ConfigError(
+            f"a guard is GUARD[:NOTES[:PENALTY]] with GUARD one of {', '.join(GUARDS)}, "
+            f"got {spec!r}"
+        )
+    out: dict[str, Any] = {"replay_guard": parts[0]}
+    try:
+        if len(parts) > 1:
+            out["replay_notes"] = int(parts[1])
+        if len(parts) > 2:
+            out["replay_penalty"] = float(parts[2])
+    except ValueError as exc:
+        raise ConfigError(f"guard {spec!r}: NOTES is a whole number, PENALTY a number") from exc
+    return out
+
+
+def _path_configs(
+    paths: Sequence[str], guards: Sequence[str], count: int
+) -> dict[str, GenerateConfig | LiveConfig]:
+    """Each row's command config: its defaults, ``count``-note answers, each guard."""
+    for path in paths:
+        if path not in PATHS:
+            raise ConfigError(f"a path is one of {', '.join(PATHS)}, got {path!r}")
+    length = {"answer_length": "notes", "answer_notes": count}
+    rows: dict[str, GenerateConfig | LiveConfig] = {}
+    for spec in guards or [""]:
+        settings = length | (guard_settings(spec) if spec else {})
+        suffix = f" {spec}" if spec else ""
+        try:
+            if "generate" in paths:
+                rows["generate" + suffix] = GenerateConfig.model_validate(settings)
+            if "live" in paths:
+                live = settings | {"bpm": LIVE_BPM, "sync": "fixed"}
+                rows["live" + suffix] = LiveConfig.model_validate(live)
+        except ValidationError as exc:
+            raise ConfigError(f"guard {spec!r}: {validation_message(exc, 'answer')}") from exc
+    return rows
 
 
 def _as_phrase(call: Tokens) -> Tokens:
@@ -128,6 +196,8 @@ class _Answering:
 
     rhythm_strength: float
     listen: Mapping[str, ListenParams]
+    paths: Mapping[str, GenerateConfig | LiveConfig] = dataclasses.field(default_factory=dict)
+    before: bool = False
 
 
 def _answers(
@@ -137,18 +207,34 @@ def _answers(
     params: SamplingParams,
     rng: np.random.Generator,
     how: _Answering,
-) -> dict[str, Tokens]:
+) -> dict[str, Tokens | list[Note]]:
     """Every answerer's answer to the call ``tokens[:call_notes]``."""
     call_tokens = tokens[:call_notes]
     count = len(tokens) - call_notes
     strength = how.rhythm_strength
-    answers = {
+    answers: dict[str, Tokens | list[Note]] = {
         "model": continue_tokens(engine, call_tokens, count, params, rng, strength),
         "model-raw": continue_tokens(engine, call_tokens, count, params, rng),
     }
     for name, listen in how.listen.items():
         answers[name] = continue_tokens(engine, call_tokens, count, params, rng, strength, listen)
-    key = call_key(_notes(call_tokens))
+    call = _notes(call_tokens)
+    if how.before:
+        cfg = GenerateConfig(replay_guard="off")
+        answers["generate before"] = continue_tokens(
+            engine,
+            call_tokens,
+            count,
+            SamplingParams.from_config(cfg.sampling),
+            rng,
+            listen=ListenParams.from_config(cfg),
+        )
+    for name, cfg in how.paths.items():
+        if isinstance(cfg, LiveConfig):
+            answers[name] = answer_call(engine, call, cfg, rng)
+        else:
+            answers[name] = continue_melody(engine, call, LIVE_BPM, cfg, rng)
+    key = call_key(call)
     answers |= {
         "truth": tokens[call_notes:],
         "repeat": _repeat(call_tokens, count),
@@ -158,11 +244,14 @@ def _answers(
     return answers
 
 
-def _measure(values: Values, answers: Mapping[str, Tokens], call_tokens: Tokens) -> None:
+def _measure(
+    values: Values, answers: Mapping[str, Tokens | list[Note]], call_tokens: Tokens
+) -> None:
     call = _notes(call_tokens)
     key = call_key(call)
     for name, answer in answers.items():
-        measured = answer_metrics(_notes(answer, call[-1].start_beats), call, key)
+        notes = answer if isinstance(answer, list) else _notes(answer, call[-1].start_beats)
+        measured = answer_metrics(notes, call, key)
         per = values.setdefault(name, {m: [] for m in METRICS})
         for metric, value in measured.items():
             per[metric].append(value)
@@ -184,6 +273,9 @@ def bench_musicality(
     rhythm_strength: float = DEFAULT_STRENGTH,
     listen: Mapping[str, ListenParams] | None = None,
     octaves: Sequence[int] = (0,),
+    paths: Sequence[str] = PATHS,
+    guards: Sequence[str] = (),
+    before: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Answer held-out calls in every key; measure model, truth and baselines alike.
@@ -207,7 +299,11 @@ def bench_musicality(
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(seed)
     listen = dict(listen or {})
-    how = _Answering(rhythm_strength, listen)
+    rows = _path_configs(paths, guards, answer_notes)
+    if before:
+        live = _path_configs(("live",), ("off",), answer_notes)
+        rows["live before"] = live["live off"]
+    how = _Answering(rhythm_strength, listen, rows, before)
     total_values: Values = {}
     by_octave: dict[int, Values] = {o: {} for o in octaves}
     total, done = len(pieces) * len(keys) * len(octaves), 0
@@ -237,6 +333,9 @@ def bench_musicality(
         "sampling": sampling.model_dump(),
         "seed": seed,
         "rhythm_strength": rhythm_strength,
+        "paths": list(paths),
+        "guards": list(guards),
+        "before": before,
         "seconds": time.perf_counter() - t0,
         "metrics": _summaries(total_values),
         "by_octave": {str(o): _summaries(v) for o, v in by_octave.items()},

@@ -33,7 +33,9 @@ __all__ = [
     "motif_reuse",
     "note_value_drift",
     "register_distance",
+    "replay",
     "rest_share",
+    "transposed_replay",
 ]
 
 LONG_BEATS = 1.5
@@ -44,6 +46,8 @@ MOTIF_NOTES = 4
 """Motifs are shapes of this many notes (their intervals, at any transposition)."""
 GRID_TOLERANCE_BEATS = 1 / 48
 """An onset this close to a grid line is on it."""
+REPLAY_NOTES = 8
+"""An answer that plays this many notes of the call in order replays it."""
 DRIFT_FACTOR = 2.0
 """An answer whose median IOI is this many times the call's (or 1/that) has drifted."""
 
@@ -54,6 +58,8 @@ METRICS = (
     "rests",
     "long_notes",
     "motif_reuse",
+    "replay",
+    "transposed_replay",
     "register",
     "leaps",
     "degenerate",
@@ -143,6 +149,34 @@ def motif_reuse(answer: Sequence[Note], call: Sequence[Note]) -> float | None:
     return sum(s in known for s in shapes) / len(shapes)
 
 
+def _runs(notes: Sequence[Note], size: int) -> list[tuple[int, ...]]:
+    pitches = [n.pitch for n in notes]
+    return [tuple(pitches[i : i + size]) for i in range(len(pitches) - size + 1)]
+
+
+def replay(answer: Sequence[Note], call: Sequence[Note], size: int = REPLAY_NOTES) -> float:
+    """1.0 if the answer plays ``size`` consecutive notes of the call, in order, at the
+    call's pitches (an answer shorter than that: 0.0)."""
+    known = set(_runs(call, size))
+    return float(any(run in known for run in _runs(answer, size)))
+
+
+def transposed_replay(
+    answer: Sequence[Note], call: Sequence[Note], size: int = REPLAY_NOTES
+) -> float:
+    """1.0 if the answer plays ``size`` consecutive notes of the call, in order, moved to
+    another pitch (the same intervals; counted apart from :func:`replay`)."""
+    exact = set(_runs(call, size))
+    shapes = set(interval_shapes(call, size))
+    runs = _runs(answer, size)
+    return float(
+        any(
+            run not in exact and shape in shapes
+            for run, shape in zip(runs, interval_shapes(answer, size), strict=True)
+        )
+    )
+
+
 def register_distance(answer: Sequence[Note], call: Sequence[Note]) -> float | None:
     """|mean pitch of the answer - mean pitch of the call|, in semitones."""
     if not answer or not call:
@@ -179,6 +213,8 @@ def answer_metrics(
         "rests": rest_share(answer),
         "long_notes": long_note_share(answer),
         "motif_reuse": motif_reuse(answer, call),
+        "replay": replay(answer, call),
+        "transposed_replay": transposed_replay(answer, call),
         "register": register_distance(answer, call),
         "leaps": leap_share(answer),
         "degenerate": degenerate(answer),

@@ -174,14 +174,42 @@ def musicality_cmd(
         list[int] | None,
         typer.Option("--octave", help="Move the calls by octaves (repeatable; default 0)."),
     ] = None,
+    path: Annotated[
+        str,
+        typer.Option(
+            help="Also answer as the commands do with their defaults: generate, live or both "
+            "(the live engine on a simulated clock), or none."
+        ),
+    ] = "both",
+    guards: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--guard",
+            help="Repeat the generate/live rows with this replay guard, GUARD[:NOTES[:PENALTY]] "
+            "(e.g. penalty:6:0.05, discount:5:0.5, off; repeatable).",
+        ),
+    ] = None,
+    before: Annotated[
+        bool,
+        typer.Option(
+            "--before/--no-before",
+            help="Also answer as generate did before it took the live path (no rhythm tilt, "
+            "no replay guard) and as live with no replay guard.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Key, rhythm, motif and register of the model's answers against truth and baselines."""
     from improviser.bench.musicality import (  # noqa: PLC0415
         DEFAULT_KEYS,
+        PATHS,
         bench_musicality,
         listen_variants,
     )
+
+    choices = {"both": PATHS, "none": (), **{p: (p,) for p in PATHS}}
+    if path not in choices:
+        raise ConfigError(f"--path is one of {', '.join(choices)}, got {path!r}")
     from improviser.cli.progress import count_progress  # noqa: PLC0415
 
     with count_progress("answering calls") as progress:
@@ -196,6 +224,9 @@ def musicality_cmd(
             rhythm_strength=rhythm_strength,
             listen=listen_variants() if listen else None,
             octaves=octaves or (0,),
+            paths=choices[path],
+            guards=guards or (),
+            before=before,
             progress=progress,
         )
     if as_json:
@@ -214,6 +245,8 @@ _MUSICALITY_ROWS = (
     ("rests", "rests >= 1.5 beats", "mean"),
     ("long_notes", "notes >= 1.5 beats", "mean"),
     ("motif_reuse", "4-note shapes reused", "mean"),
+    ("replay", "replays >= 8 notes of the call", "mean"),
+    ("transposed_replay", "  transposed replays", "mean"),
     ("register", "register shift p50", "p50"),
     ("register", "register shift p99", "p99"),
     ("leaps", "leaps > 7 semitones", "mean"),

@@ -181,7 +181,43 @@ def generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="MIDI file to write.")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")] = DEFAULT_MODEL,
     config: ConfigOpt = None,
-    notes: Annotated[int | None, typer.Option(help="Notes to generate.")] = None,
+    notes: Annotated[
+        int | None, typer.Option(help="Exactly this many notes (default: the answer length rule).")
+    ] = None,
+    answer_length: Annotated[
+        str | None,
+        typer.Option(help="How long the answer is: notes, beats, bars, or call (as the seed)."),
+    ] = None,
+    answer_beats: Annotated[
+        float | None, typer.Option(help="Answer length in beats (--answer-length beats).")
+    ] = None,
+    answer_bars: Annotated[
+        int | None, typer.Option(help="Answer length in bars (--answer-length bars).")
+    ] = None,
+    answer_start: Annotated[
+        str | None,
+        typer.Option(help="First note: now (right after the seed), beat (next beat), bar."),
+    ] = None,
+    answer_delay: Annotated[
+        float | None, typer.Option(help="Seconds of rest after the seed before the answer.")
+    ] = None,
+    rhythm_strength: Annotated[
+        float | None,
+        typer.Option(help="How strongly the note values follow the seed's (0: the model's own)."),
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(help='Key to keep to: auto, off, or e.g. "D minor".')
+    ] = None,
+    replay_guard: Annotated[
+        str | None,
+        typer.Option(help="Keep from replaying the seed: penalty, stm, discount or off."),
+    ] = None,
+    short_term: Annotated[
+        bool | None,
+        typer.Option(
+            "--short-term/--no-short-term", help="Blend in a short-term model of the seed."
+        ),
+    ] = None,
     temperature: Annotated[float | None, typer.Option(help="Sampling temperature.")] = None,
     top_p: Annotated[float | None, typer.Option(help="Nucleus sampling mass.")] = None,
     top_k: Annotated[int | None, typer.Option(help="Keep the k likeliest pitches.")] = None,
@@ -190,13 +226,23 @@ def generate(
         bool | None, typer.Option("--include-seed/--no-include-seed", help="Write the seed too.")
     ] = None,
 ) -> None:
-    """Continue a seed melody and write it as a MIDI file."""
+    """Continue a seed melody and write it as a MIDI file: answered as a live call is,
+    with the [answer] settings of the config (the options here change them for this run)."""
     from improviser.inference.generate import generate as run_generate  # noqa: PLC0415
 
     cfg = with_overrides(
         _config(config),
         generate={
             "notes": notes,
+            "answer_length": answer_length,
+            "answer_beats": answer_beats,
+            "answer_bars": answer_bars,
+            "answer_start": answer_start,
+            "answer_delay": answer_delay,
+            "rhythm_strength": rhythm_strength,
+            "key": key,
+            "replay_guard": replay_guard,
+            "short_term": short_term,
             "sampling.temperature": temperature,
             "sampling.top_p": top_p,
             "sampling.top_k": top_k,

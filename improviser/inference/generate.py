@@ -11,6 +11,7 @@ grid (``answer_start``). The continuation keeps the seed's tempo. Every ``note_o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from improviser.music.notes import MAX_BPM, Note, extract_melody
 from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.sampling import Sampler, SamplingParams
 
-__all__ = ["GenerateResult", "continue_tokens", "generate", "hear_call"]
+__all__ = ["GenerateResult", "continue_melody", "continue_tokens", "generate", "hear_call"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,27 @@ def continue_tokens(
     return np.asarray([d.token for d in drawn], dtype=np.int32).reshape(count, 4)
 
 
+def continue_melody(
+    engine: StepModel,
+    melody: Sequence[Note],
+    bpm: float,
+    cfg: GenerateConfig,
+    rng: np.random.Generator,
+) -> list[Note]:
+    """The answer to ``melody`` (times in beats, at ``bpm``) by ``cfg``, as ``generate``
+    writes it: first note ``answer_delay`` after the melody ends, on the file's grid."""
+    call = encode(melody)
+    context, rhythm = hear_call(engine, call, cfg.rhythm_strength, ListenParams.from_config(cfg))
+    end = max(n.end_beats for n in melody)
+    delay = cfg.answer_delay * bpm / 60.0
+    start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)
+    limits = AnswerLimits.of(cfg, max(end - melody[0].start_beats, 1.0), cfg.notes)
+    draw = AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats))
+    drawn = draw_answer(context, draw, Sampler(SamplingParams.from_config(cfg.sampling)), rng)
+    tokens = [d.token._replace(ioi=0) if i == 0 else d.token for i, d in enumerate(drawn)]
+    return decode(tokens, bpm=bpm, start_beats=start, track=1)
+
+
 def generate(
     model: str | Path,
     seed: str | Path,
@@ -114,16 +136,7 @@ def generate(
         )
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(cfg.sampling.seed)
-    call = encode(melody)
-    context, rhythm = hear_call(engine, call, cfg.rhythm_strength, ListenParams.from_config(cfg))
-    end = max(n.end_beats for n in melody)
-    delay = cfg.answer_delay * score.bpm / 60.0
-    start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)
-    limits = AnswerLimits.of(cfg, max(end - melody[0].start_beats, 1.0), cfg.notes)
-    draw = AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats))
-    drawn = draw_answer(context, draw, Sampler(SamplingParams.from_config(cfg.sampling)), rng)
-    tokens = [d.token._replace(ioi=0) if i == 0 else d.token for i, d in enumerate(drawn)]
-    notes = decode(tokens, bpm=score.bpm, start_beats=start, track=1)
+    notes = continue_melody(engine, melody, score.bpm, cfg, rng)
     seed_part = [
         Note(n.pitch, n.velocity, n.start, n.duration, 0, 0, n.start_beats, n.duration_beats)
         for n in melody

@@ -55,6 +55,9 @@ MIN_KEY_NOTES = 4
 _TINY = 1e-300
 _MIN_H = 1e-6
 """Floors under a probability before its log, and under a relative entropy (as in blend)."""
+_MIN_PENALTY = 1e-9
+"""The replay guard leaves the short-term model this much of a pitch: its prediction is
+never 0, so the blend takes its log as it is (the C draw too)."""
 
 
 class Shaping(NamedTuple):
@@ -269,7 +272,7 @@ class Listener:
                     stm_weight *= params.replay_penalty ** (run - params.replay_notes + 1)
                 elif guard == "stm" and followers:
                     stm = stm.copy()
-                    stm[followers] *= params.replay_penalty
+                    stm[followers] *= max(params.replay_penalty, _MIN_PENALTY)
                     stm /= stm.sum()
                 elif guard == "penalty" and followers:
                     weights = np.ones(size) if weights is None else weights.copy()
