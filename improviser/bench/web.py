@@ -213,5 +213,6 @@ def bench_web(options: WebBenchOptions) -> dict[str, Any]:
         "clock_drift_ms": after[0] - before[0],
         "lost": options.notes - len(to_roll),
         "load_average_1min": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
         "target_ms": TARGET_MS,
     }
