@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from improviser.bench.doc_tables import evaluation_table, soak_table, training_table
+from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
 from improviser.telemetry.reference import mqtt_reference
@@ -56,10 +57,15 @@ def _soak_runs() -> str:
     return soak_table(dict(sorted(runs.items(), key=lambda item: (len(item[0]), item[0]))))
 
 
+def _web() -> str:
+    return web_table(_json(SAMPLES / "web" / "bench-web.json"))
+
+
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "evaluation": (DOCS / "evaluation.md", _evaluation),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
     "training": (DOCS / "training.md", _training),
+    "web": (DOCS / "web.md", _web),
 }
 """Each generated table: its page and what writes it."""
 
