@@ -128,8 +128,22 @@ def live(
         bool | None, typer.Option("--virtual", help="Create 'improviser in'/'improviser out'.")
     ] = None,
     api: ApiOpt = None,
-    mode: Annotated[str | None, typer.Option("--mode", help="call-response or follow.")] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="call-response, follow or accompany.")
+    ] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Model (.keras + .npz).")] = None,
+    harmony_model: Annotated[
+        Path | None,
+        typer.Option("--harmony-model", help="Harmony model (.keras + .npz) for the voices."),
+    ] = None,
+    voices: Annotated[
+        int | None,
+        typer.Option("--voices", help="accompany: 1 = bass, 2 = bass and alto, 3 = all three."),
+    ] = None,
+    answer_voices: Annotated[
+        int | None,
+        typer.Option("--answer-voices", help="Voices of an answer: 0 = as the call, 1-4."),
+    ] = None,
     record: Annotated[Path | None, typer.Option("--record", help="Recording file (.mid).")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record.")] = False,
     bpm: Annotated[float | None, typer.Option("--bpm", help="Fixed tempo (else follow).")] = None,
@@ -189,6 +203,9 @@ def live(
         api=api,
         mode=mode,
         model=model,
+        harmony_model=harmony_model,
+        accompany_voices=voices,
+        answer_voices=answer_voices,
         engine=engine,
         device=device,
         record=False if no_record else None,

@@ -126,6 +126,10 @@ class LiveConfig(AnswerConfig):
     # --- accompany ----------------------------------------------------------------------
     harmony_model: Path = DEFAULT_HARMONY_MODEL
     """The harmony model (lower voices under a melody): ``accompany`` plays with it."""
+    harmony_temperature: float = Field(1.0, gt=0.0, le=10.0)
+    """Sampling temperature of the lower voices (``improviser harmonize --temperature``)."""
+    harmony_top_p: float = Field(1.0, gt=0.0, le=1.0)
+    """Nucleus sampling mass of the lower voices."""
     accompany_voices: int = Field(3, ge=1, le=3)
     """Voices under the melody: 1 = bass, 2 = bass and alto, 3 = bass, tenor and alto."""
     accompany_rhythm: Literal["melody", "beat", "bar"] = "melody"

@@ -33,6 +33,7 @@ from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
 from improviser.inference.context import ModelContext
 from improviser.live.engine.controls import LISTEN_CONTROLS, Controls
+from improviser.live.engine.deferred_harmony import DeferredHarmony
 from improviser.live.engine.modes import AnswerMode, make_mode
 from improviser.live.engine.player import PlayerState
 from improviser.live.engine.voice import Harmony, Voice
@@ -107,7 +108,7 @@ class Improviser:
             publish=self._publish,
             now=now,
             rng=rng if rng is not None else np.random.default_rng(config.sampling.seed),
-            harmony=harmony,
+            harmony=None if harmony is None else DeferredHarmony(harmony),
         )
         self.mode: AnswerMode = make_mode(config.mode, self.voice)
         self.controls = Controls(self)

@@ -15,9 +15,11 @@ from improviser.inference import (
     read_metadata,
     refuse_extra_inputs,
 )
+from improviser.inference.harmonizer import Harmonizer, HarmonyParams
 from improviser.inference.select import PROBE_STEPS
+from improviser.live.engine.voice import Harmony
 
-__all__ = ["describe_engine", "load_step_model", "open_model"]
+__all__ = ["describe_engine", "load_step_model", "open_harmony", "open_model"]
 
 _log = logging.getLogger("improviser.live")
 
@@ -70,3 +72,25 @@ def open_model(config: LiveConfig) -> tuple[StepModel, str]:
         f"{PROBE_STEPS}; asked: engine {config.engine}, device {config.device})"
     )
     return model, line
+
+
+def open_harmony(config: LiveConfig) -> tuple[Harmony | None, str]:
+    """The harmonizer of ``config.harmony_model`` and a line for the log.
+
+    ``None`` when there is no such model and the mode does not need one (an answer then
+    has no lower voices); :class:`ModelError` when ``accompany`` is asked for without one.
+    A harmony model steps on the CPU engines only (NumPy or compiled): TensorFlow's is
+    never taken for it.
+    """
+    path = config.harmony_model
+    if not path.with_suffix(".npz").exists():
+        if config.mode == "accompany":
+            raise ModelError(
+                f"{path}: harmony model not found (no {path.with_suffix('.npz').name}); train "
+                "one with 'improviser train --kind harmony' or choose one with --harmony-model"
+            )
+        return None, f"harmony: none ({path.name} not found): answers are lines"
+    engine = config.engine if config.engine in ("numpy", "native") else "auto"
+    params = HarmonyParams(temperature=config.harmony_temperature, top_p=config.harmony_top_p)
+    harmonizer = Harmonizer.from_file(path, engine, params, config.sampling.seed)
+    return harmonizer, f"harmony: {path.name} on {describe_engine(harmonizer.engine)}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,10 +39,10 @@ class Harmony(Protocol):
     def settle(self) -> None:
         """Do now, while idle, what the next onset need not wait for."""
 
-    def snapshot(self) -> object:
+    def snapshot(self) -> Any:
         """An opaque copy of what it has heard, for :meth:`restore`."""
 
-    def restore(self, state: object) -> None:
+    def restore(self, state: Any) -> None:
         """Return to a state from :meth:`snapshot` (an answer's voices drawn ahead)."""
 
 

@@ -41,8 +41,9 @@ import numpy as np
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
 from improviser.live.engine.engine import Improviser
-from improviser.live.engine.loading import load_step_model, open_model
+from improviser.live.engine.loading import load_step_model, open_harmony, open_model
 from improviser.live.engine.model_swap import ModelControl
+from improviser.live.engine.voice import Harmony
 from improviser.live.events import EventBus, Notice, StatsReport
 from improviser.live.io.inbox import Inbox, Trace
 from improviser.live.io.midi import Kind
@@ -81,11 +82,15 @@ class LiveSession:
         record_path: Path | None = None,
         trace: bool = False,
         companions: Mapping[str, Companion] | None = None,
+        harmony: Harmony | None = None,
     ) -> None:
         self.config = config
         self._model = model
         self.model: StepModel | None = model
         """The step engine playing (loaded on entering unless one was given)."""
+        self._harmony = harmony
+        self.harmony: Harmony | None = harmony
+        """The harmony model (loaded on entering unless one was given; ``None``: none)."""
         self.now = now
         self._rng = rng
         self.record_path = record_path
@@ -166,6 +171,9 @@ class LiveSession:
         return self
 
     def _load_model(self) -> str | None:
+        if self._harmony is None:
+            self.harmony, harmony_line = open_harmony(self.config)
+            _log.info("%s", harmony_line)
         if self._model is not None:
             self.model = self._model
             return None
@@ -200,7 +208,13 @@ class LiveSession:
             self.recordings.open(path, armed=False)
         stack.push_async_callback(self.recordings.close)
         self.engine = Improviser(
-            cfg, model, self.scheduler, now=self.now, rng=self._rng, bus=self.bus
+            cfg,
+            model,
+            self.scheduler,
+            now=self.now,
+            rng=self._rng,
+            bus=self.bus,
+            harmony=self.harmony,
         )
         self._register_controls(self.engine, stack)
         stack.callback(self.scheduler.panic)
