@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["evaluation_table", "soak_table", "training_table"]
+__all__ = ["evaluation_table", "soak_table", "synth_table", "training_table"]
 
 
 def _units(meta: Mapping[str, Any], key: str) -> str:
@@ -129,4 +129,41 @@ def soak_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
                 ]
             )
         )
+    return "\n".join(lines)
+
+
+def synth_table(result: Mapping[str, Any]) -> str:
+    """The synth off beside on, from ``improviser bench e2e --synth --json``."""
+    synth = result["synth"]
+    off, on = synth["off"], synth["on"]
+    lines = [
+        "| measure | synth off | synth on | on − off |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, key in (("engine stage", "engine"), ("player → answer at the synth", "e2e")):
+        for pct in ("p50", "p99"):
+            a, b = off[key][f"{pct}_ms"], on[key][f"{pct}_ms"]
+            lines.append(f"| {label} {pct}, ms | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+    a, b = off["cpu_s_per_min"], on["cpu_s_per_min"]
+    lines.append(
+        f"| CPU of the session's process, s per minute of playing | {a:.2f} | {b:.2f} "
+        f"| **{b - a:+.2f}** ({(b - a) / 60:+.1%} of a core) |"
+    )
+    p50s = ", ".join(f"{r['engine_added_p50_ms']:+.3f}" for r in synth["per_round"])
+    p99s = ", ".join(f"{r['engine_added_p99_ms']:+.3f}" for r in synth["per_round"])
+    cpu = ", ".join(f"{r['cpu_added_s_per_min']:+.2f}" for r in synth["per_round"])
+    jack = result["jack"]
+    lines += [
+        "",
+        f"{synth['rounds']} rounds of a synth-off and a synth-on follow run of "
+        f"{result['notes']} notes each (order flipping each round), "
+        f"{off['engine']['n']} / {on['engine']['n']} answered notes pooled per arm, "
+        f"{synth['synth_notes_played']:,} notes sounded by the synth, "
+        f"{synth['synth_events_dropped']} events dropped by it; JACK at "
+        f"{jack['period_frames']} frames ({jack['period_ms']:.2f} ms; the whole run: "
+        f"{jack['late_cycles']:,} late cycles, {jack['client_overruns']:,} client overruns). "
+        f"By round, engine stage added p50: {p50s} ms, p99: {p99s} ms; synth CPU: {cpu} s/min. "
+        f"Load average {result['loadavg_before'][0]:.2f} → {result['loadavg_after'][0]:.2f} "
+        f"on {result['cpu_count']} cores.",
+    ]
     return "\n".join(lines)

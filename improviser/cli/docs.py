@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.doc_tables import evaluation_table, soak_table, training_table
+from improviser.bench.doc_tables import evaluation_table, soak_table, synth_table, training_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -57,6 +57,10 @@ def _soak_runs() -> str:
     return soak_table(dict(sorted(runs.items(), key=lambda item: (len(item[0]), item[0]))))
 
 
+def _synth() -> str:
+    return synth_table(_json(SAMPLES / "sound" / "e2e-synth.json"))
+
+
 def _web() -> str:
     return web_table(_json(SAMPLES / "web" / "bench-web.json"))
 
@@ -64,6 +68,7 @@ def _web() -> str:
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "evaluation": (DOCS / "evaluation.md", _evaluation),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
+    "synth": (DOCS / "sound.md", _synth),
     "training": (DOCS / "training.md", _training),
     "web": (DOCS / "web.md", _web),
 }
