@@ -1,0 +1,51 @@
+"""The harmony model's listening in the pause: same onsets, same order, bounded."""
+
+from __future__ import annotations
+
+from improviser.inference import NumpyEngine, random_weights
+from improviser.inference.harmonizer import Harmonizer
+from improviser.live.engine.deferred_harmony import HOLDS_KEPT, DeferredHarmony
+from improviser.music.voicing import HARMONY_VOCAB
+
+
+def harmonizer(seed: int = 4) -> Harmonizer:
+    weights = random_weights(
+        (16,), 6, 1, inputs=HARMONY_VOCAB, outputs={"value": 128}, kind="harmony"
+    )
+    return Harmonizer(NumpyEngine(weights), seed=seed)
+
+
+CALL = [(72, 0, 0, (48, 0, 55)), (74, 1, 5, (50, 0, 57)), (76, 1, 5, (0, 0, 0))]
+
+
+def test_holds_wait_for_the_pause_and_draw_what_holding_at_once_draws() -> None:
+    at_once, deferred = harmonizer(), DeferredHarmony(harmonizer())
+    for melody, metre, ioi, voices in CALL:
+        at_once.hold(melody, metre, ioi, voices)
+        deferred.hold(melody, metre, ioi, voices)
+    assert deferred.harmony.onsets == 0  # type: ignore[attr-defined]
+    deferred.settle()
+    assert deferred.harmony.onsets == 3  # type: ignore[attr-defined]
+    assert tuple(deferred.voice(77, 0, 5)) == tuple(at_once.voice(77, 0, 5))
+
+
+def test_a_draw_or_a_snapshot_hears_what_waits_first() -> None:
+    at_once, deferred = harmonizer(), DeferredHarmony(harmonizer())
+    for melody, metre, ioi, voices in CALL:
+        at_once.hold(melody, metre, ioi, voices)
+        deferred.hold(melody, metre, ioi, voices)
+    state = deferred.snapshot()
+    first = tuple(deferred.voice(79, 1, 5))
+    assert first == tuple(at_once.voice(79, 1, 5))
+    deferred.hold(60, 0, 0, (0, 0, 0))
+    deferred.restore(state)  # what waited after the snapshot is dropped with it
+    assert deferred.harmony.onsets == 3  # type: ignore[attr-defined]
+
+
+def test_a_flood_of_holds_never_grows_the_queue() -> None:
+    deferred = DeferredHarmony(harmonizer())
+    for i in range(3 * HOLDS_KEPT):
+        deferred.hold(60 + i % 12, i % 4, i % 17, (0, 0, 0))
+    assert len(deferred._holds) == HOLDS_KEPT
+    deferred.settle()
+    assert deferred.harmony.onsets == HOLDS_KEPT  # type: ignore[attr-defined]
