@@ -92,8 +92,16 @@ def train(
         float | None,
         typer.Option(help="Share of DATA held out to score a fine-tune (and to validate it)."),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(help="melody (the top line) or harmony (the voices under it)."),
+    ] = "melody",
 ) -> None:
     """Train a model on MIDI files; writes MODEL.keras, .json, .npz and .history.csv.
+
+    --kind melody (default) learns the top line of each file; --kind harmony learns the
+    lower voices under each melody onset (four-part files part by part, any other file
+    as its top line and the notes under it).
 
     With --finetune BASE.keras, trains BASE further on DATA (a player's session recordings
     with --part player, or any folder of their MIDI files), scoring a held-out share of
@@ -121,6 +129,17 @@ def train(
     )
     from improviser.cli.progress import TrainingProgress  # noqa: PLC0415
 
+    if kind == "harmony":
+        from improviser.cli.train_harmony import train_harmony_command  # noqa: PLC0415
+
+        melody_only: dict[str, object] = {"--window": window, "--seq-len": seq_len}
+        melody_only |= {"--stride": stride}
+        melody_only |= {"--finetune": finetune, "--objective": objective, "--part": part}
+        harmony = {"lstm_units": _units(lstm_units), "dropout": dropout}
+        train_harmony_command(data, out, cfg, resume, melody_only, harmony)
+        return
+    if kind != "melody":
+        raise ConfigError(f"--kind must be melody or harmony, got {kind!r}")
     if finetune is not None:
         tuning = {
             "learning_rate": learning_rate,
@@ -275,8 +294,18 @@ def evaluate(
         typer.Option(help="Also score the model blended with a short-term model of each piece."),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    kind: Annotated[
+        str, typer.Option(help="melody, or harmony: bits per accompaniment event, per voice.")
+    ] = "melody",
 ) -> None:
     """Score a model and the baselines on held-out files (bits/note, accuracy)."""
+    if kind == "harmony":
+        from improviser.cli.train_harmony import evaluate_harmony_command  # noqa: PLC0415
+
+        evaluate_harmony_command(model, data, train, as_json)
+        return
+    if kind != "melody":
+        raise ConfigError(f"--kind must be melody or harmony, got {kind!r}")
     from improviser.training.evaluate import evaluate as run_evaluate  # noqa: PLC0415
 
     result = run_evaluate(

@@ -19,7 +19,30 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["TrainingProgress", "count_progress"]
+__all__ = ["TrainingProgress", "count_progress", "taken_line"]
+
+
+def taken_line(event: dict[str, Any]) -> str:
+    """What a training run took from its files, from its ``*_taken`` event."""
+    if event["event"] == "melody_taken":
+        line = (
+            f"took the melody line (the top line) of {event['files']} files: "
+            f"{event['melody_notes']:,} of {event['notes']:,} notes"
+        )
+        if not event["polyphonic"]:
+            return line + " (every file is one line)"
+        return (
+            f"{line}; {event['polyphonic']} of them had notes under the melody, left out here: "
+            "`--kind harmony` takes those as the lower voices"
+        )
+    voices = event["lower_voices"]
+    sources = event["sources"]
+    return (
+        f"took the lower voices under the melody of {event['files']} files "
+        f"({sources['parts']} as four named parts, {sources['notes']} as the top line and "
+        f"the notes under it): {event['events']:,} melody onsets, with 1 / 2 / 3 lower "
+        f"voices at {voices[1]:,} / {voices[2]:,} / {voices[3]:,} and none at {voices[0]:,}"
+    )
 
 
 @contextmanager
@@ -81,10 +104,12 @@ class TrainingProgress:
             self.progress.update(self._read, completed=event["done"])
         elif kind == "split":
             self.console.print(
-                f"{event['notes']:,} notes; split by content: {event['train']} train, "
-                f"{event['val']} validation, {event['test']} test files "
-                f"({event['skipped']} skipped)"
+                f"{event['notes']:,} {event.get('unit', 'notes')}; split by content: "
+                f"{event['train']} train, {event['val']} validation, {event['test']} test "
+                f"files ({event['skipped']} skipped)"
             )
+        elif kind in ("melody_taken", "harmony_taken"):
+            self.console.print(taken_line(event))
         elif kind == "batch":
             info = f"loss {event['loss']:.3f}  {event['notes_per_second']:,.0f} notes/s"
             desc = f"epoch {event['epoch'] + 1}/{event['epochs']}"

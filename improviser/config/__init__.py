@@ -23,7 +23,7 @@ from improviser.config.mqtt import MqttConfig
 from improviser.config.osc import OscConfig
 from improviser.config.sampling import SamplingConfig
 from improviser.config.synth import SynthConfig
-from improviser.config.training import DataConfig, ModelConfig, TrainConfig
+from improviser.config.training import DataConfig, HarmonyModelConfig, ModelConfig, TrainConfig
 from improviser.config.web import WebConfig
 from improviser.errors import ConfigError, reason
 
@@ -32,6 +32,7 @@ __all__ = [
     "Config",
     "DataConfig",
     "GenerateConfig",
+    "HarmonyModelConfig",
     "ListenConfig",
     "LiveConfig",
     "ModelConfig",
@@ -61,6 +62,7 @@ class Config(Section):
     data: DataConfig = Field(default_factory=DataConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    harmony: HarmonyModelConfig = Field(default_factory=HarmonyModelConfig)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)

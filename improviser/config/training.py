@@ -13,6 +13,7 @@ __all__ = [
     "EXTRA_INPUTS",
     "DataConfig",
     "ExtraInput",
+    "HarmonyModelConfig",
     "ModelConfig",
     "TrainConfig",
 ]
@@ -109,3 +110,41 @@ class TrainConfig(Section):
     strategy: Literal["auto", "default", "mirrored", "multi-worker"] = "auto"
     max_minutes: float = Field(0.0, ge=0.0)
     """Stop after this many minutes of training (0 = no limit)."""
+
+
+class HarmonyModelConfig(Section):
+    """The harmony model (``train --kind harmony``): its data, network and objective.
+
+    The training loop's options (epochs, batch size, patience, time limit, checkpoints)
+    are ``[train]``'s, and the split's fractions and seed are ``[data]``'s, shared with
+    the melody model.
+    """
+
+    lstm_units: list[int] = Field(default_factory=lambda: [256], min_length=1)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    value_embedding: int = Field(48, ge=1)
+    role_embedding: int = Field(4, ge=1)
+    metre_embedding: int = Field(4, ge=1)
+    ioi_embedding: int = Field(8, ge=1)
+    learning_rate: float = Field(1e-3, gt=0.0, lt=1.0)
+    seq_events: int = Field(32, ge=1, le=1024)
+    """Melody onsets per training sequence (four tokens each)."""
+    stride_events: int = Field(16, ge=1)
+    """Melody onsets between the starts of two training sequences of one piece."""
+    transpose_min: int = Field(-5, ge=-11, le=0)
+    transpose_max: int = Field(6, ge=0, le=11)
+    pitch_low: int = Field(24, ge=1, le=127)
+    pitch_high: int = Field(100, ge=1, le=127)
+    """A transposition is used only where every sounding pitch of the piece stays in
+    ``pitch_low..pitch_high``."""
+    min_events: int = Field(8, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> HarmonyModelConfig:
+        if any(u <= 0 for u in self.lstm_units):
+            raise ValueError(f"every LSTM size must be positive, got {self.lstm_units}")
+        if self.pitch_low > self.pitch_high:
+            raise ValueError(
+                f"pitch_low must not be above pitch_high, got {self.pitch_low} > {self.pitch_high}"
+            )
+        return self

@@ -22,7 +22,7 @@ from improviser.config import DataConfig
 from improviser.errors import MidiFileError, reason
 from improviser.music.encoding import encode
 from improviser.music.midi_read import part_track, read_midi
-from improviser.music.notes import extract_melody
+from improviser.music.notes import extract_melody, skyline
 from improviser.music.viewpoints import viewpoint_classes
 
 __all__ = [
@@ -61,6 +61,10 @@ class Corpus:
     pieces: list[Piece]
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(path, reason) of each file left out."""
+    notes_read: int = 0
+    """Notes of the pieces' files (of the tracks and channels chosen), melody or not."""
+    polyphonic: int = 0
+    """Pieces whose file had notes beside the melody line (left out of it)."""
 
     @property
     def notes(self) -> int:
@@ -126,12 +130,13 @@ def load_corpus(
         try:
             score = read_midi(path)
             named = None if cfg.part is None else part_track(score, cfg.part)
-            melody = extract_melody(
+            chosen = extract_melody(
                 score.notes,
                 channel=cfg.channel,
                 track=cfg.track if named is None else named,
-                mode=cfg.melody,
+                mode="all",
             )
+            melody = skyline(chosen) if cfg.melody == "skyline" else chosen
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
         except MidiFileError as exc:
             corpus.skipped.append((str(path), str(exc)))
@@ -142,6 +147,8 @@ def load_corpus(
                 corpus.skipped.append((str(path), f"only {len(melody)} melody notes"))
             else:
                 corpus.pieces.append(Piece(str(path), encode(melody), sha))
+                corpus.notes_read += len(chosen)
+                corpus.polyphonic += len(melody) < len(chosen)
         if progress is not None:
             progress(i + 1, len(files))
     return corpus

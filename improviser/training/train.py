@@ -190,6 +190,15 @@ def read_and_split(
     )
     if not corpus.pieces:
         raise ModelError("no usable melody in the training data")
+    report(
+        {
+            "event": "melody_taken",
+            "files": len(corpus.pieces),
+            "notes": corpus.notes_read,
+            "melody_notes": corpus.notes,
+            "polyphonic": corpus.polyphonic,
+        }
+    )
     split = split_pieces(
         corpus.pieces, config.data.val_fraction, config.data.test_fraction, config.data.seed
     )
