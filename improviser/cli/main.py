@@ -397,6 +397,9 @@ def _register_extensions() -> None:
     from improviser.cli.web import register as register_web  # noqa: PLC0415
 
     register_web(app)
+    from improviser.cli.harmonize import register as register_harmonize  # noqa: PLC0415
+
+    register_harmonize(app)
 
 
 _register_extensions()
