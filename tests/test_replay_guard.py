@@ -17,7 +17,7 @@ from improviser.inference.native_draw import NativeDraw
 from improviser.inference.numpy_engine import WIDTH
 from improviser.music.encoding import decode
 from improviser.music.listener import Listener, ListenParams
-from improviser.music.replay import replay_match
+from improviser.music.replay import LONGEST, replay_match
 from improviser.music.sampling import Sampler, SamplingParams
 from improviser.paths import DEFAULT_MODEL
 
@@ -54,6 +54,35 @@ def test_replay_match_finds_the_run_and_what_followed_it() -> None:
     assert replay_match([*CALL, *CALL[:9]], 6) == (9, [CALL[9]])
     assert replay_match([60, 62, 60, 62, 60], 3) == (3, [62])  # the run may overlap itself
     assert replay_match([], 6) == (0, [])
+
+
+def _brute_force(history: list[int], notes: int, horizon: int) -> tuple[int, list[int]]:
+    """Every earlier end j, the run ending there compared note by note."""
+    n, best, followers = len(history), 0, []
+    for j in range(max(0, n - 1 - horizon), n - 1):
+        run = 0
+        while run < LONGEST and run <= j and history[j - run] == history[n - 1 - run]:
+            run += 1
+        if run >= notes:
+            best, followers = max(best, run), [*followers, history[j + 1]]
+    return best, followers
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_replay_match_agrees_with_a_brute_force_search(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    motif = [int(p) for p in rng.integers(55, 70, size=int(rng.integers(4, 12)))]
+    history: list[int] = []
+    while len(history) < 140:  # a motif coming back, varied, among random notes
+        history += motif if rng.random() < 0.5 else [int(p) for p in rng.integers(55, 70, 5)]
+        if rng.random() < 0.3:
+            motif[int(rng.integers(len(motif)))] += 1
+    for end in range(1, len(history) + 1):
+        for notes in (3, 6):
+            seen = history[:end]
+            assert replay_match(seen, notes, 96) == _brute_force(seen, notes, 96)
+            found = replay_match(seen, notes, 96, measure=False)
+            assert found[1] == _brute_force(seen, notes, 96)[1]
 
 
 @pytest.mark.parametrize(("guard", "penalty"), GUARDS)

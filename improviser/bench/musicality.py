@@ -107,7 +107,13 @@ def listen_variants() -> dict[str, ListenParams]:
 
 
 def guard_settings(spec: str) -> dict[str, Any]:
-    """``GUARD[:NOTES[:PENALTY]]`` as answer settings, e.g. ``penalty:6:0.05``."""
+    """``GUARD[:NOTES[:PENALTY]]`` as answer settings, e.g. ``penalty:6:0.05``; or any
+    ``[answer]`` settings as ``KEY=VALUE,KEY=VALUE`` (``rhythm_strength=2,replay_notes=5``)."""
+    if "=" in spec:
+        pairs = [item.partition("=") for item in spec.split(",")]
+        if any(not key or not sep for key, sep, _ in pairs):
+            raise ConfigError(f"answer settings are KEY=VALUE,KEY=VALUE, got {spec!r}")
+        return {key.strip(): value.strip() for key, _, value in pairs}
     parts = spec.split(":")
     if parts[0] not in GUARDS or len(parts) > 3:
         raise ConfigError(

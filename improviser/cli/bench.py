@@ -186,7 +186,8 @@ def musicality_cmd(
         typer.Option(
             "--guard",
             help="Repeat the generate/live rows with this replay guard, GUARD[:NOTES[:PENALTY]] "
-            "(e.g. penalty:6:0.05, discount:5:0.5, off; repeatable).",
+            "(e.g. penalty:6:0, discount:5:0.1, off), or with [answer] settings "
+            "KEY=VALUE,... (e.g. rhythm_strength=2); repeatable.",
         ),
     ] = None,
     before: Annotated[
@@ -334,11 +335,20 @@ def e2e_cmd(
     synth_rounds: Annotated[
         int, typer.Option(min=1, help="With --synth: rounds of an off and an on follow run.")
     ] = 2,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="The measured run: follow (a note after each note) or accompany (the "
+            "voices under each note, from the harmony model)."
+        ),
+    ] = "follow",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """End-to-end latency through JACK: note in -> answering note out, against the JACK floor."""
     from improviser.bench.e2e import E2eOptions, bench_e2e  # noqa: PLC0415
 
+    if mode not in ("follow", "accompany"):
+        raise ConfigError(f"--mode must be follow or accompany, got {mode!r}")
     if notes < 1 or not 0 < min_gap <= max_gap:
         raise ConfigError(
             f"need notes >= 1 and 0 < min_gap <= max_gap, got {notes}, {min_gap}..{max_gap}"
@@ -363,6 +373,7 @@ def e2e_cmd(
             mqtt_rounds=mqtt_rounds,
             synth=synth,
             synth_rounds=synth_rounds,
+            mode=mode,
         )
     )
     if as_json:

@@ -281,8 +281,10 @@ class Listener:
 
     def _replay(self) -> tuple[int, list[int]]:
         """The run of notes just played that repeats earlier ones (see :func:`replay_match`)."""
-        notes = self._params.replay_notes
-        return replay_match(self._stm.recent(HORIZON + LONGEST), notes, HORIZON)
+        params = self._params
+        recent = self._stm.recent(HORIZON + LONGEST)
+        measure = params.replay_guard == "discount"  # the others need only the followers
+        return replay_match(recent, params.replay_notes, HORIZON, measure=measure)
 
     def shape(self, pitch: F64) -> F64:
         """The LSTM's pitch distribution ``pitch`` (128) reshaped; a new array."""

@@ -33,27 +33,31 @@ LONGEST = 16
 
 
 def replay_match(
-    history: Sequence[int], notes: int, horizon: int = HORIZON
+    history: Sequence[int], notes: int, horizon: int = HORIZON, *, measure: bool = True
 ) -> tuple[int, list[int]]:
     """The longest run of at least ``notes`` pitches ending ``history`` that occurred
     earlier in its last ``horizon`` notes, and the pitches that followed it there.
 
     Returns ``(length, followers)``; ``(0, [])`` when no run is that long. ``length`` is
-    at most :data:`LONGEST`. Costs a few microseconds: only the earlier places of the last
-    pitch are compared.
+    at most :data:`LONGEST`; without ``measure`` it is ``notes`` whenever a run is found
+    (the followers are the same; a run is not extended past ``notes``). A few
+    microseconds: the pitches (0..127) are bytes, and the last ``notes`` of them are
+    looked for with ``bytes.find``; only where found is a run extended.
     """
     n = len(history)
     if notes < 1 or n <= notes:
         return 0, []
-    last = history[-1]
+    seq = bytes(history)
+    tail = seq[n - notes :]
     best, followers = 0, []
-    for j in range(max(notes - 1, n - 1 - horizon), n - 1):
-        if history[j] != last:
-            continue
-        run = 1
-        while run < LONGEST and run <= j and history[j - run] == history[n - 1 - run]:
+    # A run ends at j <= n - 2 (a note follows it), so it lies within seq[lo : n - 1].
+    i = seq.find(tail, max(0, n - 1 - horizon - notes + 1), n - 1)
+    while i >= 0:
+        j = i + notes - 1
+        run = notes
+        while measure and run < LONGEST and run <= j and seq[j - run] == seq[n - 1 - run]:
             run += 1
-        if run >= notes:
-            best = max(best, run)
-            followers.append(history[j + 1])
+        best = max(best, run)
+        followers.append(seq[j + 1])
+        i = seq.find(tail, i + 1, n - 1)
     return best, followers
