@@ -16,6 +16,7 @@ browser), and the wait for the frame that drew it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -129,6 +130,15 @@ def _online(driver: Any) -> bool:
     )
 
 
+def _stats(driver: Any) -> dict[str, Any]:
+    """The session's last ``stats`` as the page has them."""
+    raw = driver.execute_script(
+        "const e = document.getElementById(arguments[0]); return e && e.dataset.stats;",
+        f"instance-{INSTANCE}",
+    )
+    return json.loads(raw) if raw else {}
+
+
 def _play(options: WebBenchOptions, player: Any) -> list[tuple[int, float]]:
     """Each note-on's pitch and the wall-clock ms just before it was sent."""
     sent = []
@@ -189,6 +199,9 @@ def bench_web(options: WebBenchOptions) -> dict[str, Any]:
         sent = _play(options, player)
         with contextlib.suppress(RuntimeError):  # a note lost on the way is counted below
             _until(lambda: len(_drawn(driver)) >= len(sent), "every note on the roll", 10.0)
+        played = _stats(driver).get("uptime_s", 0.0)
+        _until(lambda: _stats(driver).get("uptime_s", 0.0) > played, "the session's stats")
+        notes_in = _stats(driver).get("notes_in")
         after = browser_clock_offset_ms(driver)
         drawn = _drawn(driver)
         version = driver.capabilities.get("browserVersion")
@@ -212,6 +225,7 @@ def bench_web(options: WebBenchOptions) -> dict[str, Any]:
         "clock_uncertainty_ms": max(before[1], after[1]),
         "clock_drift_ms": after[0] - before[0],
         "lost": options.notes - len(to_roll),
+        "session_notes_in": notes_in,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "cpu_count": os.cpu_count(),
         "target_ms": TARGET_MS,

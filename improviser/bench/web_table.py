@@ -15,6 +15,13 @@ _ROWS = (
 )
 
 
+def _taken_in(result: Mapping[str, Any]) -> str:
+    taken = result.get("session_notes_in")
+    if taken is None:
+        return ""
+    return f" (the session itself took in {taken} of the {result['notes']})"
+
+
 def web_table(result: Mapping[str, Any]) -> str:
     """The delays of ``improviser bench web --json``, stage by stage, and how they were had."""
     lines = ["| stage | p50, ms | p99, ms | max, ms |", "| --- | ---: | ---: | ---: |"]
@@ -25,7 +32,8 @@ def web_table(result: Mapping[str, Any]) -> str:
         )
     lines += [
         "",
-        f"{result['notes']} notes, one every {result['gap_s']:g} s, {result['lost']} not drawn; "
+        f"{result['notes']} notes, one every {result['gap_s']:g} s, {result['lost']} not drawn"
+        f"{_taken_in(result)}; "
         f"{result['browser']}; JACK at {result['jack_period']} frames; broker: "
         f"{result['broker']}; the browser's clock set to ours within "
         f"{result['clock_uncertainty_ms']:.1f} ms; load average "

@@ -127,6 +127,7 @@ class Instance {
 
   setStats(s) {
     this.stats = s;
+    this.root.dataset.stats = JSON.stringify(s);
     if (s.notes_in != null) this.fact("counts", `${s.notes_in} / ${s.notes_out}`);
     if (s.response_p99_ms != null) this.fact("p99", `${s.response_p99_ms.toFixed(1)} ms`);
   }
