@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from improviser.errors import ModelError
 from improviser.inference import NativeEngine, NumpyEngine, random_weights, write_weights
 from improviser.inference.harmonizer import VOICE_RANGES, Harmonizer, HarmonyParams, Voicing
+from improviser.inference.native_draw import NativeRowDraw
 from improviser.inference.native_engine import native_available
 from improviser.inference.weights import LstmWeights
+from improviser.music.sampling import sample_field
 from improviser.music.voicing import HARMONY_FIELDS, HARMONY_VOCAB
 
 Onset = tuple[int, int, int]
@@ -102,12 +104,47 @@ def test_settling_changes_nothing_it_only_moves_work_into_the_pause() -> None:
 
 
 @pytest.mark.skipif(not native_available(), reason="the compiled step is not built")
-def test_numpy_and_the_compiled_engine_give_the_same_voices_with_the_same_seed() -> None:
+@pytest.mark.parametrize(
+    "params",
+    [HarmonyParams(), HarmonyParams(0.7, top_p=0.9), HarmonyParams(1.3, top_k=5)],
+    ids=["plain", "t0.7-p0.9", "t1.3-k5"],
+)
+def test_numpy_and_the_compiled_engine_give_the_same_voices_with_the_same_seed(
+    params: HarmonyParams,
+) -> None:
     melody = _melody(300, seed=3)
     for seed in (0, 1):
-        numpy = _run(Harmonizer(NumpyEngine(WEIGHTS), seed=seed), melody)
-        native = _run(Harmonizer(NativeEngine(WEIGHTS), seed=seed), melody)
+        numpy = _run(Harmonizer(NumpyEngine(WEIGHTS), params, seed), melody)
+        native = _run(Harmonizer(NativeEngine(WEIGHTS), params, seed), melody)
         assert numpy == native
+
+
+@pytest.mark.skipif(not native_available(), reason="the compiled step is not built")
+@pytest.mark.parametrize(
+    ("temperature", "top_k", "top_p"), [(1.0, 0, 1.0), (0.8, 0, 0.9), (1.0, 7, 0.95)]
+)
+def test_the_compiled_row_draw_is_sample_field(
+    temperature: float, top_k: int, top_p: float
+) -> None:
+    draw = NativeRowDraw(128, temperature, top_k, top_p)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        probs = rng.dirichlet(np.full(128, 0.3))
+        lo, hi = sorted(int(v) for v in rng.integers(1, 128, 2))
+        mask = np.zeros(128, dtype=bool)
+        mask[lo : hi + 1] = True
+        mask[0] = True
+        a, b = np.random.default_rng(1), np.random.default_rng(1)
+        expected = sample_field(
+            probs, a, temperature=temperature, top_k=top_k, top_p=top_p, allowed=mask
+        )
+        assert draw.draw(probs, lo, hi, b) == expected
+        assert a.random() == b.random()  # one uniform taken by each
+    empty = np.zeros(128)
+    empty[5] = 1.0
+    untouched = np.random.default_rng(2)
+    assert draw.draw(empty, 10, 20, untouched) is None
+    assert untouched.random() == np.random.default_rng(2).random()  # nothing drawn
 
 
 def test_the_same_seed_gives_the_same_voices_and_another_seed_others() -> None:

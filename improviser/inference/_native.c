@@ -337,3 +337,84 @@ void imp_pick(const imp_draw *d, const double *u, int *token) {
         }
     }
 }
+
+/* ---- Drawing one row under an interval mask (the harmonizer's voices) ------------------
+ *
+ * sample_field(probs, rng, temperature, top_k, top_p, allowed) of music/sampling.py for a
+ * mask that allows class 0 (the rest) and the classes lo..hi, in two calls as above:
+ * imp_row_shape prepares the row and says whether a draw is needed (the generator is
+ * drawn only then), imp_row_pick draws with one uniform. Totals are NumPy's pairwise
+ * sums and the running sums sequential, as NumPy's, so a draw matches sample_field's
+ * except where exp/log rounding (temperature != 1) moves it across a boundary.
+ */
+
+typedef struct {
+    int n;                     /* classes in the row */
+    int lo, hi;                /* allowed besides 0 */
+    double temperature;
+    int top_k;
+    double top_p;
+    double *p;                 /* n scratch: the masked row */
+    double total;
+} imp_row;
+
+static int row_allowed(const imp_row *r, int i) { return i == 0 || (i >= r->lo && i <= r->hi); }
+
+/* 1: no probability inside the mask (the caller takes the rest, drawing nothing);
+ * 2: a non-finite or empty row after temperature (the caller's fallback); 0: pick. */
+int imp_row_shape(imp_row *r, const double *probs) {
+    const int n = r->n;
+    if (n > 256 || n < 1) return 2;
+    double mass = 0.0;
+    for (int i = 0; i < n; i++)
+        if (row_allowed(r, i)) mass += probs[i];
+    if (!(mass > 0.0)) return 1;
+    for (int i = 0; i < n; i++) {
+        double v = probs[i];
+        if (r->temperature != 1.0) v = exp(log(v > 1e-30 ? v : 1e-30) / r->temperature);
+        r->p[i] = row_allowed(r, i) ? v : 0.0;
+    }
+    const double total = pairwise_sum(r->p, n);
+    if (!(total > 0.0 && total < INFINITY)) return 2;
+    for (int i = 0; i < n; i++) r->p[i] /= total;
+    r->total = total;
+    return 0;
+}
+
+/* Draw from the row imp_row_shape prepared, with the uniform u in [0, 1). */
+int imp_row_pick(const imp_row *r, double u) {
+    const int n = r->n;
+    const double *p = r->p;
+    if (r->top_k > 0 || r->top_p < 1.0) {
+        int order[256];
+        double kept[256];
+        unsigned char taken[256] = {0};
+        int keep = r->top_k > 0 && r->top_k < n ? r->top_k : n;
+        double run = 0.0;
+        int k = 0;
+        while (k < keep) {
+            order[k] = next_largest(p, n, taken);
+            kept[k] = p[order[k]];
+            run += kept[k];
+            k++;
+            if (r->top_p < 1.0 && run >= r->top_p) break;
+        }
+        keep = k;
+        const double sum = pairwise_sum(kept, keep);
+        double cum = 0.0;
+        for (int i = 0; i < keep; i++) {
+            cum += kept[i] / sum;
+            if (cum >= u) return order[i];
+        }
+        return order[keep - 1];
+    }
+    double cdf_last = 0.0;
+    for (int i = 0; i < n; i++) cdf_last += p[i];
+    const double threshold = u * cdf_last;
+    double cum = 0.0;
+    for (int i = 0; i < n; i++) {
+        cum += p[i];
+        if (cum >= threshold) return i;
+    }
+    return n - 1;
+}

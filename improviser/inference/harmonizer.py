@@ -8,7 +8,9 @@ the bass from the model's prediction, hears the bass and draws the tenor, hears 
 and draws the alto. Each draw is reshaped by a mask first: a voice is a rest (0) or a
 pitch inside its range, at or above the voice drawn under it and at or below the melody
 (no crossing, never above the melody). Temperature, top-k and top-p are the project's
-sampler's (:func:`~improviser.music.sampling.sample_field`); the generator is seeded.
+sampler's (:func:`~improviser.music.sampling.sample_field`; on the compiled engine its
+compiled twin :class:`~improviser.inference.native_draw.NativeRowDraw`, which draws the
+same pitches from the same generator); the generator is seeded.
 
 The alto's own token is heard later (:meth:`Harmonizer.settle`, in the pause after the
 onset, or first thing at the next onset), so the hot path of an onset is three steps and
@@ -28,6 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.errors import ModelError
+from improviser.inference.native_draw import NativeRowDraw
+from improviser.inference.native_engine import NativeEngine
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.select import cpu_engine_type
 from improviser.music.encoding import PITCHES
@@ -113,10 +117,14 @@ class Harmonizer:
         self.engine = engine
         self.params = params or HarmonyParams()
         self.rng = np.random.default_rng(seed)
-        self._ranges = np.zeros((len(VOICES), PITCHES), dtype=bool)
-        for v, (lo, hi) in enumerate(self.params.ranges):
-            self._ranges[v, lo : hi + 1] = True
         self._mask = np.zeros(PITCHES, dtype=bool)
+        p = self.params
+        self._row = (
+            NativeRowDraw(PITCHES, p.temperature, p.top_k, p.top_p)
+            if isinstance(engine, NativeEngine)
+            else None
+        )
+        """The compiled draw, on the compiled engine (the same draws as sample_field's)."""
         self._pending: tuple[int, int, int, int] | None = None
         self.onsets = 0
         """Melody onsets heard since the last reset."""
@@ -195,10 +203,14 @@ class Harmonizer:
     def _draw(self, probs: npt.NDArray[np.float64], voice: int, low: int, high: int) -> int:
         """Draw voice ``voice`` from ``probs``: a rest, or a pitch in ``low..high`` and in
         the voice's range. With no probability left there, a rest (no draw is taken)."""
+        lo, hi = self.params.ranges[voice]
+        lo, hi = max(lo, low), min(hi, high)
+        if self._row is not None:
+            drawn = self._row.draw(probs, lo, hi, self.rng)
+            return REST if drawn is None else drawn
         mask = self._mask
-        np.copyto(mask, self._ranges[voice])
-        mask[:low] = False
-        mask[high + 1 :] = False
+        mask.fill(False)
+        mask[lo : hi + 1] = True
         mask[REST] = True
         if not probs[mask].sum() > 0.0:
             return REST

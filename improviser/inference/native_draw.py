@@ -9,6 +9,9 @@ prediction is still computed in Python), ``_native.c`` folds, blends, weighs and
 the generator is drawn from exactly as there (four uniforms, only when no fallback rule
 applies), so a seeded session draws the same notes on either path (tested) except where
 rounding of a sum taken in another order moves a draw across a boundary.
+
+:class:`NativeRowDraw` is :func:`~improviser.music.sampling.sample_field` for one row
+under a mask of the rest and an interval (the harmonizer's voices), in two C calls.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from improviser.inference.native_engine import native_library
 from improviser.music.encoding import FIELDS, PITCHES, Token
 from improviser.music.listener import Listener
 from improviser.music.register import SHIFT_SLACK, register_window
-from improviser.music.sampling import Sampler
+from improviser.music.sampling import Sampler, sample_field
 
-__all__ = ["NativeDraw"]
+__all__ = ["NativeDraw", "NativeRowDraw"]
 
 F64 = npt.NDArray[np.float64]
 _P = ctypes.c_void_p
@@ -140,3 +143,64 @@ class NativeDraw:
         self._lib.imp_pick(self._d_p, self._u_p, self._token_p)
         t = self._token
         return Token(t[0], t[1], t[2], t[3])
+
+
+class _Row(ctypes.Structure):
+    _fields_ = [
+        ("n", ctypes.c_int),
+        ("lo", ctypes.c_int),
+        ("hi", ctypes.c_int),
+        ("temperature", ctypes.c_double),
+        ("top_k", ctypes.c_int),
+        ("top_p", ctypes.c_double),
+        ("p", _P),
+        ("total", ctypes.c_double),
+    ]
+
+
+class NativeRowDraw:
+    """``sample_field(probs, rng, temperature, top_k, top_p, allowed)`` compiled, for a
+    mask that allows class 0 and the classes ``lo..hi``.
+
+    :meth:`draw` returns ``None`` where no probability is left inside the mask (nothing is
+    drawn from the generator then) and takes one ``rng.random()`` otherwise, as
+    ``sample_field`` does.
+    """
+
+    def __init__(self, size: int, temperature: float, top_k: int, top_p: float) -> None:
+        lib = native_library()
+        if lib is None:
+            raise RuntimeError("the compiled step is not built")
+        if not 1 <= size <= 256:
+            raise ValueError(f"a row of 1..256 classes is drawn here, not {size}")
+        self._lib = lib
+        self._size = size
+        self._scratch = np.zeros(size, dtype=np.float64)
+        row = self._row = _Row()
+        row.n = size
+        row.temperature = temperature
+        row.top_k = top_k
+        row.top_p = top_p
+        row.p = self._scratch.ctypes.data
+        self._row_p = ctypes.addressof(row)
+        self._params = (temperature, top_k, top_p)
+
+    def draw(self, probs: F64, lo: int, hi: int, rng: np.random.Generator) -> int | None:
+        """Draw from ``probs`` (``size`` float64, C-contiguous) under the mask."""
+        if probs.shape != (self._size,) or probs.dtype != np.float64:
+            raise ValueError(f"probs must be {self._size} float64 values")
+        probs = np.ascontiguousarray(probs)
+        row = self._row
+        row.lo, row.hi = lo, hi
+        status = self._lib.imp_row_shape(self._row_p, probs.ctypes.data)
+        if status == 1:
+            return None
+        if status == 2:  # not reached for a softmax row; sample_field's own rules
+            mask = np.zeros(self._size, dtype=bool)
+            mask[max(lo, 0) : hi + 1] = True
+            mask[0] = True
+            temperature, top_k, top_p = self._params
+            return sample_field(
+                probs, rng, temperature=temperature, top_k=top_k, top_p=top_p, allowed=mask
+            )
+        return int(self._lib.imp_row_pick(self._row_p, rng.random()))

@@ -79,6 +79,10 @@ def native_library() -> ctypes.CDLL | None:
     lib.imp_shape.restype = ctypes.c_int
     lib.imp_pick.argtypes = [_P, _P, _P]
     lib.imp_pick.restype = None
+    lib.imp_row_shape.argtypes = [_P, _P]
+    lib.imp_row_shape.restype = ctypes.c_int
+    lib.imp_row_pick.argtypes = [_P, ctypes.c_double]
+    lib.imp_row_pick.restype = ctypes.c_int
     return lib
 
 
