@@ -206,12 +206,14 @@ def test_a_cluster_both_hands_crossing_and_a_flood_leave_nothing_sounding(
             engine.handle(off(p, t + 0.001))
     engine.settle()
     assert len(engine.ear.pitches(clock(), 0.5)) <= 40
-    run_until(engine, scheduler, clock, clock() + 1.0)
+    run_until(engine, scheduler, clock, clock() + 5.0)  # past max_note_seconds
     assert not wire.sounding and not wire.problems
+    assert scheduler.pending(ACCOMPANY) == 0
     # and it answers after
     engine.handle(on(72, clock()))
     assert ours(wire)
-    assert scheduler.pending(ACCOMPANY) == 0
+    # what waits is the sounding voices' capped releases, none left from the flood
+    assert scheduler.pending(ACCOMPANY) == len(ours(wire))
 
 
 def test_the_chords_heard_are_markers_in_the_recording(clock: FakeClock, tmp_path: Path) -> None:
@@ -272,3 +274,12 @@ def test_a_held_pedal_under_a_run_keeps_the_voices_until_it_is_lifted(clock: Fak
     assert ours(wire)
     run_until(engine, scheduler, clock, clock() + 0.3)
     assert not wire.sounding and not wire.problems
+
+
+def test_no_voice_sounds_past_max_note_seconds(clock: FakeClock) -> None:
+    engine, scheduler, wire, _, _ = accompanist(clock, thru=False, max_note_seconds=1.0)
+    engine.handle(on(72, clock()))  # held, its release never comes
+    run_until(engine, scheduler, clock, clock() + 0.9)
+    assert len(ours(wire)) == 3
+    run_until(engine, scheduler, clock, clock() + 0.2)
+    assert not ours(wire) and not wire.problems

@@ -45,16 +45,30 @@ from improviser.bench.e2e_mqtt import ab_rounds
 from improviser.bench.stats import summarize
 from improviser.config import Config, ModelConfig, with_overrides
 from improviser.config.live import LiveConfig
+from improviser.config.training import HarmonyModelConfig
 from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIENT, PlayerProcess
 from improviser.harness.jackserver import JackServer, some_jack_server
 from improviser.inference import StepModel, random_weights
+from improviser.inference.harmonizer import HARMONY, Harmonizer
 from improviser.inference.select import cpu_engine_type
 from improviser.live.engine.loading import describe_engine
+from improviser.live.engine.modes.accompany import ACCOMPANY
 from improviser.live.engine.modes.follow import FOLLOW
+from improviser.live.engine.voice import Harmony
 from improviser.live.session.session import Companion, LiveSession
+from improviser.music.encoding import PITCHES
+from improviser.music.voicing import HARMONY_VOCAB
 from improviser.paths import DEFAULT_MODEL
 
-__all__ = ["TARGETS", "E2eOptions", "bench_e2e", "choose_model", "jack_info", "run_e2e"]
+__all__ = [
+    "TARGETS",
+    "E2eOptions",
+    "bench_e2e",
+    "choose_harmony",
+    "choose_model",
+    "jack_info",
+    "run_e2e",
+]
 
 TARGETS = {"added_p99_ms": 1.0, "jitter_p99_ms": 1.0}
 """The issue's targets: added latency p99 within 1 ms of the JACK floor; jitter p99 1 ms."""
@@ -93,6 +107,24 @@ class E2eOptions:
     """Play the follow run again in rounds with the built-in synth off and on
     (:mod:`~improviser.bench.e2e_synth`): its CPU, and the engine stage beside each other."""
     synth_rounds: int = 2
+    mode: str = "follow"
+    """The mode of the measured run: ``follow`` (a predicted note after each note) or
+    ``accompany`` (the lower voices under each note, from the harmony model)."""
+
+
+def choose_harmony(untrained: bool, seed: int, engine: str) -> tuple[Harmony | None, str]:
+    """The harmony model of an ``accompany`` run: ``None`` (the session loads the bundled
+    one) or random weights of its size where asked or where none is bundled; a label."""
+    path = LiveConfig().harmony_model
+    if not untrained and path.with_suffix(".npz").exists():
+        return None, str(path)
+    why = "--untrained" if untrained else f"no bundled harmony model at {path}"
+    units = tuple(HarmonyModelConfig().lstm_units)
+    weights = random_weights(units, 16, seed, inputs=HARMONY_VOCAB, outputs={"value": PITCHES},
+                             kind=HARMONY)  # fmt: skip
+    engine = engine if engine in ("numpy", "native") else "auto"
+    label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
+    return Harmonizer(cpu_engine_type(engine)(weights), seed=seed), label
 
 
 def choose_model(
@@ -136,8 +168,12 @@ async def _follow_run(
     record_dir: Path,
     companions: dict[str, Companion] | None = None,
 ) -> dict[str, Any]:
-    cfg = _config(options, path, record_dir, mode="follow", follow_delay=0.0)
-    async with LiveSession(cfg, model=model, trace=True, companions=companions) as session:
+    cfg = _config(options, path, record_dir, mode=options.mode, follow_delay=0.0)
+    harmony = None
+    if options.mode == "accompany":
+        harmony, _ = choose_harmony(options.untrained, options.seed, options.engine)
+    session = LiveSession(cfg, model=model, trace=True, companions=companions, harmony=harmony)
+    async with session:
         events = session.bus.subscribe(_EVENTS_KEPT)
         assert session.scheduler is not None and session.engine is not None
         engine_name = describe_engine(session.model) if session.model is not None else "?"
@@ -157,8 +193,10 @@ async def _follow_run(
         echoes = session.engine.guard.echoes
     drained = events.drain()  # after the session's close: its last releases are in
     timing = e2e_analysis.timing(drained)
-    sent, unreleased = e2e_analysis.sent_balance(drained, FOLLOW)
+    tag = ACCOMPANY if options.mode == "accompany" else FOLLOW
+    sent, unreleased = e2e_analysis.sent_balance(drained, tag)
     return {
+        "tag": tag,
         "heard_in": heard_in,
         "follow_sent": sent,
         "follow_unreleased": unreleased,
@@ -278,6 +316,7 @@ def _figures(
     timing: list[e2e_analysis.SentTiming] = follow["timing"] + (cr["timing"] if cr else [])
     return {
         "engine": follow["engine"],
+        "mode": options.mode,
         "notes": options.notes,
         "gap_s": [options.min_gap, options.max_gap],
         "answered": sum(1 for r in follow_heard if r is not None),
@@ -293,7 +332,9 @@ def _figures(
         "e2e": e2e,
         "added": e2e_analysis.added(e2e, floor),
         "added_vs_relay": e2e_analysis.added(e2e, relay),
-        "stages": e2e_analysis.stages(sent, follow_heard, follow["timing"], follow["trace"]),
+        "stages": e2e_analysis.stages(
+            sent, follow_heard, follow["timing"], follow["trace"], follow["tag"]
+        ),
         "jitter": e2e_analysis.jitter(timing),
         "call_response": (
             {"phrases": options.phrases, "answers": cr["answers"], "unanswered": cr["unanswered"]}

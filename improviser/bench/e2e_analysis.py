@@ -111,9 +111,10 @@ def stages(
     heard: Sequence[float | None],
     timing: Sequence[SentTiming],
     trace: Sequence[tuple[str, float, float]],
+    tag: str = "follow",
 ) -> dict[str, dict[str, float]]:
     """Per-stage milliseconds of each answered note, summarized (see the module docstring)."""
-    rows = stage_ms(sent, heard, timing, trace)
+    rows = stage_ms(sent, heard, timing, trace, tag)
     return {name: summarize(values) for name, values in rows.items()}
 
 
@@ -122,12 +123,16 @@ def stage_ms(
     heard: Sequence[float | None],
     timing: Sequence[SentTiming],
     trace: Sequence[tuple[str, float, float]],
+    tag: str = "follow",
 ) -> dict[str, list[float]]:
-    """Per-stage milliseconds of each answered note, stage by stage (:data:`ENGINE_STAGE`...)."""
+    """Per-stage milliseconds of each answered note, stage by stage (:data:`ENGINE_STAGE`...):
+    the notes of ``tag`` planned from a player's note (``intended`` = its callback's time),
+    the first sent for each (an accompaniment sends several)."""
     at = {(stage, t): clock for stage, t, clock in trace}
-    follow = sorted((x.intended, x.actual) for x in timing if x.on and x.tag == "follow")
-    callbacks = [c for c, _ in follow]
-    sends = dict(follow)
+    sends: dict[float, float] = {}
+    for intended, actual in sorted((x.intended, x.actual) for x in timing if x.on and x.tag == tag):
+        sends.setdefault(intended, actual)
+    callbacks = list(sends)
     rows: dict[str, list[float]] = {
         "jack in: player -> our callback": [],
         "callback -> loop (threadsafe)": [],

@@ -110,7 +110,7 @@ def print_e2e(result: dict[str, Any]) -> None:
         f"{result['cpu_count']} CPUs, load {load[0]:.2f} -> {load[1]:.2f}",
         highlight=False,
     )
-    lat = _table(f"end to end, follow mode, {result['notes']} notes")
+    lat = _table(f"end to end, {result.get('mode', 'follow')} mode, {result['notes']} notes")
     _row(lat, "JACK floor: loopback, 1 hop", result["floor"])
     _row(lat, "relay floor: 2 hops", result["relay_floor"])
     _row(lat, "note_on -> answer note_on", result["e2e"])

@@ -190,8 +190,12 @@ class Improviser:
         self.ear.press(pitch, t)
         if self.config.melody_line == "all" or self.player.is_top(pitch, t, self._forget_after):
             self.player.melody = (pitch, velocity, t)
-            self._hear(pitch, velocity, t)
-            self.mode.note_heard(t)
+            if self.mode.plays_first:
+                self.mode.note_heard(t)
+                self._hear(pitch, velocity, t)
+            else:
+                self._hear(pitch, velocity, t)
+                self.mode.note_heard(t)
 
     @property
     def _forget_after(self) -> float:

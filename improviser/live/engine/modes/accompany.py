@@ -34,6 +34,7 @@ class Accompany:
     """Lower voices under the player's melody, moved at each melody note."""
 
     name: ClassVar[str] = "accompany"
+    plays_first: ClassVar[bool] = True
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
@@ -90,9 +91,17 @@ class Accompany:
         for old in self.sounding:
             if old and old not in wanted:
                 scheduler.release(channel, old, ACCOMPANY)
+        cue: float | None = at  # the first voice struck answers the melody note
         for new in wanted:
             if new and new not in self.sounding:
-                scheduler.play_now(channel, new, self._velocity, ACCOMPANY)
+                # planned from the melody note (so it leaves at once, timed from it), and
+                # capped like every improviser note: a voice never sounds past
+                # max_note_seconds, whatever happens to the player's keys
+                scheduler.note(
+                    channel, new, self._velocity, at=at, duration=scheduler.max_note_seconds,
+                    tag=ACCOMPANY, cue=cue,
+                )  # fmt: skip
+                cue = None
         self.sounding = wanted
         self._struck_at = at
 

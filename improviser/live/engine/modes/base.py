@@ -20,6 +20,9 @@ class AnswerMode(Protocol):
     """How the improviser answers the player."""
 
     name: ClassVar[str]
+    plays_first: ClassVar[bool]
+    """The mode plays on a melody note before the melody model hears it (it does not draw
+    from that model, so its notes need not wait for the model's step)."""
 
     def __init__(self, voice: Voice) -> None: ...
 
@@ -31,7 +34,8 @@ class AnswerMode(Protocol):
         """The player struck a note at ``at``; the model has not heard it yet."""
 
     def note_heard(self, at: float) -> None:
-        """The model has heard the note struck at ``at``."""
+        """The note struck at ``at`` is the melody's; the model has heard it (unless
+        :attr:`plays_first`: it hears it right after)."""
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""

@@ -82,6 +82,7 @@ class CallResponse:
     """Answers each of the player's phrases."""
 
     name: ClassVar[str] = "call-response"
+    plays_first: ClassVar[bool] = False
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice

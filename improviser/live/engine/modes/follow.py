@@ -22,6 +22,7 @@ class Follow:
     """One predicted note for each note played."""
 
     name: ClassVar[str] = "follow"
+    plays_first: ClassVar[bool] = False
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
