@@ -89,6 +89,33 @@ def test_bench_e2e_answers_every_note_and_leaves_nothing_sounding(
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
+def test_bench_e2e_accompany_voices_every_note_and_releases_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    require_jackd()
+    monkeypatch.setenv(ENV, f"improviser-absent-{uuid.uuid4().hex[:8]}")
+    notes = 12
+    out = CliRunner().invoke(
+        bench_app,
+        ["e2e", "--untrained", "--mode", "accompany", "--notes", str(notes), "--min-gap",
+         "0.08", "--max-gap", "0.12", "--phrases", "0", "--json"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["mode"] == "accompany"
+    # Voices were sent under the notes and every one of them released; a melody note whose
+    # voices all kept their pitch sends none, so not every note need be answered.
+    assert result["follow_sent"] > 0 and result["follow_unreleased"] == 0
+    assert result["dropped"] == 0
+    if result["jack"]["client_overruns"] == 0:
+        assert result["stuck_notes"] == 0
+    assert 0 < result["answered"] <= notes
+    assert result["call_response"] is None
+    engine = result["stages"]["engine: step, sample, send"]
+    _summary_ok(engine)
+    assert engine["n"] > 0
+
+
 async def test_ab_rounds_flip_the_order_and_pool_each_side() -> None:
     calls: list[bool] = []
 
