@@ -67,6 +67,9 @@ OFFS_OFFSET = 0.045
 clock = time.perf_counter
 REPLY_TIMEOUT = 30.0
 """Seconds the parent waits for a reply line."""
+REPLY_BYTES = 1 << 26
+"""The longest reply line the parent reads (asyncio's default, 64 KiB, is less than a
+soak's ten-minute report of every note heard)."""
 
 
 class PlayerProcess:
@@ -88,6 +91,7 @@ class PlayerProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
+            limit=REPLY_BYTES,
         )
         child = cls(proc)
         ready = await child.read()
