@@ -62,7 +62,8 @@ def _synth() -> str:
 
 
 def _web() -> str:
-    return web_table(_json(SAMPLES / "web" / "bench-web.json"))
+    runs = {path.name: _json(path) for path in sorted((SAMPLES / "web").glob("*.json"))}
+    return web_table(runs)
 
 
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
