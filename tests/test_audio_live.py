@@ -156,3 +156,19 @@ def test_live_synth_file_is_complete_after_sigterm(
     assert rate == 48000 and len(audio) > rate  # more than a second of it
     assert level[: rate // 4].max() < SILENCE  # nothing before the first note
     assert level.max() > 10 * SILENCE  # the notes
+
+
+def test_demo_leaves_a_wav_beside_its_recording(jack_server: JackServer, tmp_path: Path) -> None:
+    """What ``make demo`` runs: the session's .mid, and beside it the .wav to listen to."""
+    require_synth()
+    record = tmp_path / "demo.mid"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "improviser", "demo", "--untrained", "--phrases", "1",
+         "--api", "jack", "--engine", "numpy", "--record", str(record)],
+        capture_output=True, text=True, timeout=120, check=False, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {record.with_suffix('.wav')}" in done.stderr
+    audio, rate = soundfile.read(record.with_suffix(".wav"))
+    assert rate == 48000 and np.abs(audio).max() > 10 * SILENCE
