@@ -46,12 +46,9 @@ def test_tensorflow_missing_is_one_line_naming_the_extra(
 
 def test_the_command_line_says_it_and_exits_2(tmp_path: Path) -> None:
     """Through the CLI's error boundary, in a process where TensorFlow cannot be imported."""
-    hide = "import sys\nfor name in {names}: sys.modules[name] = None\n".format(
-        names=TRAIN_ONLY
-    )
+    hide = f"import sys\nfor name in {TRAIN_ONLY}: sys.modules[name] = None\n"
     run = (
-        hide
-        + "from improviser.cli import main\nsys.argv = ['improviser', *sys.argv[1:]]\nmain()\n"
+        hide + "from improviser.cli import main\nsys.argv = ['improviser', *sys.argv[1:]]\nmain()\n"
     )
     call = ROOT / "samples" / "demo" / "call.mid"
     for args, extra in (
@@ -123,8 +120,8 @@ def test_the_wheel_without_extras_plays_a_demo_without_tensorflow(tmp_path: Path
         "import sys\nfrom improviser.cli import main\n"
         "sys.argv = ['improviser', 'demo', '--api', 'jack', '--record', 'demo.mid']\n"
         "try:\n    main()\nfinally:\n"
-        "    heavy = sorted({m.split('.')[0] for m in sys.modules} & set(%r))\n"
-        "    print('heavy modules imported:', heavy, file=sys.stderr)\n" % (TRAIN_ONLY,)
+        f"    heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({TRAIN_ONLY!r}))\n"
+        "    print('heavy modules imported:', heavy, file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["JACK_DEFAULT_SERVER"] = f"improviser-none-{uuid.uuid4().hex[:8]}"  # none runs there
