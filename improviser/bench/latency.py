@@ -29,6 +29,9 @@ lands where it lands live, not on a note:
 - ``ENGINE, 100-500 ms apart``, ``ENGINE, 100-500 ms, warm N ms``: step + sample at a
   player's spacing, cold, then kept warm as the live session does (a rehearsed step every
   5 ms and every 1 ms, the default ``keep_warm_ms``);
+- ``harmony voice (3 steps + 3 draws), ENGINE``: one melody onset of the bundled harmony
+  model (:mod:`improviser.bench.harmony_latency`), hot, where the model is there
+  (``run_latency_bench``: the bundled one);
 - ``engine note, MODE, ENGINE, 100-500 ms, idle work on/off``: the live engine's whole
   ``note_on`` at that spacing (:mod:`improviser.bench.engine_note`).
 
@@ -47,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from improviser.bench.engine_note import engine_note_rows
+from improviser.bench.harmony_latency import harmony_latency_summary
 from improviser.bench.latency_inside import LIVE_SAMPLING, measure_startup, profile_numpy_step
 from improviser.bench.spacing import REAL_GAP_LABEL, REAL_GAP_S, real_spacing_rows
 from improviser.bench.stats import summarize
@@ -60,6 +64,7 @@ from improviser.live.session.gcpause import collect_young_if_due
 from improviser.music.encoding import FIELDS, VOCAB_SIZES, Token
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import Sampler
+from improviser.paths import HARMONY_MODEL
 
 __all__ = [
     "CPU_ENGINES",
@@ -257,8 +262,12 @@ def bench_latency(
     tensorflow: bool = True,
     real_notes: int = 100,
     real_engines: Sequence[str] = CPU_ENGINES,
+    harmony_model: str | Path | None = None,
 ) -> dict[str, Any]:
     """Time every row of the module docstring; return a JSON-ready dict.
+
+    ``harmony_model`` adds its rows (one melody onset on each CPU engine) where its
+    ``.npz`` is there.
 
     ``tensorflow=False`` leaves out the Keras and TF rows (and the ratio to
     ``model.predict``), for a quick run with no TensorFlow. ``real_notes`` (at most
@@ -297,6 +306,8 @@ def bench_latency(
         if name.startswith(("keras", "numpy window")):
             per_note *= window  # a fresh window costs ``window`` steps per note
         s["gflops"] = per_note / (s["p50_ms"] / 1000) / 1e9
+    if harmony_model is not None:
+        summary.update(harmony_latency_summary(notes, harmony_model))
     return {
         "model": str(model_path),
         "units": [int(r.shape[0]) for r in weights.recurrents],
@@ -322,6 +333,7 @@ def run_latency_bench(
     profile: bool = False,
     real_notes: int = 100,
     real_engines: Sequence[str] = CPU_ENGINES,
+    harmony_model: str | Path | None = HARMONY_MODEL,
 ) -> dict[str, Any]:
     """Everything ``improviser bench latency`` reports, as one JSON-ready dict.
 
@@ -343,6 +355,7 @@ def run_latency_bench(
         tensorflow=tensorflow,
         real_notes=real_notes,
         real_engines=real_engines,
+        harmony_model=harmony_model,
     )
     if profile:
         result["profile"] = profile_numpy_step(NumpyEngine.from_file(model_path), notes)

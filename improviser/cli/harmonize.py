@@ -58,5 +58,9 @@ def harmonize(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``harmonize`` to ``app``."""
+    """Add ``harmonize`` to ``app``, and ``bench harmony`` to its ``bench`` group."""
     app.command("harmonize")(harmonize)
+    from improviser.cli.bench import bench_app  # noqa: PLC0415
+    from improviser.cli.bench_harmony import add_commands  # noqa: PLC0415
+
+    add_commands(bench_app)
