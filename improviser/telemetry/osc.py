@@ -114,6 +114,8 @@ class OscFace:
         self.errors = 0
         self.dropped = 0
         """Events not sent because ``out`` lagged (the oldest went first)."""
+        self.strangers = 0
+        """Datagrams dropped unread: their sender is outside ``allow``."""
         self._strangers: set[str] = set()
         self._limit = LogLimit(config.log_per_second)
         self._changed = ChangedOnly()
@@ -240,6 +242,7 @@ class OscFace:
         self._send(self._changed(self._status()))
 
     def _stranger(self, sender: tuple[str, int]) -> None:
+        self.strangers += 1
         host = sender[0]
         if host in self._strangers or len(self._strangers) >= MAX_STRANGERS:
             return
