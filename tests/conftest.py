@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakes import FakeClock
 from tests.jack import jack_server, player  # noqa: F401  (a real JACK server, a player on it)
-from tests.model_fixtures import trained  # noqa: F401  (session-scoped, trained once)
+from tests.model_fixtures import trained, trained_harmony  # noqa: F401  (session-scoped)
 
 
 @pytest.fixture

@@ -83,6 +83,6 @@ def evaluate_harmony_command(
         table.add_row(name, *cells)
     report().print(table)
     report().print(
-        f"best n-gram: {result['best_ngram']}; the model is "
-        f"{result['gain_over_best_ngram_bits']:+.3f} bits per event better"
+        f"best n-gram: {result['best_ngram']}; the model against it: "
+        f"{result['gain_over_best_ngram_bits']:+.3f} bits per event (positive: the model is better)"
     )
