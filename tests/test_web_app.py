@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import aiomqtt
 import pytest
 from starlette.testclient import TestClient
 
+from improviser.bench.browser import start_page_server, stop_process
 from improviser.config import Config, with_overrides
 from improviser.config.mqtt import MqttConfig
 from improviser.errors import ConfigError
@@ -277,3 +280,18 @@ def test_serving_off_loopback_without_a_token_is_one_line_and_exit_2() -> None:
     out = _cli("web", "--host", "0.0.0.0", "--port", str(free_port()))
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.startswith("improviser: error: web: serving on 0.0.0.0")
+
+
+def test_stopping_with_a_page_open_ends_its_stream_and_says_nothing(tmp_path: Path) -> None:
+    """The event stream never ends by itself; a stop must end it, not cut it (traceback)."""
+    proc, url = start_page_server("127.0.0.1:1", tmp_path)
+    try:
+        with urllib.request.urlopen(url + "api/stream", timeout=30) as stream:
+            assert stream.readline() == b"retry: 1000\n"
+            proc.send_signal(signal.SIGINT)
+            stream.read()  # returns once the server ends the stream (a cut one raises)
+        assert proc.wait(timeout=30) == 130  # Ctrl-C's usual exit code
+    finally:
+        stop_process(proc)
+    log = (tmp_path / "web.log").read_text()
+    assert "Traceback" not in log and "studio page on" in log

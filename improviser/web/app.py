@@ -110,20 +110,27 @@ def create_app(settings: WebSettings, hub: Hub | None = None) -> Starlette:
         async def events() -> AsyncIterator[str]:
             updates = hub.updates()
             pending: asyncio.Task[Any] | None = None
+            closing = asyncio.ensure_future(hub.closing.wait())
             try:
                 yield "retry: 1000\n\n"  # the browser reconnects after 1 s, not 3
                 while True:
                     if pending is None:
                         pending = asyncio.ensure_future(anext(updates))
-                    done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
+                    done, _ = await asyncio.wait(
+                        {pending, closing}, timeout=KEEPALIVE_SECONDS,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )  # fmt: skip
+                    if closing in done:
+                        return  # the server stops: end the stream, so it need not be cut
                     if not done:
                         yield ": keepalive\n\n"
                         continue
                     update, pending = pending.result(), None
                     yield f"data: {json.dumps(update, separators=(',', ':'))}\n\n"
             finally:
-                if pending is not None:
-                    pending.cancel()
+                for task in (pending, closing):
+                    if task is not None:
+                        task.cancel()
                 with contextlib.suppress(BaseException):
                     await updates.aclose()
 

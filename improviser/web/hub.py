@@ -76,6 +76,8 @@ class Hub:
         self.state = WatchState()
         self._history: dict[str, _History] = {}
         self._pages: set[_Page] = set()
+        self.closing = asyncio.Event()
+        """Set when the server stops: the pages' streams end."""
         self.connected = False
         self.problem: str | None = None
         """Why the broker cannot be reached now (``None``: connected, or not yet tried)."""

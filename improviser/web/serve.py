@@ -7,10 +7,12 @@ The socket is bound here, before uvicorn starts, so an address in use is one lin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import secrets
 import socket
 from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 
@@ -19,6 +21,7 @@ from improviser.config.mqtt import read_password
 from improviser.config.web import is_loopback, read_token
 from improviser.errors import ConfigError
 from improviser.web.app import WebSettings, create_app
+from improviser.web.hub import Hub
 
 __all__ = ["GRACE_SECONDS", "bind", "serve", "settings_of", "url_of"]
 
@@ -77,12 +80,26 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server that, told to stop, first ends the pages' event streams."""
+
+    def __init__(self, hub: Hub, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._hub = hub
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(RuntimeError):  # no loop running: nothing to end
+            asyncio.get_running_loop().call_soon_threadsafe(self._hub.closing.set)
+        super().handle_exit(sig, frame)
+
+
 def serve(config: Config, *, on_ready: Callable[[str, WebSettings], None] | None = None) -> None:
     """Serve the page until Ctrl-C (or SIGTERM)."""
     settings = settings_of(config)
     sock = bind(config.web.host, config.web.port)
     app = create_app(settings)
-    server = uvicorn.Server(
+    server = _Server(
+        app.state.hub,
         uvicorn.Config(
             app,
             log_level="warning",
@@ -90,7 +107,7 @@ def serve(config: Config, *, on_ready: Callable[[str, WebSettings], None] | None
             lifespan="on",
             timeout_graceful_shutdown=int(GRACE_SECONDS),
             proxy_headers=False,
-        )
+        ),
     )
     if on_ready is not None:
         on_ready(url_of(config.web.host, sock.getsockname()[1]), settings)
