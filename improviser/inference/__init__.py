@@ -15,6 +15,7 @@ is split by concept::
     window        WindowEngine: re-runs the last N notes from a zero state (notebook semantics)
     select        make_engine: engine and device by name, or "auto" by a timed probe
     harmonizer    Harmonizer: bass, tenor, alto under each melody onset (a harmony model)
+    harmonize     a melody file -> the same file with a track per voice (improviser harmonize)
 
 Only ``tf_engine`` touches TensorFlow, and only when a :class:`TfEngine` is built.
 """
