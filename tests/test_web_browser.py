@@ -222,6 +222,9 @@ def test_a_note_played_appears_and_the_controls_reach_the_session(
     until(lambda: "take.mid:" in caption.text and "player notes" in caption.text)
     driver.save_screenshot(str(tmp_path / "web-live.png"))
     print(f"screenshot: {tmp_path / 'web-live.png'}")
+    # No script error all along (a refused request is logged by the browser as "network").
+    errors = [e for e in driver.get_log("browser") if e["source"] != "network"]
+    assert not [e for e in errors if e["level"] == "SEVERE"], errors
 
 
 def test_without_the_token_nothing_changes_and_a_lost_broker_is_said(
