@@ -148,7 +148,7 @@ class LiveSession:
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            engine_line = self._load_model()
+            engine_lines = self._load_model()
             switch = sys.getswitchinterval()
             sys.setswitchinterval(GIL_SWITCH_SECONDS)
             stack.callback(sys.setswitchinterval, switch)
@@ -159,8 +159,8 @@ class LiveSession:
             raise
         self._stack = stack
         assert self.input is not None and self.output is not None and self.api is not None
-        if engine_line:
-            _log.info("%s", engine_line)
+        for line in engine_lines:
+            _log.info("%s", line)
         _log.info(
             "live (%s): in %r, out %r, mode %s",
             api_label(self.api),
@@ -170,15 +170,18 @@ class LiveSession:
         )
         return self
 
-    def _load_model(self) -> str | None:
+    def _load_model(self) -> list[str]:
+        """Load the models not given; the lines to log once the session has started."""
+        lines = []
         if self._harmony is None:
             self.harmony, harmony_line = open_harmony(self.config)
-            _log.info("%s", harmony_line)
-        if self._model is not None:
+            lines.append(harmony_line)
+        if self._model is None:
+            self.model, line = open_model(self.config)
+            lines.insert(0, line)
+        else:
             self.model = self._model
-            return None
-        self.model, line = open_model(self.config)
-        return line
+        return lines
 
     def _open(self, stack: contextlib.AsyncExitStack) -> None:
         """Open the output, the recording, the engine and the input, in that order."""
