@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from improviser.cli.mqtt import MqttOpt
 from improviser.config import load_config, with_overrides
 from improviser.config.mqtt import parse_broker
 
@@ -22,7 +21,10 @@ def web(
         str | None, typer.Option(help="Address to serve on (default 127.0.0.1: this machine).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to serve on (default 8765).")] = None,
-    mqtt: MqttOpt = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option("--mqtt", help="MQTT broker HOST[:PORT] (default: [mqtt] of the config)."),
+    ] = None,
     token_file: Annotated[
         Path | None,
         typer.Option("--token-file", help="File whose first line is the page's token."),
