@@ -243,7 +243,7 @@ def test_the_chords_heard_are_markers_in_the_recording(clock: FakeClock, tmp_pat
 
 
 def test_voices_and_rhythm_are_controls_and_mode_switches_to_accompany(clock: FakeClock) -> None:
-    engine, _, wire, harmony, _ = accompanist(clock, thru=False)
+    engine, _, wire, _, _ = accompanist(clock, thru=False)
     engine.handle(on(72, clock()))
     assert len(ours(wire)) == 3
     engine.controls.apply("accompany_voices", 1, clock())

@@ -178,6 +178,6 @@ def test_live_layers_point_down(path: Path) -> None:
 def test_the_live_check_catches_an_upward_import(tmp_path: Path) -> None:
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from improviser.live.engine.engine import Improviser\n")
-    ((line, name),) = _imports(source)
+    ((_, name),) = _imports(source)
     assert _live_layer(name) == "engine"
     assert "engine" not in LIVE_LAYERS[: LIVE_LAYERS.index("timebase") + 1]
