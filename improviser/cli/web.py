@@ -23,7 +23,7 @@ def web(
     port: Annotated[int | None, typer.Option(help="Port to serve on (default 8765).")] = None,
     mqtt: Annotated[
         str | None,
-        typer.Option("--mqtt", help="MQTT broker HOST[:PORT] (default: [mqtt] of the config)."),
+        typer.Option("--mqtt", help="MQTT broker HOST[:PORT] (default: the config's mqtt.host)."),
     ] = None,
     token_file: Annotated[
         Path | None,
