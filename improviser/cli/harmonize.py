@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from improviser.errors import ConfigError
+from improviser.music.voicing import VOICES_PLAYED
 from improviser.paths import HARMONY_MODEL
 
 __all__ = ["harmonize", "register"]
@@ -35,10 +36,10 @@ def harmonize(
 ) -> None:
     """Add bass, tenor and alto under a melody, voiced onset by onset as live accompaniment
     is (the same seed gives the same notes); the melody's tracks are kept unchanged."""
-    from improviser.inference.harmonize import PLAYED, harmonize_file  # noqa: PLC0415
+    from improviser.inference.harmonize import harmonize_file  # noqa: PLC0415
     from improviser.inference.harmonizer import Harmonizer, HarmonyParams  # noqa: PLC0415
 
-    if voices not in PLAYED:
+    if voices not in VOICES_PLAYED:
         raise ConfigError(f"--voices must be 1, 2 or 3, got {voices}")
     if engine not in ("auto", "numpy", "native"):
         raise ConfigError(f"--engine must be auto, numpy or native, got {engine!r}")

@@ -28,10 +28,9 @@ from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import save_atomic, to_midifile
 from improviser.music.notes import DRUM_CHANNEL, Note, extract_melody
 from improviser.music.time_signature import beats_per_bar
-from improviser.music.voicing import metre_class
+from improviser.music.voicing import VOICES_PLAYED, metre_class
 
 __all__ = [
-    "PLAYED",
     "VELOCITY_SCALE",
     "VOICE_NAMES",
     "HarmonizeResult",
@@ -41,10 +40,6 @@ __all__ = [
 ]
 
 VOICE_NAMES = ("Bass", "Tenor", "Alto")
-PLAYED: dict[int, tuple[int, ...]] = {1: (0,), 2: (0, 2), 3: (0, 1, 2)}
-"""``--voices`` -> which of (bass, tenor, alto) are written: the bass, then the outer
-voices, then all three (as ``accompany_voices``). All three are always drawn: the model
-hears its own voices whichever are written."""
 VELOCITY_SCALE = 0.75
 """A voice's velocity against the melody note's (as ``accompany_velocity``'s default)."""
 _META_KEPT = ("set_tempo", "time_signature", "key_signature")
@@ -118,7 +113,7 @@ def harmonize_file(
     A file that cannot be read or holds no melody is a one-line
     :class:`~improviser.errors.MidiFileError`.
     """
-    if voices not in PLAYED:
+    if voices not in VOICES_PLAYED:
         raise ValueError(f"voices must be 1, 2 or 3, got {voices}")
     melody_path, out = Path(melody_path), Path(out)
     score = read_midi(melody_path)
@@ -127,7 +122,7 @@ def harmonize_file(
         raise MidiFileError(f"{melody_path}: no melody notes to harmonize")
     voicings = harmonize_melody(melody, beats_per_bar(melody_path), harmonizer)
     source = mido.MidiFile(melody_path, clip=True)  # read_midi has vetted it
-    played = PLAYED[voices]
+    played = VOICES_PLAYED[voices]
     channels = _free_channels(score.notes, len(played))
     parts = [voice_notes(melody, voicings, v, ch) for v, ch in zip(played, channels, strict=True)]
     added = to_midifile(

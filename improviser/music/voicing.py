@@ -35,6 +35,7 @@ __all__ = [
     "REST",
     "ROLES",
     "VOICES",
+    "VOICES_PLAYED",
     "HarmonyEvent",
     "events_from_notes",
     "events_from_parts",
@@ -61,6 +62,10 @@ HARMONY_VOCAB: dict[str, int] = {
     "metre": METRE_CLASSES,
     "ioi": len(IOI_BEATS),
 }
+VOICES_PLAYED: dict[int, tuple[int, ...]] = {1: (0,), 2: (0, 2), 3: (0, 1, 2)}
+"""How many lower voices sound -> which of (bass, tenor, alto): the bass first, then the
+outer voices, then all three (``accompany_voices``, ``harmonize --voices``, an answer's
+voices). All three are always drawn: the model hears its own voices whichever sound."""
 ONSET_TOLERANCE_BEATS = 1 / 32
 """Notes struck this close to a melody onset count as struck with it (as the skyline)."""
 LEGATO_STEP = 9

@@ -20,14 +20,12 @@ from typing import ClassVar
 
 from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
+from improviser.music.voicing import VOICES_PLAYED
 
-__all__ = ["ACCOMPANY", "VOICES_PLAYED", "Accompany"]
+__all__ = ["ACCOMPANY", "Accompany"]
 
 ACCOMPANY = "accompany"
 """The scheduler tag of the accompaniment's notes."""
-VOICES_PLAYED: dict[int, tuple[int, ...]] = {1: (0,), 2: (0, 2), 3: (0, 1, 2)}
-"""``accompany_voices`` -> which of (bass, tenor, alto) sound: the bass first, then the
-outer voices, then all three."""
 
 
 class Accompany:

@@ -27,13 +27,12 @@ from typing import ClassVar
 
 from improviser.inference.answer import AnswerDraw, AnswerLimits
 from improviser.inference.context import Heard, Prediction
-from improviser.live.engine.modes.accompany import VOICES_PLAYED
 from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
 from improviser.music.encoding import DURATION_BEATS, Token, ioi_class, velocity_value
 from improviser.music.rhythm import CallRhythm, Expectation
-from improviser.music.voicing import voicing
+from improviser.music.voicing import VOICES_PLAYED, voicing
 
 __all__ = ["CallResponse"]
 
