@@ -26,7 +26,7 @@ fixed 120 bpm, :func:`~improviser.harness.call_player.answer_call`, and the answ
 plans). ``before`` adds ``generate before``: what ``generate`` drew before it took the
 live path (no tilt towards the call's note values, no replay guard, the first IOI as
 drawn; :func:`~improviser.inference.generate.continue_tokens` as the command called it),
-and ``live before``: the live row with no replay guard. ``guards`` repeats both rows for
+and ``live before``: the live row with no replay guard. ``guards`` adds both rows again for
 each replay-guard setting named (``GUARD[:NOTES[:PENALTY]]``, see
 :mod:`improviser.music.replay`).
 
@@ -140,7 +140,7 @@ def _path_configs(
             raise ConfigError(f"a path is one of {', '.join(PATHS)}, got {path!r}")
     length = {"answer_length": "notes", "answer_notes": count}
     rows: dict[str, GenerateConfig | LiveConfig] = {}
-    for spec in guards or [""]:
+    for spec in ["", *guards]:
         settings = length | (guard_settings(spec) if spec else {})
         suffix = f" {spec}" if spec else ""
         try:

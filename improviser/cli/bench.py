@@ -185,7 +185,7 @@ def musicality_cmd(
         list[str] | None,
         typer.Option(
             "--guard",
-            help="Repeat the generate/live rows with this replay guard, GUARD[:NOTES[:PENALTY]] "
+            help="Add generate/live rows with this replay guard, GUARD[:NOTES[:PENALTY]] "
             "(e.g. penalty:6:0, discount:5:0.1, off), or with [answer] settings "
             "KEY=VALUE,... (e.g. rhythm_strength=2); repeatable.",
         ),

@@ -32,8 +32,9 @@ GUARDS: tuple[str, ...] = get_args(Guard)
 DEFAULT_GUARD: Guard = "penalty"
 DEFAULT_REPLAY_NOTES = 6
 """A run of this many notes repeated in order is a replay under way."""
-DEFAULT_PENALTY = 0.05
-"""What a pitch that continues a replay is weighed by (``discount``: per note of the run)."""
+DEFAULT_PENALTY = 0.0
+"""What a pitch that continues a replay is weighed by (0: never drawn; ``discount``: the
+short-term model's weight, per note of the run)."""
 
 
 class ListenConfig(Section):

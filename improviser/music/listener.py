@@ -272,11 +272,15 @@ class Listener:
                     stm_weight *= params.replay_penalty ** (run - params.replay_notes + 1)
                 elif guard == "stm" and followers:
                     stm = stm.copy()
-                    stm[followers] *= max(params.replay_penalty, _MIN_PENALTY)
+                    penalty = max(params.replay_penalty, _MIN_PENALTY)
+                    for pitch in set(followers):  # one or two: item by item beats fancy indexing
+                        stm[pitch] *= penalty
                     stm /= stm.sum()
                 elif guard == "penalty" and followers:
                     weights = np.ones(size) if weights is None else weights.copy()
-                    weights[[f for f in followers if f < size]] *= params.replay_penalty
+                    for pitch in set(followers):
+                        if pitch < size:
+                            weights[pitch] *= params.replay_penalty
         return Shaping(self.center if params.register else None, stm, weights, stm_weight)
 
     def _replay(self) -> tuple[int, list[int]]:
