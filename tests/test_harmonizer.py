@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from improviser.bench.harmony_metrics import VoicedPiece, parallels
 from improviser.errors import ModelError
 from improviser.inference import NativeEngine, NumpyEngine, random_weights, write_weights
 from improviser.inference.harmonizer import VOICE_RANGES, Harmonizer, HarmonyParams, Voicing
 from improviser.inference.native_draw import NativeRowDraw
 from improviser.inference.native_engine import native_available
 from improviser.inference.weights import LstmWeights
+from improviser.music.key import Key
 from improviser.music.sampling import sample_field
 from improviser.music.voicing import HARMONY_FIELDS, HARMONY_VOCAB
 
@@ -73,6 +75,38 @@ def test_every_voice_is_a_rest_or_in_range_ordered_and_never_above_the_melody(
             below = value
 
 
+@settings(max_examples=30, deadline=None)
+@given(melody=onsets, seed=st.integers(0, 2**32 - 1), native=st.booleans())
+def test_no_parallel_fifths_or_octaves_when_they_are_avoided(
+    melody: list[Onset], seed: int, native: bool
+) -> None:
+    engine = NativeEngine(WEIGHTS) if native and native_available() else NumpyEngine(WEIGHTS)
+    voices = _run(Harmonizer(engine, seed=seed), melody)
+    piece = VoicedPiece(
+        tuple(m for m, _, _ in melody),
+        tuple(float(i) for i in range(len(melody))),
+        tuple(metre for _, metre, _ in melody),
+        tuple(voices),
+        Key(0, "major"),
+    )
+    assert parallels(piece)[0] == 0
+
+
+def test_a_random_model_moves_in_parallels_when_they_are_allowed() -> None:
+    # the rule above is what removes them (the property is not met by chance)
+    melody = _melody(300, seed=8)
+    allowed = HarmonyParams(avoid_parallels=False)
+    voices = _run(Harmonizer(NumpyEngine(WEIGHTS), allowed, seed=1), melody)
+    piece = VoicedPiece(
+        tuple(m for m, _, _ in melody),
+        tuple(float(i) for i in range(len(melody))),
+        tuple(metre for _, metre, _ in melody),
+        tuple(voices),
+        Key(0, "major"),
+    )
+    assert parallels(piece)[0] > 0
+
+
 def test_the_voices_are_not_always_rests() -> None:
     # The masks leave room: a random model voices most onsets (the property above is not
     # met by silence alone).
@@ -106,7 +140,7 @@ def test_settling_changes_nothing_it_only_moves_work_into_the_pause() -> None:
 @pytest.mark.skipif(not native_available(), reason="the compiled step is not built")
 @pytest.mark.parametrize(
     "params",
-    [HarmonyParams(), HarmonyParams(0.7, top_p=0.9), HarmonyParams(1.3, top_k=5)],
+    [HarmonyParams(1.0, top_p=1.0), HarmonyParams(0.7, top_p=0.9), HarmonyParams(1.3, top_k=5)],
     ids=["plain", "t0.7-p0.9", "t1.3-k5"],
 )
 def test_numpy_and_the_compiled_engine_give_the_same_voices_with_the_same_seed(
@@ -131,14 +165,16 @@ def test_the_compiled_row_draw_is_sample_field(
     for _ in range(300):
         probs = rng.dirichlet(np.full(128, 0.3))
         lo, hi = sorted(int(v) for v in rng.integers(1, 128, 2))
+        banned = [int(v) for v in rng.integers(lo, hi + 1, int(rng.integers(0, 4)))]
         mask = np.zeros(128, dtype=bool)
         mask[lo : hi + 1] = True
+        mask[banned] = False
         mask[0] = True
         a, b = np.random.default_rng(1), np.random.default_rng(1)
         expected = sample_field(
             probs, a, temperature=temperature, top_k=top_k, top_p=top_p, allowed=mask
         )
-        assert draw.draw(probs, lo, hi, b) == expected
+        assert draw.draw(probs, lo, hi, b, banned) == expected
         assert a.random() == b.random()  # one uniform taken by each
     empty = np.zeros(128)
     empty[5] = 1.0

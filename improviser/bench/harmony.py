@@ -5,7 +5,8 @@ files under ``--data`` less every file and tune the model trained or validated o
 melody is voiced four ways in one run:
 
 - ``model``: the :class:`~improviser.inference.harmonizer.Harmonizer`, onset by onset,
-  causally, reset and seeded per piece;
+  causally, reset and seeded per piece; ``model, parallels allowed``: the same without
+  its rule against parallel fifths and octaves (the network's own voice leading);
 - ``truth``: the chorale's own alto, tenor and bass at each soprano onset;
 - ``drone`` and ``rule-based``: :mod:`improviser.bench.harmony_baselines`, given the key
   of the whole melody (:func:`improviser.music.key.estimate_key`);
@@ -18,6 +19,7 @@ steps and three draws) on each CPU engine, over the held-out melodies played bac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from improviser.training.harmony_evaluate import harmony_config_of
 __all__ = ["CHORALES", "SYSTEMS", "held_out", "run_harmony_bench", "voiced"]
 
 CHORALES = DATA / "samples" / "chorales"
-SYSTEMS = ("model", "truth", "drone", "rule-based")
+SYSTEMS = ("model", "model, parallels allowed", "truth", "drone", "rule-based")
 
 
 def _resolve(name: str) -> Path:
@@ -106,8 +108,11 @@ def run_harmony_bench(
     truth = [voiced(p) for p in pieces]
     harmonizer = Harmonizer.from_file(model_path, engine, params, seed)
     drawn = [_model_voices(harmonizer, p, seed) for p in pieces]
+    loose = Harmonizer(harmonizer.engine, replace(params, avoid_parallels=False), seed)
+    free = [_model_voices(loose, p, seed) for p in pieces]
     systems = {
         "model": [t.with_voices(v) for t, v in zip(truth, drawn, strict=True)],
+        "model, parallels allowed": [t.with_voices(v) for t, v in zip(truth, free, strict=True)],
         "truth": truth,
         "drone": [t.with_voices(drone(t.melody, t.key)) for t in truth],
         "rule-based": [t.with_voices(rule_based(t.melody, t.key)) for t in truth],
@@ -116,7 +121,7 @@ def run_harmony_bench(
     model, real = measures["model"], measures["truth"]
     result: dict[str, Any] = {
         "model": str(model_path),
-        "engine": type(harmonizer.engine).__name__,
+        "engine": f"{harmonizer.engine.name} engine",
         "files": len(pieces),
         "onsets": sum(len(p.events) for p in pieces),
         "seed": seed,

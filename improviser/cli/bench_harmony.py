@@ -9,23 +9,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from improviser.bench.harmony_table import LABELS, value_text
 from improviser.cli.bench_tables import ms_text
 from improviser.cli.report import report
 from improviser.errors import ConfigError
 from improviser.paths import HARMONY_MODEL
 
-__all__ = ["LABELS", "add_commands", "bench_harmony", "print_harmony"]
-
-LABELS = {
-    "note_in_chord": "melody notes in the chord",
-    "dissonance_per_onset": "m2/M7/tritone with the melody per onset",
-    "parallels_per_100_moves": "parallel 5ths/8ves per 100 voice moves",
-    "motion": "mean voice motion (semitones)",
-    "crossings": "voice crossings (onsets)",
-    "in_key": "voice notes in key",
-    "on_beat": "voice attacks on the beat",
-    "chords_per_8_beats": "distinct chords per 8 beats",
-}
+__all__ = ["add_commands", "bench_harmony", "print_harmony"]
 
 
 def bench_harmony(
@@ -37,8 +27,8 @@ def bench_harmony(
         typer.Option(help="Measure on these files (less the model's training tunes)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the model's draws (each piece).")] = 0,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
-    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 1.0,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.8,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 0.9,
     engine: Annotated[str, typer.Option(help="Engine of the model's voices.")] = "auto",
     latency_onsets: Annotated[
         int, typer.Option(help="Onsets timed per latency row (0: none).")
@@ -65,16 +55,6 @@ def bench_harmony(
     print_harmony(result)
 
 
-def _fmt(measure: str, value: float | None) -> str:
-    if value is None:
-        return "-"
-    if measure in ("note_in_chord", "in_key", "on_beat"):
-        return f"{value:.1%}"
-    if measure == "crossings":
-        return f"{value:.0f}"
-    return f"{value:.2f}"
-
-
 def print_harmony(result: dict[str, Any]) -> None:
     """The measures table and the latency rows of ``bench harmony``."""
     console = report()
@@ -92,7 +72,7 @@ def print_harmony(result: dict[str, Any]) -> None:
         ratio = result["model_over_truth"][m]
         table.add_row(
             LABELS.get(m, m),
-            *(_fmt(m, systems[s][m]) for s in systems),
+            *(value_text(m, systems[s][m]) for s in systems),
             "-" if ratio is None else f"{ratio:.2f}",
         )
     console.print(table)

@@ -30,8 +30,8 @@ def harmonize(
     seed: Annotated[
         int | None, typer.Option(help="Seed of the draws (default: a fresh one, printed).")
     ] = None,
-    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
-    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 1.0,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.8,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 0.9,
     engine: Annotated[str, typer.Option(help="Step engine: auto, numpy or native.")] = "auto",
 ) -> None:
     """Add bass, tenor and alto under a melody, voiced onset by onset as live accompaniment

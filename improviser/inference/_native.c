@@ -341,7 +341,7 @@ void imp_pick(const imp_draw *d, const double *u, int *token) {
 /* ---- Drawing one row under an interval mask (the harmonizer's voices) ------------------
  *
  * sample_field(probs, rng, temperature, top_k, top_p, allowed) of music/sampling.py for a
- * mask that allows class 0 (the rest) and the classes lo..hi, in two calls as above:
+ * mask that allows class 0 (the rest) and the classes lo..hi not banned, in two calls:
  * imp_row_shape prepares the row and says whether a draw is needed (the generator is
  * drawn only then), imp_row_pick draws with one uniform. Totals are NumPy's pairwise
  * sums and the running sums sequential, as NumPy's, so a draw matches sample_field's
@@ -351,6 +351,7 @@ void imp_pick(const imp_draw *d, const double *u, int *token) {
 typedef struct {
     int n;                     /* classes in the row */
     int lo, hi;                /* allowed besides 0 */
+    const unsigned char *banned; /* n flags: classes of lo..hi left out (NULL: none) */
     double temperature;
     int top_k;
     double top_p;
@@ -358,7 +359,9 @@ typedef struct {
     double total;
 } imp_row;
 
-static int row_allowed(const imp_row *r, int i) { return i == 0 || (i >= r->lo && i <= r->hi); }
+static int row_allowed(const imp_row *r, int i) {
+    return i == 0 || (i >= r->lo && i <= r->hi && !(r->banned != NULL && r->banned[i]));
+}
 
 /* 1: no probability inside the mask (the caller takes the rest, drawing nothing);
  * 2: a non-finite or empty row after temperature (the caller's fallback); 0: pick. */

@@ -17,6 +17,7 @@ under a mask of the rest and an interval (the harmonizer's voices), in two C cal
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -150,6 +151,7 @@ class _Row(ctypes.Structure):
         ("n", ctypes.c_int),
         ("lo", ctypes.c_int),
         ("hi", ctypes.c_int),
+        ("banned", _P),
         ("temperature", ctypes.c_double),
         ("top_k", ctypes.c_int),
         ("top_p", ctypes.c_double),
@@ -160,7 +162,7 @@ class _Row(ctypes.Structure):
 
 class NativeRowDraw:
     """``sample_field(probs, rng, temperature, top_k, top_p, allowed)`` compiled, for a
-    mask that allows class 0 and the classes ``lo..hi``.
+    mask that allows class 0 and the classes ``lo..hi`` less those of ``banned``.
 
     :meth:`draw` returns ``None`` where no probability is left inside the mask (nothing is
     drawn from the generator then) and takes one ``rng.random()`` otherwise, as
@@ -176,6 +178,7 @@ class NativeRowDraw:
         self._lib = lib
         self._size = size
         self._scratch = np.zeros(size, dtype=np.float64)
+        self._banned = np.zeros(size, dtype=np.uint8)
         row = self._row = _Row()
         row.n = size
         row.temperature = temperature
@@ -185,19 +188,33 @@ class NativeRowDraw:
         self._row_p = ctypes.addressof(row)
         self._params = (temperature, top_k, top_p)
 
-    def draw(self, probs: F64, lo: int, hi: int, rng: np.random.Generator) -> int | None:
+    def draw(
+        self,
+        probs: F64,
+        lo: int,
+        hi: int,
+        rng: np.random.Generator,
+        banned: Sequence[int] = (),
+    ) -> int | None:
         """Draw from ``probs`` (``size`` float64, C-contiguous) under the mask."""
         if probs.shape != (self._size,) or probs.dtype != np.float64:
             raise ValueError(f"probs must be {self._size} float64 values")
         probs = np.ascontiguousarray(probs)
         row = self._row
         row.lo, row.hi = lo, hi
+        row.banned = None
+        if banned:
+            flags = self._banned
+            flags.fill(0)
+            flags[list(banned)] = 1
+            row.banned = flags.ctypes.data
         status = self._lib.imp_row_shape(self._row_p, probs.ctypes.data)
         if status == 1:
             return None
         if status == 2:  # not reached for a softmax row; sample_field's own rules
             mask = np.zeros(self._size, dtype=bool)
             mask[max(lo, 0) : hi + 1] = True
+            mask[list(banned)] = False
             mask[0] = True
             temperature, top_k, top_p = self._params
             return sample_field(
