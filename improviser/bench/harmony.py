@@ -18,6 +18,7 @@ steps and three draws) on each CPU engine, over the held-out melodies played bac
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -136,4 +137,6 @@ def run_harmony_bench(
         stream = [(e.melody, e.metre, e.ioi) for p in pieces for e in p.events]
         rows = harmony_rows(model_path, latency_onsets, stream)
         result["latency"] = {name: summarize(times) for name, times in rows.items()}
+        result["cpu_count"] = os.cpu_count()
+        result["loadavg_1min"] = os.getloadavg()[0]
     return result

@@ -60,4 +60,10 @@ def harmony_table(result: Mapping[str, Any]) -> str:
         ]
         for name, r in latency.items():
             lines.append(f"| {name} | {r['n']:,} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} |")
+        if "loadavg_1min" in result:
+            lines += [
+                "",
+                f"Timed on {result['cpu_count']} CPUs at a load average of "
+                f"{result['loadavg_1min']:.1f} (1 min, at the end of the run).",
+            ]
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from improviser.bench.doc_tables import evaluation_table, soak_table, synth_table, training_table
+from improviser.bench.harmony_table import harmony_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -61,6 +62,10 @@ def _synth() -> str:
     return synth_table(_json(SAMPLES / "sound" / "e2e-synth.json"))
 
 
+def _harmony() -> str:
+    return harmony_table(_json(SAMPLES / "model" / "harmony.bench.json"))
+
+
 def _web() -> str:
     runs = {path.name: _json(path) for path in sorted((SAMPLES / "web").glob("*.json"))}
     return web_table(runs)
@@ -68,6 +73,7 @@ def _web() -> str:
 
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "evaluation": (DOCS / "evaluation.md", _evaluation),
+    "harmony": (DOCS / "harmony.md", _harmony),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
     "synth": (DOCS / "sound.md", _synth),
     "training": (DOCS / "training.md", _training),
