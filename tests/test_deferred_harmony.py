@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from improviser.config.live import LiveConfig
 from improviser.inference import NumpyEngine, random_weights
-from improviser.inference.harmonizer import Harmonizer
+from improviser.inference.harmonizer import Harmonizer, HarmonyParams
 from improviser.live.engine.deferred_harmony import HOLDS_KEPT, DeferredHarmony
 from improviser.music.voicing import HARMONY_VOCAB
 
@@ -49,3 +50,9 @@ def test_a_flood_of_holds_never_grows_the_queue() -> None:
     assert len(deferred._holds) == HOLDS_KEPT
     deferred.settle()
     assert deferred.harmony.onsets == HOLDS_KEPT  # type: ignore[attr-defined]
+
+
+def test_live_draws_the_voices_as_harmonize_does_by_default() -> None:
+    params = HarmonyParams()
+    live = LiveConfig()
+    assert (live.harmony_temperature, live.harmony_top_p) == (params.temperature, params.top_p)

@@ -126,10 +126,11 @@ class LiveConfig(AnswerConfig):
     # --- accompany ----------------------------------------------------------------------
     harmony_model: Path = DEFAULT_HARMONY_MODEL
     """The harmony model (lower voices under a melody): ``accompany`` plays with it."""
-    harmony_temperature: float = Field(1.0, gt=0.0, le=10.0)
-    """Sampling temperature of the lower voices (``improviser harmonize --temperature``)."""
-    harmony_top_p: float = Field(1.0, gt=0.0, le=1.0)
-    """Nucleus sampling mass of the lower voices."""
+    harmony_temperature: float = Field(0.8, gt=0.0, le=10.0)
+    """Sampling temperature of the lower voices (as ``improviser harmonize --temperature``;
+    the default is the harmonizer's, chosen by ``bench harmony``)."""
+    harmony_top_p: float = Field(0.9, gt=0.0, le=1.0)
+    """Nucleus sampling mass of the lower voices (as ``harmonize --top-p``)."""
     accompany_voices: int = Field(3, ge=1, le=3)
     """Voices under the melody: 1 = bass, 2 = bass and alto, 3 = bass, tenor and alto."""
     accompany_rhythm: Literal["melody", "beat", "bar"] = "melody"
