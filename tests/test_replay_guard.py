@@ -30,10 +30,13 @@ CUT = {"penalty": 0.1, "stm": 0.1, "discount": 0.7}
 discount only lowers the short-term model's weight: a confident one still counts)."""
 
 
-def _params(guard: str, penalty: float = 0.01, **more: object) -> ListenParams:
+def _params(guard: str, penalty: float = 0.01) -> ListenParams:
     return ListenParams(
-        auto_key=False, register=False, replay_guard=guard, replay_penalty=penalty, **more
-    )  # type: ignore[arg-type]
+        auto_key=False,
+        register=False,
+        replay_guard=guard,  # type: ignore[arg-type]
+        replay_penalty=penalty,
+    )
 
 
 def _after(params: ListenParams, heard: list[int], ahead: list[int]) -> np.ndarray:
@@ -44,7 +47,8 @@ def _after(params: ListenParams, heard: list[int], ahead: list[int]) -> np.ndarr
     for pitch in ahead:
         listener.look_ahead(pitch)
     shaped = listener.shape(UNIFORM)
-    return shaped / shaped.sum()
+    out: np.ndarray = shaped / shaped.sum()
+    return out
 
 
 def test_replay_match_finds_the_run_and_what_followed_it() -> None:
@@ -58,7 +62,7 @@ def test_replay_match_finds_the_run_and_what_followed_it() -> None:
 
 def _brute_force(history: list[int], notes: int, horizon: int) -> tuple[int, list[int]]:
     """Every earlier end j, the run ending there compared note by note."""
-    n, best, followers = len(history), 0, []
+    n, best, followers = len(history), 0, list[int]()
     for j in range(max(0, n - 1 - horizon), n - 1):
         run = 0
         while run < LONGEST and run <= j and history[j - run] == history[n - 1 - run]:

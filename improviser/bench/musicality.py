@@ -226,14 +226,14 @@ def _answers(
         answers[name] = continue_tokens(engine, call_tokens, count, params, rng, strength, listen)
     call = _notes(call_tokens)
     if how.before:
-        cfg = GenerateConfig(replay_guard="off")
+        old = GenerateConfig(replay_guard="off")
         answers["generate before"] = continue_tokens(
             engine,
             call_tokens,
             count,
-            SamplingParams.from_config(cfg.sampling),
+            SamplingParams.from_config(old.sampling),
             rng,
-            listen=ListenParams.from_config(cfg),
+            listen=ListenParams.from_config(old),
         )
     for name, cfg in how.paths.items():
         if isinstance(cfg, LiveConfig):
