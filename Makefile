@@ -53,12 +53,17 @@ bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench latency
 	$(VENV)/bin/improviser bench e2e
 
-model: venv  ## retrain the bundled models (about 36 minutes here; see samples/README.md)
+model: venv  ## retrain the bundled models (about 80 minutes here; see samples/README.md)
 	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras --max-minutes 28
 	$(VENV)/bin/improviser train samples/corpus --out samples/model/notebook-regression.keras \
 	  --objective regression --epochs 3 --max-minutes 3
 	$(VENV)/bin/improviser evaluate --model samples/model/improviser.keras \
 	  --regression-model samples/model/notebook-regression.keras samples/corpus
+	nice -n 10 $(VENV)/bin/improviser train --kind harmony samples/chorales \
+	  --out samples/model/harmony.keras --lstm-units 128 --max-minutes 35
+	$(VENV)/bin/improviser plot samples/model/harmony.keras --out samples/model/harmony.curves.png
+	$(VENV)/bin/improviser evaluate --kind harmony --model samples/model/harmony.keras \
+	  samples/chorales --json > samples/model/harmony.evaluate.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

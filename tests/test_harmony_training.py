@@ -257,3 +257,20 @@ def test_evaluate_kind_harmony_refuses_a_melody_model(trained: Trained, tmp_path
     done = _cli("evaluate", "--kind", "harmony", "--model", trained.model, tmp_path)
     assert done.returncode == 2
     assert "a melody model, not a harmony model" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_streaming_engine_steps_the_trained_model_as_keras_reads_it(
+    trained_harmony: TrainedHarmony,
+) -> None:
+    from improviser.inference import NumpyEngine
+    from improviser.inference.modelfile import load_model
+    from improviser.music.voicing import HARMONY_FIELDS
+
+    engine = NumpyEngine.from_file(trained_harmony.model, kind="harmony")
+    tokens = read_piece(sorted(trained_harmony.corpus.glob("*.mid"))[0]).tokens[:24]
+    stepped = np.stack([np.asarray(engine.step_probs(row)).reshape(-1) for row in tokens])
+    model, _ = load_model(trained_harmony.model)
+    inputs = {f: tokens[None, :, j] for j, f in enumerate(HARMONY_FIELDS)}
+    whole = np.asarray(model(inputs, training=False)["next_value"])[0]
+    np.testing.assert_allclose(stepped, whole, atol=1e-5)

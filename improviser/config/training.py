@@ -120,7 +120,7 @@ class HarmonyModelConfig(Section):
     the melody model.
     """
 
-    lstm_units: list[int] = Field(default_factory=lambda: [256], min_length=1)
+    lstm_units: list[int] = Field(default_factory=lambda: [128], min_length=1)
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     value_embedding: int = Field(48, ge=1)
     role_embedding: int = Field(4, ge=1)
