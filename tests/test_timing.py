@@ -410,3 +410,14 @@ def test_the_beat_holds_through_a_busy_jack_graph(bpm: float) -> None:
         if f.position != 8 * PPQN or abs(f.beat_at(8 * PPQN * per_tick) - 8) > 0.5 / PPQN:
             wrong.append((seed, f.position - 8 * PPQN))
     assert wrong == []
+
+
+def test_an_onset_heard_later_reaches_the_tracker_at_the_next_settle() -> None:
+    timing = Timing(LiveConfig(sync="player"), lambda _: None)
+    for i in range(8):
+        timing.onset(10.0 + 0.5 * i, 90, later=True)
+    assert timing.tracker.pending == 0  # nothing on the note's path yet
+    period = timing.seconds_per_beat  # reading the tempo does not take them either
+    assert timing.tracker.pending == 0 and timing.seconds_per_beat == period
+    timing.settle()
+    assert abs(timing.seconds_per_beat - 0.5) < 0.05  # heard: 120 bpm

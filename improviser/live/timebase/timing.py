@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable
 
 from improviser.config.live import LiveConfig
@@ -34,6 +35,8 @@ from improviser.music.encoding import ioi_class
 __all__ = ["Timing"]
 
 _log = logging.getLogger("improviser.live")
+_LATER_KEPT = 1024
+"""Onsets waiting for the next settle at most (a flood between pauses drops the oldest)."""
 _EARLY = 1e-6
 """A first note due this close after a beat still falls on it."""
 
@@ -58,19 +61,28 @@ class Timing:
         self.clock = ClockFollower(config.clock_timeout)
         self.source = self._fallback
         """Where the tempo comes from now: ``clock``, ``player`` or ``fixed``."""
+        self._later: deque[tuple[float, float]] = deque(maxlen=_LATER_KEPT)
+        """Onsets the tracker hears at the next :meth:`settle` (``onset(later=True)``)."""
 
     @property
     def _fallback(self) -> str:
         return "fixed" if self.fixed_bpm is not None else "player"
 
     # --- hearing ----------------------------------------------------------------------------
-    def onset(self, at: float, velocity: int) -> None:
-        """The player struck a note (weighted by its velocity) at ``at``."""
+    def onset(self, at: float, velocity: int, *, later: bool = False) -> None:
+        """The player struck a note (weighted by its velocity) at ``at``. ``later``: the
+        tracker hears it at the next :meth:`settle`, so nothing that reads the tempo on the
+        note's path (its IOI class) pays for the tracker's search over it."""
         if self.fixed_bpm is None:
-            self.tracker.onset(at, salience(velocity))
+            if later:
+                self._later.append((at, salience(velocity)))
+            else:
+                self.tracker.onset(at, salience(velocity))
 
     def settle(self) -> None:
         """Do the beat tracker's pending work now (the session calls it while idle)."""
+        while self._later:
+            self.tracker.onset(*self._later.popleft())
         self.tracker.settle()
 
     def clock_message(self, status: int, position: int, at: float) -> None:

@@ -59,10 +59,16 @@ class Accompany:
         if voice.harmony is None or melody is None:
             return
         pitch, velocity, _ = melody
-        cfg = voice.config
-        voice.timing.onset(at, velocity)
         metre, ioi = self._metre.onset(at)
-        bar = self._metre.bar(at)
+        self._voice(pitch, velocity, metre, ioi, self._metre.bar(at), at)
+        # The beat tracker hears the onset in the next pause: its tempo search (up to a
+        # millisecond) then delays neither the voices nor the melody model's step.
+        voice.timing.onset(at, velocity, later=True)
+
+    def _voice(self, pitch: int, velocity: int, metre: int, ioi: int, bar: int, at: float) -> None:
+        """Move the voices under a melody note (or keep them, and let the model hear it)."""
+        voice, cfg = self.voice, self.voice.config
+        assert voice.harmony is not None
         keep = (
             cfg.accompany_rhythm == "bar"
             and bar == self._bar
