@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["evaluation_table", "soak_table", "synth_table", "training_table"]
+__all__ = ["e2e_modes_table", "evaluation_table", "soak_table", "synth_table", "training_table"]
 
 
 def _units(meta: Mapping[str, Any], key: str) -> str:
@@ -165,5 +165,32 @@ def synth_table(result: Mapping[str, Any]) -> str:
         f"By round, engine stage added p50: {p50s} ms, p99: {p99s} ms; synth CPU: {cpu} s/min. "
         f"Load average {result['loadavg_before'][0]:.2f} → {result['loadavg_after'][0]:.2f} "
         f"on {result['cpu_count']} cores.",
+    ]
+    return "\n".join(lines)
+
+
+def e2e_modes_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
+    """``bench e2e --mode follow|accompany --json`` runs side by side: the player's note to
+    the first note answering it at the synth, against the relay floor of the same run."""
+    lines = [
+        "| run | load | relay floor p50 / p99 | e2e p50 / p99 | added over the relay, "
+        "same %ile, p50 / p99 | engine stage p50 / p99 | notes answered / sent, stuck |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in runs.items():
+        relay, e2e, engine = r["relay_floor"], r["e2e"], r["stages"]["engine: step, sample, send"]
+        added = r["added_vs_relay"]["per_percentile"]
+        lines.append(
+            f"| {name} ({r.get('mode', 'follow')}) | {r['loadavg_before'][0]:.1f} "
+            f"| {relay['p50_ms']:.2f} / {relay['p99_ms']:.2f} "
+            f"| {e2e['p50_ms']:.2f} / {e2e['p99_ms']:.2f} "
+            f"| {added['p50_ms']:.2f} / {added['p99_ms']:.2f} "
+            f"| {engine['p50_ms']:.3f} / {engine['p99_ms']:.3f} "
+            f"| {r['answered']} / {r['notes']}, {r['stuck_notes']} |"
+        )
+    lines += [
+        "",
+        "Milliseconds. Load: the 1-minute load average when the run began, on "
+        f"{next(iter(runs.values()))['cpu_count']} cores.",
     ]
     return "\n".join(lines)

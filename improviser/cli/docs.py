@@ -16,7 +16,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.doc_tables import evaluation_table, soak_table, synth_table, training_table
+from improviser.bench.doc_tables import (
+    e2e_modes_table,
+    evaluation_table,
+    soak_table,
+    synth_table,
+    training_table,
+)
 from improviser.bench.harmony_table import harmony_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
@@ -62,6 +68,16 @@ def _synth() -> str:
     return synth_table(_json(SAMPLES / "sound" / "e2e-synth.json"))
 
 
+def _two_hands_e2e() -> str:
+    folder = SAMPLES / "two-hands"
+    return e2e_modes_table({p.stem: _json(p) for p in sorted(folder.glob("e2e-*.json"))})
+
+
+def _off_repeat_soaks() -> str:
+    folder = SAMPLES / "two-hands"
+    return soak_table({p.name: _json(p) for p in sorted(folder.glob("soak-*.json"))})
+
+
 def _harmony() -> str:
     return harmony_table(_json(SAMPLES / "model" / "harmony.bench.json"))
 
@@ -77,6 +93,8 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "soak-runs": (DOCS / "soak.md", _soak_runs),
     "synth": (DOCS / "sound.md", _synth),
     "training": (DOCS / "training.md", _training),
+    "two-hands-e2e": (DOCS / "two-hands.md", _two_hands_e2e),
+    "off-repeat-soaks": (DOCS / "two-hands.md", _off_repeat_soaks),
     "web": (DOCS / "web.md", _web),
 }
 """Each generated table: its page and what writes it."""
