@@ -283,3 +283,8 @@ def test_no_voice_sounds_past_max_note_seconds(clock: FakeClock) -> None:
     assert len(ours(wire)) == 3
     run_until(engine, scheduler, clock, clock() + 0.2)
     assert not ours(wire) and not wire.problems
+    assert engine.status == "listening"  # the mode knows its voices were cut
+    engine.handle(off(72, clock()))
+    clock.advance(0.1)
+    engine.handle(on(72, clock()))  # the same voices as before the cut: struck again
+    assert ours(wire) == {55, 60, 67}

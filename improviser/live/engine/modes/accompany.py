@@ -46,7 +46,16 @@ class Accompany:
     @property
     def playing(self) -> bool:
         """Whether any voice sounds."""
+        self._still_sounding()
         return any(self.sounding)
+
+    def _still_sounding(self) -> None:
+        """Forget the voices the scheduler has released on its own (a voice held past
+        ``max_note_seconds`` is cut there), so they are struck again when wanted."""
+        table, channel = self.voice.scheduler.sounding, self.voice.out_channel
+        for i, pitch in enumerate(self.sounding):
+            if pitch and ((s := table.get((channel, pitch))) is None or s.tag != ACCOMPANY):
+                self.sounding[i] = 0
 
     def note_struck(self, at: float) -> None:
         """Phrases mean nothing here: the call never accumulates."""
@@ -86,6 +95,7 @@ class Accompany:
     def _move(self, voices: Sequence[int], at: float) -> None:
         """Sound ``voices``: a voice that keeps its pitch is held, one that moves is struck."""
         scheduler, channel = self.voice.scheduler, self.voice.out_channel
+        self._still_sounding()
         played = VOICES_PLAYED[self.voice.config.accompany_voices]
         wanted = [0, 0, 0]
         for i in played:
