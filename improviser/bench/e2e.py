@@ -42,33 +42,19 @@ from typing import Any
 
 from improviser.bench import e2e_analysis
 from improviser.bench.e2e_mqtt import ab_rounds
+from improviser.bench.models import choose_harmony, choose_model
 from improviser.bench.stats import summarize
-from improviser.config import Config, ModelConfig, with_overrides
+from improviser.config import Config, with_overrides
 from improviser.config.live import LiveConfig
-from improviser.config.training import HarmonyModelConfig
 from improviser.harness.e2e_player import KEYS_CLIENT, REPLY_TIMEOUT, SYNTH_CLIENT, PlayerProcess
 from improviser.harness.jackserver import JackServer, some_jack_server
-from improviser.inference import StepModel, random_weights
-from improviser.inference.harmonizer import HARMONY, Harmonizer
-from improviser.inference.select import cpu_engine_type
+from improviser.inference import StepModel
 from improviser.live.engine.loading import describe_engine
 from improviser.live.engine.modes.accompany import ACCOMPANY
 from improviser.live.engine.modes.follow import FOLLOW
-from improviser.live.engine.voice import Harmony
 from improviser.live.session.session import Companion, LiveSession
-from improviser.music.encoding import PITCHES
-from improviser.music.voicing import HARMONY_VOCAB
-from improviser.paths import DEFAULT_MODEL
 
-__all__ = [
-    "TARGETS",
-    "E2eOptions",
-    "bench_e2e",
-    "choose_harmony",
-    "choose_model",
-    "jack_info",
-    "run_e2e",
-]
+__all__ = ["TARGETS", "E2eOptions", "bench_e2e", "jack_info", "run_e2e"]
 
 TARGETS = {"added_p99_ms": 1.0, "jitter_p99_ms": 1.0}
 """The issue's targets: added latency p99 within 1 ms of the JACK floor; jitter p99 1 ms."""
@@ -110,37 +96,6 @@ class E2eOptions:
     mode: str = "follow"
     """The mode of the measured run: ``follow`` (a predicted note after each note) or
     ``accompany`` (the lower voices under each note, from the harmony model)."""
-
-
-def choose_harmony(untrained: bool, seed: int, engine: str) -> tuple[Harmony | None, str]:
-    """The harmony model of an ``accompany`` run: ``None`` (the session loads the bundled
-    one) or random weights of its size where asked or where none is bundled; a label."""
-    path = LiveConfig().harmony_model
-    if not untrained and path.with_suffix(".npz").exists():
-        return None, str(path)
-    why = "--untrained" if untrained else f"no bundled harmony model at {path}"
-    units = tuple(HarmonyModelConfig().lstm_units)
-    weights = random_weights(units, 16, seed, inputs=HARMONY_VOCAB, outputs={"value": PITCHES},
-                             kind=HARMONY)  # fmt: skip
-    engine = engine if engine in ("numpy", "native") else "auto"
-    label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
-    return Harmonizer(cpu_engine_type(engine)(weights), seed=seed), label
-
-
-def choose_model(
-    model: Path | None, *, untrained: bool = False, seed: int = 0, engine: str = "auto"
-) -> tuple[StepModel | None, Path, str]:
-    """The injected model (random weights, on the engine a session would choose for
-    ``engine``) or ``None`` (the session loads ``path``), and a label: ``model`` (default:
-    the bundled one if present, else random weights)."""
-    path = model or DEFAULT_MODEL
-    if untrained or (model is None and not path.with_suffix(".npz").exists()):
-        why = "--untrained" if untrained else f"no bundled model at {path}"
-        units = tuple(ModelConfig().lstm_units)  # the default model's size, so its cost
-        weights = random_weights(units, embedding=16, seed=seed)
-        label = f"random weights, LSTM {'-'.join(map(str, units))} ({why})"
-        return cpu_engine_type(engine)(weights), path, label
-    return None, path, str(path)
 
 
 def _config(options: E2eOptions, path: Path, record_dir: Path, **mode: Any) -> LiveConfig:

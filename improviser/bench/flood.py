@@ -27,8 +27,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from improviser.bench.e2e import choose_model
 from improviser.bench.e2e_analysis import note_ons
+from improviser.bench.models import choose_model
 from improviser.bench.rig import LiveBenchOptions, outside_player, take_trace
 from improviser.bench.soak_ledger import memory_mb
 from improviser.config import Config, with_overrides

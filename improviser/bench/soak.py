@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.e2e import choose_model
 from improviser.bench.host import HostWatch
+from improviser.bench.models import choose_model
 from improviser.bench.rig import LiveBenchOptions, outside_player, take_trace
 from improviser.bench.soak_ledger import SoakLedger, memory_mb
 from improviser.bench.soak_rows import Interval, summary

@@ -215,8 +215,8 @@ def memory_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """What a long session keeps in memory (in-process, simulated clock): MB per block."""
-    from improviser.bench.e2e import choose_model  # noqa: PLC0415
     from improviser.bench.memory import bench_memory  # noqa: PLC0415
+    from improviser.bench.models import choose_model  # noqa: PLC0415
     from improviser.live.engine.loading import load_step_model  # noqa: PLC0415
 
     if notes < 1 or not 1 <= block <= notes:
