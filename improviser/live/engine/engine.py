@@ -9,12 +9,10 @@ injection, so unit tests run it on a fake clock with no sleeps;
 
 The engine owns what is common to every mode: the channel filter, the feedback guard,
 the player's keys and pedal, thru, the model's context and the controls. It hears two
-hands: the melody model steps on the top line only (:meth:`PlayerState.is_top`: a key
-under a held melody note is the other hand's, unless it is a legato step down), and a
-:class:`~improviser.music.chord_ear.ChordEar` hears every key, whose chord is published
-(``ChordHeard``) off the note path, in :meth:`Improviser.settle`. What to play,
-and when, is the mode's (:mod:`improviser.live.engine.modes`); what happened is published as
-events (:mod:`improviser.live.events`) to the bus it was given.
+hands: the melody model steps on the top line only (:meth:`PlayerState.is_top`), and a
+:class:`~improviser.live.engine.chord_watch.ChordWatch` hears every key and publishes the
+chord off the note path. What to play, and when, is the mode's
+(:mod:`improviser.live.engine.modes`); what happened goes to the bus as events.
 
 The model is stepped on every player note, at its ``note_on``, so a prediction is always
 ready. The note's duration is not known yet then: the step uses the player's previous
@@ -32,6 +30,7 @@ import numpy as np
 from improviser.config.live import LiveConfig
 from improviser.inference import StepModel
 from improviser.inference.context import ModelContext
+from improviser.live.engine.chord_watch import ChordWatch
 from improviser.live.engine.controls import LISTEN_CONTROLS, Controls
 from improviser.live.engine.deferred_harmony import DeferredHarmony
 from improviser.live.engine.modes import AnswerMode, make_mode
@@ -41,7 +40,6 @@ from improviser.live.events import (
     AnswerEnded,
     AnswerFeed,
     AnswerStarted,
-    ChordHeard,
     Event,
     EventBus,
     KeyChanged,
@@ -61,7 +59,6 @@ from improviser.live.io.midi import (
 )
 from improviser.live.timebase.scheduler import THRU, Scheduler
 from improviser.live.timebase.timing import Timing
-from improviser.music.chord_ear import ChordEar
 from improviser.music.encoding import Token, duration_class, velocity_class
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.sampling import SamplingParams
@@ -93,9 +90,8 @@ class Improviser:
         # What leaves the output is known to the feedback guard and published as events.
         scheduler.listeners += [self.guard, AnswerFeed(self.bus)]
         self.player = PlayerState(config.buried_key_notes)
-        self.ear = ChordEar(config.chord_window)
+        self.ear = ChordWatch(config.chord_window, self.bus.publish)
         """Every key the player holds, both hands: the chord heard."""
-        self._chord: str | None = None
         self.listener = Listener(ListenParams.from_config(config))
         self.context = ModelContext(model, config.window, self.listener)
         self._key: str | None = None
@@ -128,7 +124,7 @@ class Improviser:
     @property
     def chord(self) -> str | None:
         """The chord the player plays, as last published (``None``: no chord)."""
-        return self._chord
+        return self.ear.name
 
     @property
     def params(self) -> SamplingParams:
@@ -291,18 +287,7 @@ class Improviser:
         self.listener.settle()
         if self.voice.harmony is not None:
             self.voice.harmony.settle()
-        self._publish_chord(self.now())
-
-    def _publish_chord(self, at: float) -> None:
-        """Publish the chord the player plays when it changes (a lookup once heard)."""
-        chord = self.ear.chord(at, self.voice.timing.seconds_per_beat)
-        name = None if chord is None else chord.name
-        if name != self._chord:
-            self._chord = name
-            if chord is None:
-                self.bus.publish(ChordHeard(at, None))
-            else:
-                self.bus.publish(ChordHeard(at, name, chord.root, chord.quality, chord.bass))
+        self.ear.publish_change(self.now(), self.voice.timing.seconds_per_beat)
 
     def idle(self, *, keep_warm: bool = True) -> None:
         """In a pause (the session calls it): the beat tracker and the listener take in
