@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import errno
 import secrets
+import signal
 import socket
 from collections.abc import Callable
 from types import FrameType
@@ -88,9 +89,16 @@ class _Server(uvicorn.Server):
         self._hub = hub
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Stop (a second Ctrl-C: at once). Unlike uvicorn's own, the signal is not raised
+        again once the server is down: a stop by Ctrl-C or SIGTERM exits 0, as ``live``
+        does. (uvicorn's re-raised SIGINT reached asyncio's runner as it was finishing, and
+        the exit code then depended on whether the runner's task had one more await.)"""
         with contextlib.suppress(RuntimeError):  # no loop running: nothing to end
             asyncio.get_running_loop().call_soon_threadsafe(self._hub.closing.set)
-        super().handle_exit(sig, frame)
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
 
 
 def serve(config: Config, *, on_ready: Callable[[str, WebSettings], None] | None = None) -> None:
