@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["e2e_modes_table", "evaluation_table", "soak_table", "synth_table", "training_table"]
+__all__ = [
+    "e2e_modes_table",
+    "evaluation_table",
+    "soak_rows_table",
+    "soak_table",
+    "synth_table",
+    "training_table",
+]
 
 
 def _units(meta: Mapping[str, Any], key: str) -> str:
@@ -193,4 +200,24 @@ def e2e_modes_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
         "Milliseconds. Load: the 1-minute load average when the run began, on "
         f"{next(iter(runs.values()))['cpu_count']} cores.",
     ]
+    return "\n".join(lines)
+
+
+def soak_rows_table(run: Mapping[str, Any]) -> str:
+    """One soak's rows (``improviser bench soak --json``): memory, phrases and latency for
+    each interval, as it went."""
+    lines = [
+        "| minute | anon MB | RSS MB | tasks | phrases answered | stuck | answer p50 / p99, "
+        "ms | engine per note-on p50 / p99, ms | JACK late cycles / client overruns |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in run["rows"]:
+        phrases = row["answered"] + row["unanswered"]
+        lines.append(
+            f"| {row['t_s'] / 60:.0f} | {row['anon_mb']:.1f} | {row['rss_mb']:.1f} "
+            f"| {row['tasks']} | {row['answered']} / {phrases} | {row['stuck']} "
+            f"| {row['latency_p50_ms']:.2f} / {row['latency_p99_ms']:.2f} "
+            f"| {row['engine_p50_ms']:.3f} / {row['engine_p99_ms']:.3f} "
+            f"| {row['late_cycles']:,} / {row['client_overruns']:,} |"
+        )
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from typing import Any
 from improviser.bench.doc_tables import (
     e2e_modes_table,
     evaluation_table,
+    soak_rows_table,
     soak_table,
     synth_table,
     training_table,
@@ -78,6 +79,10 @@ def _off_repeat_soaks() -> str:
     return soak_table({p.name: _json(p) for p in sorted(folder.glob("soak-*.json"))})
 
 
+def _soak_2h() -> str:
+    return soak_rows_table(_json(SAMPLES / "soak" / "soak-2h.json"))
+
+
 def _harmony() -> str:
     return harmony_table(_json(SAMPLES / "model" / "harmony.bench.json"))
 
@@ -91,6 +96,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "evaluation": (DOCS / "evaluation.md", _evaluation),
     "harmony": (DOCS / "harmony.md", _harmony),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
+    "soak-2h": (DOCS / "soak.md", _soak_2h),
     "synth": (DOCS / "sound.md", _synth),
     "training": (DOCS / "training.md", _training),
     "two-hands-e2e": (DOCS / "two-hands.md", _two_hands_e2e),
