@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections import deque
 
-__all__ = ["CALL_ONSETS_KEPT", "LEGATO_STEP", "PlayerState"]
+from improviser.music.voicing import LEGATO_STEP
+
+__all__ = ["CALL_ONSETS_KEPT", "PlayerState"]
 
 CALL_ONSETS_KEPT = 4096
 """Onsets kept of a call that never ends (a flood, a stuck key): the most recent."""
-LEGATO_STEP = 9
-"""Semitones a melody may step down while its previous note is still held (legato): a
-key struck further below a held melody note is the other hand's, not the melody."""
 
 
 class PlayerState:
