@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import math
 import threading
 import time
@@ -59,6 +60,18 @@ VIRTUAL_OUT = "improviser out"
 JACK_DRAIN_SECONDS = 0.1
 """How long a JACK output is given to deliver its last messages before it closes: a few
 cycles of the longest period in common use (1024 frames at 48 kHz is 21 ms)."""
+
+_ABANDONED: list[object] = []
+
+
+def _keep_forever(client: object) -> None:
+    """Never run ``client``'s destructor, not even as the interpreter exits.
+
+    The list keeps it through the session; the extra reference keeps CPython's shutdown,
+    which clears module globals, from freeing it then.
+    """
+    _ABANDONED.append(client)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(client))
 
 
 class _Port:
@@ -184,8 +197,11 @@ class _Port:
     def abandon(self) -> None:
         """The MIDI server went away: forget our clients without talking to it.
 
-        A client of a dead JACK server must not close its port (that is a call to the
-        server); it is only deleted. :meth:`reconnect` then opens a new one.
+        A client of a dead JACK server is neither closed nor deleted: RtMidi's destructor
+        closes the JACK client, a call into a libjack whose server is gone, and that has
+        crashed the process (a segfault under load, seen in CI). The old client is kept
+        for good instead, a few kilobytes per server loss. :meth:`reconnect` then opens
+        a new one.
         """
         with self._lister_lock:
             lister, self._lister = self._lister, None
@@ -195,8 +211,7 @@ class _Port:
             if isinstance(old, JackMidiIn):
                 old.abandon()
             elif old is not None:
-                with contextlib.suppress(rtmidi.RtMidiError, RuntimeError):
-                    old.delete()
+                _keep_forever(old)
 
     def _close_client(self) -> None:
         client, self._client = self._client, None
