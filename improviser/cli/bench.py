@@ -12,7 +12,9 @@ from rich.table import Table
 from improviser.cli import bench_inputs, bench_live
 from improviser.cli.bench_tables import ms_text, print_e2e, print_latency
 from improviser.cli.report import report
+from improviser.cli.style import StyleOpt
 from improviser.config import load_config, with_overrides
+from improviser.config.styles import DEFAULT_STYLE, get_style, melody_model_for
 from improviser.errors import ConfigError
 from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
 
@@ -150,7 +152,8 @@ def musicality_cmd(
     data: Annotated[
         list[Path] | None, typer.Argument(help="MIDI files or directories (held-out songs).")
     ] = None,
-    model: ModelOpt = DEFAULT_MODEL,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Model (.keras).")] = None,
+    style: StyleOpt = None,
     calls: Annotated[int, typer.Option(help="Held-out songs whose opening is a call.")] = 60,
     keys: Annotated[
         list[int] | None,
@@ -208,6 +211,8 @@ def musicality_cmd(
         listen_variants,
     )
 
+    chosen = get_style(style or DEFAULT_STYLE)  # its corpus where no DATA is named
+    model = melody_model_for(model, style)
     choices = {"both": PATHS, "none": (), **{p: (p,) for p in PATHS}}
     if path not in choices:
         raise ConfigError(f"--path is one of {', '.join(choices)}, got {path!r}")
@@ -216,7 +221,7 @@ def musicality_cmd(
     with count_progress("answering calls") as progress:
         result = bench_musicality(
             model,
-            data or [CORPUS_DIR],
+            data or [chosen.corpus],
             calls=calls,
             keys=keys or DEFAULT_KEYS,
             call_notes=call_notes,

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from improviser.cli.style import StyleOpt
+from improviser.config.styles import harmony_model_for
 from improviser.errors import ConfigError
 from improviser.music.voicing import VOICES_PLAYED
-from improviser.paths import HARMONY_MODEL
 
 __all__ = ["harmonize", "register"]
 
@@ -25,8 +26,10 @@ def harmonize(
         int, typer.Option(help="Voices to add: 1 = bass, 2 = bass and alto, 3 = bass, tenor, alto.")
     ] = 3,
     model: Annotated[
-        Path, typer.Option("--model", "-m", help="Harmony model (.keras; its .npz is read).")
-    ] = HARMONY_MODEL,
+        Path | None,
+        typer.Option("--model", "-m", help="Harmony model (.keras; its .npz is read)."),
+    ] = None,
+    style: StyleOpt = None,
     seed: Annotated[
         int | None, typer.Option(help="Seed of the draws (default: a fresh one, printed).")
     ] = None,
@@ -39,6 +42,7 @@ def harmonize(
     from improviser.inference.harmonize import harmonize_file  # noqa: PLC0415
     from improviser.inference.harmonizer import Harmonizer, HarmonyParams  # noqa: PLC0415
 
+    model = harmony_model_for(model, style)
     if voices not in VOICES_PLAYED:
         raise ConfigError(f"--voices must be 1, 2 or 3, got {voices}")
     if engine not in ("auto", "numpy", "native"):

@@ -28,6 +28,7 @@ from improviser.cli.sound import (
     synth_companions,
     synth_config,
 )
+from improviser.cli.style import StyleOpt, check_style
 from improviser.config import load_config, with_overrides
 from improviser.config.live import CONTROL_ACTIONS, LiveConfig
 from improviser.config.mqtt import MqttConfig
@@ -136,6 +137,7 @@ def live(
         Path | None,
         typer.Option("--harmony-model", help="Harmony model (.keras + .npz) for the voices."),
     ] = None,
+    style: StyleOpt = None,
     voices: Annotated[
         int | None,
         typer.Option("--voices", help="accompany: 1 = bass, 2 = bass and alto, 3 = all three."),
@@ -192,6 +194,7 @@ def live(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Listen on a MIDI input and answer on a MIDI output; record the session."""
+    check_style(style)
     mqtt_cfg = mqtt_config(config, mqtt, instance=mqtt_instance, notes=mqtt_notes)
     osc_cfg = osc_config(config, osc, osc_out)
     synth_cfg = synth_config(config, synth, synth_file, soundfont)
@@ -204,6 +207,7 @@ def live(
         mode=mode,
         model=model,
         harmony_model=harmony_model,
+        style=style,
         accompany_voices=voices,
         answer_voices=answer_voices,
         engine=engine,
@@ -219,6 +223,8 @@ def live(
         thru=thru,
         **{"sampling.seed": seed},
     )
+    named = {"model": model, "harmony_model": harmony_model}  # a model named wins over a style
+    cfg = cfg.model_copy(update={k: v for k, v in named.items() if v is not None})
     _setup_logging(verbose)
     if learn is not None:
         _err.print(f"improviser: move the control for {learn!r} now...", highlight=False)

@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from improviser.cli.report import report
+from improviser.cli.style import StyleOpt, check_style
 from improviser.config import Config, load_config, with_overrides
+from improviser.config.styles import harmony_model_for, melody_model_for
 from improviser.errors import ConfigError, ImproviserError
-from improviser.paths import CORPUS_DIR, DEFAULT_MODEL
+from improviser.paths import CORPUS_DIR
 
 __all__ = ["app", "main"]
 
@@ -198,7 +200,8 @@ def _finetune(
 def generate(
     seed: Annotated[Path, typer.Option("--seed", "-s", help="Seed MIDI file to continue.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="MIDI file to write.")],
-    model: Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")] = DEFAULT_MODEL,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Model (.keras).")] = None,
+    style: StyleOpt = None,
     config: ConfigOpt = None,
     notes: Annotated[
         int | None, typer.Option(help="Exactly this many notes (default: the answer length rule).")
@@ -249,6 +252,7 @@ def generate(
     with the [answer] settings of the config (the options here change them for this run)."""
     from improviser.inference.generate import generate as run_generate  # noqa: PLC0415
 
+    model = melody_model_for(model, style)
     cfg = with_overrides(
         _config(config),
         generate={
@@ -282,7 +286,8 @@ def generate(
 @app.command()
 def evaluate(
     data: Annotated[list[Path], typer.Argument(help="Held-out MIDI files or directories.")],
-    model: Annotated[Path, typer.Option("--model", "-m", help="Model (.keras).")] = DEFAULT_MODEL,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Model (.keras).")] = None,
+    style: StyleOpt = None,
     train: Annotated[
         list[Path] | None, typer.Option(help="Fit the baselines on these instead.")
     ] = None,
@@ -299,13 +304,15 @@ def evaluate(
     ] = "melody",
 ) -> None:
     """Score a model and the baselines on held-out files (bits/note, accuracy)."""
+    check_style(style)
     if kind == "harmony":
         from improviser.cli.train_harmony import evaluate_harmony_command  # noqa: PLC0415
 
-        evaluate_harmony_command(model, data, train, as_json)
+        evaluate_harmony_command(harmony_model_for(model, style), data, train, as_json)
         return
     if kind != "melody":
         raise ConfigError(f"--kind must be melody or harmony, got {kind!r}")
+    model = melody_model_for(model, style)
     from improviser.training.evaluate import evaluate as run_evaluate  # noqa: PLC0415
 
     result = run_evaluate(

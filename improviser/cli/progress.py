@@ -104,7 +104,8 @@ class TrainingProgress:
             self.progress.update(self._read, completed=event["done"])
         elif kind == "split":
             self.console.print(
-                f"{event['notes']:,} {event.get('unit', 'notes')}; split by content: "
+                f"{event['notes']:,} {event.get('unit', 'notes')}; split by "
+                f"{event.get('split_by', 'content')}: "
                 f"{event['train']} train, {event['val']} validation, {event['test']} test "
                 f"files ({event['skipped']} skipped)"
             )

@@ -8,13 +8,14 @@ up front, so a wrong value is one line naming the key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from improviser import paths
 from improviser.config.answer import AnswerConfig
 from improviser.config.sampling import LIVE_PITCH_RANGE, SamplingConfig
+from improviser.config.styles import STYLES, get_style
 
 __all__ = [
     "CONTROL_ACTIONS",
@@ -70,6 +71,9 @@ class LiveConfig(AnswerConfig):
 
     # --- model and sampling --------------------------------------------------------------
     model: Path = DEFAULT_MODEL
+    style: str | None = None
+    """A bundled style (:mod:`improviser.config.styles`: ``folk``, ``chorale``): its melody
+    and harmony models, where ``model`` / ``harmony_model`` name no model of their own."""
     engine: Literal["auto", "numpy", "native", "tf"] = "auto"
     """Step engine: ``numpy`` (no TensorFlow), ``native`` (the NumPy engine's step
     compiled, where it was built), ``tf``, or ``auto``: the fastest in a start-up probe of
@@ -213,6 +217,25 @@ class LiveConfig(AnswerConfig):
     """The tempo of the recording's tick grid (real timestamps are kept)."""
     flush_seconds: float = Field(1.0, ge=0.1, le=60.0)
     """The recording is rewritten this often, so a crash loses at most this much."""
+
+    @field_validator("style")
+    @classmethod
+    def _known_style(cls, value: str | None) -> str | None:
+        return None if value is None else get_style(value).name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _style_models(cls, data: Any) -> Any:
+        """``style``'s models in place of a bundled (or no) ``model`` / ``harmony_model``."""
+        if not isinstance(data, dict) or data.get("style") not in STYLES:
+            return data  # no style, or a wrong one: the field's check names it
+        chosen = STYLES[data["style"]]
+        data = dict(data)
+        for key, field in (("model", "melody_model"), ("harmony_model", "harmony_model")):
+            bundled = {getattr(s, field).resolve() for s in STYLES.values()}
+            if data.get(key) is None or Path(data[key]).resolve() in bundled:
+                data[key] = getattr(chosen, field)
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> LiveConfig:

@@ -49,6 +49,10 @@ class DataConfig(Section):
     in any octave is in distribution (for the next retrain; the bundled model used 0)."""
     val_fraction: float = Field(0.1, ge=0.0, lt=0.5)
     test_fraction: float = Field(0.1, ge=0.0, lt=0.5)
+    split_by: Literal["content", "tune"] = "content"
+    """What keeps copies of a tune in one split: ``content`` the exact interval and IOI
+    sequence; ``tune`` the first 16 pitch intervals, repeated notes merged, rhythm aside
+    (the harmony corpus's key: other settings of a chorale tune share it)."""
     seed: int = 1234
     min_notes: int = Field(8, ge=2)
 

@@ -10,10 +10,11 @@ seeded and stable: a piece's split depends only on its content key and the seed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,7 @@ __all__ = [
     "load_corpus",
     "make_dataset",
     "split_pieces",
+    "tune_key",
     "windows",
 ]
 
@@ -47,11 +49,13 @@ class Piece:
     path: str
     tokens: npt.NDArray[np.int32]
     sha256: str
+    split_by: Literal["content", "tune"] = "content"
+    """Which key :attr:`key` is (``data.split_by``)."""
 
     @property
     def key(self) -> str:
-        """Content key: same for the same tune in another file or key."""
-        return content_key(self.tokens)
+        """Split key: same for the same tune in another file or key."""
+        return tune_key(self.tokens) if self.split_by == "tune" else content_key(self.tokens)
 
 
 @dataclass
@@ -93,6 +97,19 @@ def content_key(tokens: npt.NDArray[np.int32]) -> str:
     intervals = np.diff(tokens[:, 0]).astype(np.int16)
     ioi = tokens[1:, 1].astype(np.int16)
     return hashlib.sha1(np.stack([intervals, ioi]).tobytes(), usedforsecurity=False).hexdigest()
+
+
+TUNE_KEY_INTERVALS = 16
+"""Pitch intervals in a tune key: the harmony corpus's ``KEY_INTERVALS`` (the same key,
+so a chorale melody model split by tune holds out the harmony model's test chorales)."""
+
+
+def tune_key(tokens: npt.NDArray[np.int32]) -> str:
+    """A hash of the first 16 pitch intervals, repeated notes merged, rhythm aside."""
+    pitches = tokens[:, 0].tolist()
+    steps = [b - a for a, b in itertools.pairwise(pitches) if b != a]
+    data = np.array(steps[:TUNE_KEY_INTERVALS], dtype=np.int16).tobytes()
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -146,7 +163,7 @@ def load_corpus(
             if len(melody) < cfg.min_notes:
                 corpus.skipped.append((str(path), f"only {len(melody)} melody notes"))
             else:
-                corpus.pieces.append(Piece(str(path), encode(melody), sha))
+                corpus.pieces.append(Piece(str(path), encode(melody), sha, cfg.split_by))
                 corpus.notes_read += len(chosen)
                 corpus.polyphonic += len(melody) < len(chosen)
         if progress is not None:

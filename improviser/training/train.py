@@ -212,6 +212,7 @@ def read_and_split(
             "test": len(split.test),
             "skipped": len(corpus.skipped),
             "notes": corpus.notes,
+            "split_by": config.data.split_by,
         }
     )
     return corpus, split
