@@ -52,9 +52,12 @@ def settings_of(config: Config) -> WebSettings:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port``; :class:`ConfigError` if it cannot be had."""
+    """A listening TCP socket on ``host:port`` (an IPv6 address bare or in brackets);
+    :class:`ConfigError` if it cannot be had."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
     except socket.gaierror as exc:
         raise ConfigError(f"web: cannot resolve host {host!r} ({exc.strerror})") from None
     family, kind, proto, _, address = infos[0]
@@ -76,8 +79,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def url_of(host: str, port: int) -> str:
-    """The page's address as a browser takes it."""
-    shown = f"[{host}]" if ":" in host else host
+    """The page's address as a browser takes it (an IPv6 address in brackets)."""
+    bare = host.strip("[]")
+    shown = f"[{bare}]" if ":" in bare else bare
     return f"http://{shown}:{port}/"
 
 
