@@ -120,6 +120,20 @@ def test_the_left_hand_is_harmony_not_melody(clock: FakeClock) -> None:
     assert not wire.sounding
 
 
+def test_a_chord_struck_with_the_melody_note_is_not_a_legato_step(clock: FakeClock) -> None:
+    engine, _, _, harmony, _ = accompanist(clock, thru=False)
+    engine.handle(on(76, clock()))  # E5, and within a few ms a C major close under it:
+    for pitch in (72, 67, 69):  # each within LEGATO_STEP of the E5, none a melody note
+        clock.advance(0.008)
+        engine.handle(on(pitch, clock()))
+    engine.settle()
+    assert [h[1] for h in harmony.heard] == [76]
+    clock.advance(0.3)
+    engine.handle(off(76, clock()))
+    engine.handle(on(77, clock()))  # the melody goes on above the held chord
+    assert [h[1] for h in harmony.heard] == [76, 77]
+
+
 def test_with_melody_line_all_every_note_is_heard(clock: FakeClock) -> None:
     engine, _, _, harmony, _ = accompanist(clock, thru=False, melody_line="all")
     engine.handle(on(76, clock()))

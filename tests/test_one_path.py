@@ -20,6 +20,7 @@ from improviser.harness.call_player import answer_call
 from improviser.inference import NumpyEngine
 from improviser.inference.answer import AnswerLimits, first_onset
 from improviser.inference.generate import generate
+from improviser.music.chord_lean import call_chord, strong_beat
 from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import write_midi
 from improviser.music.notes import Note
@@ -30,6 +31,7 @@ PITCHES = [62, 64, 65, 67, 69, 65, 62, 61, 62, 64, 65, 67, 69, 70, 69, 67]
 BEATS = [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 8]
 DURATIONS = [0.4] * 15 + [1.5]
 PHRASE_GAP = 0.7
+Row = tuple[int, float, float, int]
 
 
 def _seed(path: Path) -> Path:
@@ -116,3 +118,47 @@ def test_answer_limits_and_first_onset() -> None:
     assert first_onset("beat", 9.4) == 10.0
     assert first_onset("beat", 10.0) == 10.0  # a beat reached exactly is taken
     assert first_onset("bar", 9.4, beats_per_bar=3) == 12.0
+
+
+def _two_hand_seed(path: Path) -> Path:
+    """The call over a left hand: D minor, then A7, whole bars held under the melody."""
+    spb = 60.0 / BPM
+    melody = [
+        Note(p, 80, b * spb, d * spb, 0, 0, b, d)
+        for p, b, d in zip(PITCHES, BEATS, DURATIONS, strict=True)
+    ]
+    left = [
+        Note(p, 60, bar * spb, 3.9 * spb, 0, 1, bar, 3.9)
+        for bar, chord in ((0.0, (50, 53, 57)), (4.0, (45, 49, 52, 55)), (8.0, (45, 49, 55)))
+        for p in chord
+    ]
+    write_midi(path, [melody, left], bpm=BPM)
+    return path
+
+
+def _both_two_hands(tmp_path: Path, seed: int, lean: float) -> tuple[list[Row], list[Row]]:
+    file = _two_hand_seed(tmp_path / "two.mid")
+    sampling = SamplingConfig(seed=seed, min_pitch=36, max_pitch=96)
+    offline = GenerateConfig(sampling=sampling, answer_delay=PHRASE_GAP, chord_lean=lean)
+    result = generate(DEFAULT_MODEL, file, tmp_path / "out.mid", offline)
+    live_cfg = LiveConfig(
+        bpm=BPM, sync="fixed", phrase_gap=PHRASE_GAP, sampling=sampling, chord_lean=lean
+    )
+    engine = NumpyEngine.from_file(DEFAULT_MODEL)
+    live = answer_call(engine, read_midi(file).notes, live_cfg, hands=2)
+    return _rows(result.notes), _rows(live)
+
+
+def test_a_two_hand_call_is_leant_on_alike_live_and_offline(tmp_path: Path) -> None:
+    chord = call_chord(read_midi(_two_hand_seed(tmp_path / "c.mid")).notes[:16],
+                       read_midi(tmp_path / "c.mid").notes)  # fmt: skip
+    assert chord is not None and chord.name == "A7"
+    changed = 0
+    for seed in range(4):
+        plain, plain_live = _both_two_hands(tmp_path, seed, 1.0)
+        leant, leant_live = _both_two_hands(tmp_path, seed, 50.0)
+        assert plain == plain_live and leant == leant_live
+        changed += plain != leant
+        strong = [r for r in leant if strong_beat(r[1], 4)]
+        assert all(r[0] % 12 in chord.tones for r in strong[:3]) or len(strong) == 0
+    assert changed >= 1  # the lean does something: a plain draw misses a chord tone somewhere

@@ -63,9 +63,11 @@ def harmonize(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``harmonize`` to ``app``, and ``bench harmony`` to its ``bench`` group."""
+    """Add ``harmonize`` to ``app``, and ``bench harmony`` and ``bench lean`` to its
+    ``bench`` group."""
     app.command("harmonize")(harmonize)
+    from improviser.cli import bench_harmony, bench_lean  # noqa: PLC0415
     from improviser.cli.bench import bench_app  # noqa: PLC0415
-    from improviser.cli.bench_harmony import add_commands  # noqa: PLC0415
 
-    add_commands(bench_app)
+    bench_harmony.add_commands(bench_app)
+    bench_lean.add_commands(bench_app)

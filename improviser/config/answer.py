@@ -47,6 +47,10 @@ class AnswerConfig(ListenConfig):
     first note; ``generate``: from the file's start)."""
     rhythm_strength: float = Field(1.0, ge=0.0, le=4.0)
     """How strongly the answer's note values follow the call's (0: the model's own rhythm)."""
+    chord_lean: float = Field(3.0, ge=1.0, le=50.0)
+    """On the strong beats, a tone of the chord under the call's last two-hand note is this
+    many times as likely as the model makes it, against the other pitches (1: no lean;
+    a call of one hand has no chord and is answered as drawn)."""
 
 
 def shared_answer_keys(data: Any) -> Any:

@@ -71,11 +71,14 @@ def answer_call(
     call: Sequence[Note],
     config: LiveConfig,
     rng: np.random.Generator | None = None,
+    *,
+    hands: int = 1,
 ) -> list[Note]:
     """Play ``call`` (times in beats) into a live engine at ``config.bpm``; its first answer.
 
     ``config`` needs a fixed tempo (``bpm``, sync ``fixed`` or ``player``): the call is
-    played at it. Notes are released before the next is struck if they overlap.
+    played at it. With one hand a note is released before the next is struck if they
+    overlap (a melody); with two (``hands=2``) every note sounds its full length.
     Returns the answer's notes in beats from the call's beat 0 (empty: no answer).
     """
     if config.bpm is None:
@@ -85,7 +88,7 @@ def answer_call(
     planner = _Planner(clock, config.max_note_seconds)
     engine = Improviser(config, model, planner, now=clock, rng=rng)
     engine.start()
-    messages = _messages(call, spb)
+    messages = _messages(call, spb, legato=hands == 1)
     for at, message in messages:
         _advance(engine, planner, clock, at)
         engine.handle(message)
@@ -99,18 +102,22 @@ def answer_call(
     ]
 
 
-def _messages(call: Sequence[Note], spb: float) -> list[tuple[float, InMessage]]:
-    """Note-ons and offs in time order; a note ends before the next one starts."""
+def _messages(
+    call: Sequence[Note], spb: float, *, legato: bool
+) -> list[tuple[float, InMessage]]:
+    """Note-ons and offs in time order; ``legato``: a note ends before the next starts."""
     out: list[tuple[float, InMessage]] = []
     ordered = sorted(call, key=lambda n: n.start_beats)
     for i, note in enumerate(ordered):
         start = _START + note.start_beats * spb
         end = _START + note.end_beats * spb
-        if i + 1 < len(ordered):
+        if legato and i + 1 < len(ordered):
             end = min(end, _START + ordered[i + 1].start_beats * spb)
         out.append((start, InMessage(Kind.NOTE_ON, 0, note.pitch, note.velocity, start)))
         out.append((end, InMessage(Kind.NOTE_OFF, 0, note.pitch, 0, end)))
-    out.sort(key=lambda m: (m[0], m[1].kind != Kind.NOTE_OFF))
+    # At one time: releases first, then the keys struck, the highest first (a melody note
+    # struck with a chord under it is the top line from its first moment).
+    out.sort(key=lambda m: (m[0], m[1].kind != Kind.NOTE_OFF, -m[1].data1))
     return out
 
 

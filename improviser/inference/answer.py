@@ -9,6 +9,9 @@ continuation (:mod:`improviser.inference.generate`) draw their notes through
   the :class:`~improviser.inference.context.ModelContext` (its listener reshapes it:
   short-term model, replay guard, key, register);
 - the first note's IOI is where the answer starts (:func:`first_onset`), not a drawn one;
+- a note on a strong beat leans on the call's chord (:class:`~improviser.music.
+  chord_lean.ChordLean`, ``chord_lean``): a pitch outside it is drawn again, from the same
+  prediction, with probability ``1 - 1 / chord_lean``;
 - the answer stops before a note that would start at or past ``max_beats`` (its length
   rule: :meth:`AnswerLimits.of`), after ``max_notes`` notes, or on a note that fills
   what is left of its room; a last note takes the call's last note value if that is
@@ -27,6 +30,7 @@ import numpy as np
 
 from improviser.config.answer import AnswerConfig
 from improviser.inference.context import ModelContext, Prediction
+from improviser.music.chord_lean import MAX_TRIES, ChordLean
 from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token
 from improviser.music.rhythm import CallRhythm
 from improviser.music.sampling import Sampler
@@ -89,11 +93,17 @@ class AnswerDraw:
     """
 
     def __init__(
-        self, limits: AnswerLimits, rhythm: CallRhythm | None, first_ioi: int | None
+        self,
+        limits: AnswerLimits,
+        rhythm: CallRhythm | None,
+        first_ioi: int | None,
+        lean: ChordLean | None = None,
     ) -> None:
         self.limits = limits
         self.rhythm = rhythm
         self.first_ioi = first_ioi
+        self.lean = lean
+        """The call's chord, leant on at the strong beats (``None``: not)."""
         self.count = 0
         self.beats = 0.0
         self.done = False
@@ -122,6 +132,12 @@ class AnswerDraw:
                 self.done = True
                 return None
             self.beats += step
+        lean = self.lean
+        if lean is not None and lean.strong(self.beats):
+            for _ in range(MAX_TRIES - 1):
+                if lean.keeps(token.pitch, rng):
+                    break
+                token = token._replace(pitch=context.draw(sampler, rng, prediction).pitch)
         self.count += 1
         last = self.count == limits.max_notes or (
             rhythm is not None

@@ -25,6 +25,8 @@ from improviser.inference.context import ModelContext
 from improviser.inference.modelfile import metadata_data_config, read_metadata
 from improviser.inference.numpy_engine import NumpyEngine
 from improviser.inference.protocol import StepModel
+from improviser.music.chord_lean import ChordLean, call_chord
+from improviser.music.chords import Chord
 from improviser.music.encoding import Token, decode, encode, ioi_class
 from improviser.music.listener import Listener, ListenParams
 from improviser.music.midi_read import read_midi
@@ -95,16 +97,22 @@ def continue_melody(
     bpm: float,
     cfg: GenerateConfig,
     rng: np.random.Generator,
+    chord: Chord | None = None,
+    end: float | None = None,
 ) -> list[Note]:
     """The answer to ``melody`` (times in beats, at ``bpm``) by ``cfg``, as ``generate``
-    writes it: first note ``answer_delay`` after the melody ends, on the file's grid."""
+    writes it: first note ``answer_delay`` after the melody ends, on the file's grid,
+    leaning on ``chord`` (the call's, :func:`~improviser.music.chord_lean.call_chord`).
+    ``end``: where the call ends, in beats, if not where its melody does (a left hand
+    held on: a live session waits for every key up)."""
     call = encode(melody)
     context, rhythm = hear_call(engine, call, cfg.rhythm_strength, ListenParams.from_config(cfg))
-    end = max(n.end_beats for n in melody)
+    end = max(max(n.end_beats for n in melody), end or 0.0)
     delay = cfg.answer_delay * bpm / 60.0
     start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)
     limits = AnswerLimits.of(cfg, max(end - melody[0].start_beats, 1.0), cfg.notes)
-    draw = AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats))
+    lean = ChordLean.of(chord, cfg.chord_lean, start, cfg.beats_per_bar)
+    draw = AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats), lean)
     drawn = draw_answer(context, draw, Sampler(SamplingParams.from_config(cfg.sampling)), rng)
     tokens = [d.token._replace(ioi=0) if i == 0 else d.token for i, d in enumerate(drawn)]
     return decode(tokens, bpm=bpm, start_beats=start, track=1)
@@ -136,7 +144,9 @@ def generate(
         )
     engine = NumpyEngine.from_file(model)
     rng = np.random.default_rng(cfg.sampling.seed)
-    notes = continue_melody(engine, melody, score.bpm, cfg, rng)
+    chord = call_chord(melody, score.notes)
+    end = max(n.end_beats for n in score.notes)
+    notes = continue_melody(engine, melody, score.bpm, cfg, rng, chord, end)
     seed_part = [
         Note(n.pitch, n.velocity, n.start, n.duration, 0, 0, n.start_beats, n.duration_beats)
         for n in melody

@@ -16,8 +16,12 @@ from collections import deque
 
 from improviser.music.voicing import LEGATO_STEP
 
-__all__ = ["CALL_ONSETS_KEPT", "PlayerState"]
+__all__ = ["CALL_ONSETS_KEPT", "CHORD_SPREAD", "PlayerState"]
 
+CHORD_SPREAD = 0.05
+"""Seconds within which keys struck after a melody note count as struck with it: a chord
+played by a hand spreads over a few tens of milliseconds, a legato line's next note comes
+later (a 16th note at 180 bpm is 83 ms)."""
 CALL_ONSETS_KEPT = 4096
 """Onsets kept of a call that never ends (a flood, a stuck key): the most recent."""
 
@@ -57,7 +61,9 @@ class PlayerState:
         """Whether a key just struck at ``pitch`` continues the top line: it is at or above
         every key held (keys held over ``forget_after`` seconds do not count, so a lost
         release never hides the melody for long), or it steps down at most
-        :data:`LEGATO_STEP` from the melody note still held and lies above every other."""
+        :data:`LEGATO_STEP` from the melody note still held, lies above every other, and
+        comes more than :data:`CHORD_SPREAD` after it (a key struck with the melody note is
+        a chord under it, not the next note of a legato line)."""
         melody = self.melody[0] if self.melody is not None else None
         others_top = -1
         melody_held = False
@@ -70,9 +76,11 @@ class PlayerState:
                 others_top = max(others_top, held)
         if pitch < others_top:
             return False
-        if not melody_held or melody is None:
+        if not melody_held or self.melody is None or melody is None:
             return True
-        return pitch >= melody or melody - pitch <= LEGATO_STEP
+        if pitch >= melody:
+            return True
+        return melody - pitch <= LEGATO_STEP and at - self.melody[2] > CHORD_SPREAD
 
     def release(self, channel: int, pitch: int, at: float) -> float | None:
         """A key came up: its onset, or ``None`` if it was not held."""

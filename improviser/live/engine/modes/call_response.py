@@ -30,6 +30,8 @@ from improviser.inference.context import Heard, Prediction
 from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
+from improviser.music.chord_lean import ChordLean, chord_under
+from improviser.music.chords import Chord
 from improviser.music.encoding import DURATION_BEATS, Token, ioi_class, velocity_value
 from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.voicing import VOICES_PLAYED, voicing
@@ -65,6 +67,8 @@ class _Answer:
     """Player notes heard while it played (then its notes do not enter the context)."""
     lower: int = 0
     """Voices played under its line (0: the line alone)."""
+    chord: Chord | None = None
+    """The chord under the call, leant on at the strong beats."""
 
     @property
     def voices(self) -> str:
@@ -98,6 +102,9 @@ class CallResponse:
         """The call's melody notes in the bar, for the harmony model."""
         self._call_voices = 0
         """The most voices the call had under its melody (the other hand)."""
+        self._call_keys: tuple[int, tuple[int, ...]] | None = None
+        """The melody note and the keys held at the call's last onset with a key under it
+        (the answer leans on their chord: ``chord_lean``)."""
 
     @property
     def playing(self) -> bool:
@@ -120,8 +127,16 @@ class CallResponse:
         if context.window:
             voice.timing.onset(at, velocity_value(context.window[-1].velocity))
         self._expecting = context.prediction is not None
-        if voice.harmony is not None and voice.player.melody is not None:
-            self._hear_harmony(at, voice.player.melody[0])
+        melody = voice.player.melody
+        if melody is None:
+            return
+        held = voice.player.held
+        if len(held) > 1 and voice.config.chord_lean > 1.0:
+            keys = tuple(p for _, p in held)
+            if min(keys) < melody[0]:
+                self._call_keys = (melody[0], keys)
+        if voice.harmony is not None:
+            self._hear_harmony(at, melody[0])
 
     def _hear_harmony(self, at: float, melody: int) -> None:
         """The harmony model hears the call's melody note over the other hand's keys."""
@@ -192,11 +207,14 @@ class CallResponse:
             return
         voice.publish(PhraseEnded(at, len(onsets)))
         lower, self._call_voices = self._lower_voices(), 0
+        keys, self._call_keys = self._call_keys, None
+        chord = None if keys is None else chord_under(*keys)
         rhythm = self._call_rhythm(len(onsets))
         if not voice.can_play():
             return
         call_beats = max(((last_release or at) - onsets[0]) / voice.timing.seconds_per_beat, 1.0)
-        self._answer_from(voice.context.snapshot(), at, call_beats, onsets[0], rhythm, lower)
+        before = voice.context.snapshot()
+        self._answer_from(before, at, call_beats, onsets[0], rhythm, lower, chord)
 
     def _call_rhythm(self, notes: int) -> CallRhythm | None:
         """The note values of the call's last ``notes`` notes heard (``None``: not followed)."""
@@ -218,19 +236,33 @@ class CallResponse:
         call_start: float,
         rhythm: CallRhythm | None,
         lower: int = 0,
+        chord: Chord | None = None,
     ) -> None:
         cfg = self.voice.config
         earliest = max(self.voice.now(), cue) + cfg.answer_delay
         start = self.voice.timing.answer_start(earliest, call_start)
         self._count += 1
         answer = _Answer(
-            f"answer-{self._count}", cue, before, [], [], start, call_start, rhythm, lower=lower
+            f"answer-{self._count}",
+            cue,
+            before,
+            [],
+            [],
+            start,
+            call_start,
+            rhythm,
+            lower=lower,
+            chord=chord,
         )
         self._answer = answer
         self.voice.publish(AnswerStarted(self.voice.now(), answer.tag, start))
-        self._draw(answer, start, AnswerLimits.of(cfg, call_beats))
+        phase = self.voice.timing.beat_in_bar(start, call_start)
+        lean = ChordLean.of(chord, cfg.chord_lean, phase, cfg.beats_per_bar)
+        self._draw(answer, start, AnswerLimits.of(cfg, call_beats), lean)
 
-    def _draw(self, answer: _Answer, start: float, limits: AnswerLimits) -> None:
+    def _draw(
+        self, answer: _Answer, start: float, limits: AnswerLimits, lean: ChordLean | None = None
+    ) -> None:
         """Draw the answer note by note (:class:`~improviser.inference.answer.AnswerDraw`,
         as ``generate`` does), scheduling each as it is drawn."""
         voice, before = self.voice, answer.before
@@ -238,7 +270,7 @@ class CallResponse:
         spb = voice.timing.seconds_per_beat
         cap = voice.scheduler.max_note_seconds
         gap = 0.0 if before.last_onset is None else (start - before.last_onset) / spb
-        draw = AnswerDraw(limits, answer.rhythm, ioi_class(gap))
+        draw = AnswerDraw(limits, answer.rhythm, ioi_class(gap), lean)
         prediction = before.prediction
         harmony = voice.harmony if answer.lower else None
         heard = None if harmony is None else harmony.snapshot()
@@ -319,7 +351,9 @@ class CallResponse:
             return
         context.restore(last.before)
         beats = last.beats(self.voice.timing.seconds_per_beat)
-        self._answer_from(last.before, at, beats, last.call_start, last.rhythm, last.lower)
+        self._answer_from(
+            last.before, at, beats, last.call_start, last.rhythm, last.lower, last.chord
+        )
 
     def silence(self, at: float) -> None:
         """Stop the answer, releasing its notes."""
