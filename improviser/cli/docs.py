@@ -25,6 +25,7 @@ from improviser.bench.doc_tables import (
     training_table,
 )
 from improviser.bench.harmony_table import harmony_table
+from improviser.bench.lean_table import lean_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -74,6 +75,10 @@ def _two_hands_e2e() -> str:
     return e2e_modes_table({p.stem: _json(p) for p in sorted(folder.glob("e2e-*.json"))})
 
 
+def _lean() -> str:
+    return lean_table(_json(SAMPLES / "two-hands" / "lean.json"))
+
+
 def _off_repeat_soaks() -> str:
     folder = SAMPLES / "two-hands"
     return soak_table({p.name: _json(p) for p in sorted(folder.glob("soak-*.json"))})
@@ -100,6 +105,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "synth": (DOCS / "sound.md", _synth),
     "training": (DOCS / "training.md", _training),
     "two-hands-e2e": (DOCS / "two-hands.md", _two_hands_e2e),
+    "lean": (DOCS / "two-hands.md", _lean),
     "off-repeat-soaks": (DOCS / "two-hands.md", _off_repeat_soaks),
     "web": (DOCS / "web.md", _web),
 }
