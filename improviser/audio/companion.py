@@ -8,6 +8,9 @@ subscription, the way the MQTT bridge does:
 
 - :class:`~improviser.live.events.PlayerNote`: the player's part (as the notes arrive;
   a stale key the session lets go of arrives as its release);
+- :class:`~improviser.live.events.PlayerControl`: the player's pedals (sustain,
+  sostenuto, soft: :data:`~improviser.audio.fluid.PEDALS`) on the player's part, so a
+  note the pedal holds sounds on past its release, as on the player's own instrument;
 - :class:`~improviser.live.events.AnswerNote`: the improviser's part, as its notes left
   the MIDI output (the player's notes echoed by ``thru`` are skipped: already heard).
 
@@ -22,10 +25,10 @@ from __future__ import annotations
 import logging
 from types import TracebackType
 
-from improviser.audio.fluid import IMPROVISER_CHANNEL, PLAYER_CHANNEL, FluidSynth
+from improviser.audio.fluid import IMPROVISER_CHANNEL, PEDALS, PLAYER_CHANNEL, FluidSynth
 from improviser.audio.output import AudioOutput, choose_output
 from improviser.config.synth import SynthConfig
-from improviser.live.events import THRU, AnswerNote, Event, PlayerNote
+from improviser.live.events import THRU, AnswerNote, Event, PlayerControl, PlayerNote
 from improviser.live.session.session import LiveSession
 
 __all__ = ["QUEUE_SIZE", "SynthCompanion"]
@@ -91,9 +94,13 @@ class SynthCompanion:
         self.close()
 
     def play(self, event: Event) -> None:
-        """Sound one of the session's events, if it is a note."""
+        """Sound one of the session's events, if it is a note or a pedal of the player's."""
         synth = self.synth
         if synth is None:
+            return
+        if isinstance(event, PlayerControl):
+            if event.number in PEDALS:
+                synth.control_change(PLAYER_CHANNEL, event.number, event.value)
             return
         if isinstance(event, PlayerNote):
             channel = PLAYER_CHANNEL

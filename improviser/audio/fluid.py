@@ -28,6 +28,7 @@ from improviser.errors import SynthError
 __all__ = [
     "IMPROVISER_CHANNEL",
     "LIBRARY_HINT",
+    "PEDALS",
     "PLAYER_CHANNEL",
     "SYNTH_CHANNELS",
     "FluidSynth",
@@ -39,6 +40,8 @@ PLAYER_CHANNEL = 16
 IMPROVISER_CHANNEL = 17
 """The synth's channel for the improviser's part."""
 SYNTH_CHANNELS = 32
+PEDALS = (64, 66, 67)
+"""The pedals a player's part passes to the synth: sustain, sostenuto, soft (CC numbers)."""
 DRUM_BANK = 128
 LIBRARY_HINT = "apt-get install libfluidsynth3"
 Setting = str | int | float
@@ -117,9 +120,17 @@ class FluidSynth:
         """Release a note (its sound decays as the program's envelope says)."""
         self._synth.noteoff(channel, pitch)
 
+    def control_change(self, channel: int, number: int, value: int) -> None:
+        """A control change, as a MIDI synth takes it: CC 64 down (64 or more) holds the
+        notes released after it until it comes up, as a piano's sustain pedal does."""
+        self._synth.cc(channel, number, value)
+
     def release_all(self) -> None:
-        """Release every note on every channel (their tails decay naturally)."""
+        """Release every note on every channel (their tails decay naturally), the pedals
+        lifted first: a note the sustain pedal holds would not end otherwise."""
         for channel in range(SYNTH_CHANNELS):
+            for number in PEDALS:
+                self._synth.cc(channel, number, 0)
             self._synth.all_notes_off(channel)
 
     def voices(self) -> int:

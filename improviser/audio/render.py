@@ -3,7 +3,9 @@
 A session's recording names its tracks ``player`` and ``improviser``: each plays on its
 part's program (``synth.player_program``, ``synth.improviser_program``), as it sounded
 live with ``--synth``. Any other track plays its own channels, on the first program the
-file gives each channel (channel 10 from the drum bank). The notes are read by the
+file gives each channel (channel 10 from the drum bank); the pedals (sustain, sostenuto,
+soft: CC 64, 66, 67) play on the same channels, so a note the sustain pedal holds sounds
+on past its release as it would on the player's instrument. The notes are read by the
 package's own MIDI reader (:func:`~improviser.music.midi_read.read_midi`: a note-off as
 a player means it, tempo changes, damaged files refused in one line), rendered in
 blocks between events (an onset lands within FluidSynth's 64-frame step, ~1.3 ms at
@@ -20,11 +22,11 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from improviser.audio.fluid import IMPROVISER_CHANNEL, PLAYER_CHANNEL, FluidSynth
+from improviser.audio.fluid import IMPROVISER_CHANNEL, PEDALS, PLAYER_CHANNEL, FluidSynth
 from improviser.audio.output import audio_file_type
 from improviser.config.synth import SynthConfig
 from improviser.errors import MidiFileError, SynthError, reason
-from improviser.music.midi_read import part_track, read_midi
+from improviser.music.midi_read import ControlChange, part_track, read_controls, read_midi
 from improviser.music.notes import DRUM_CHANNEL, Score
 
 __all__ = ["MAX_SECONDS", "RenderResult", "render_midi"]
@@ -51,13 +53,20 @@ class RenderResult:
     """The loudest sample, as a fraction of full scale (1.0 would be clipping)."""
 
 
+_OFF, _PEDAL, _ON = 0, 1, 2
+"""At one instant releases go first (a re-struck pitch is not cut by its own), then the
+pedals, then the onsets."""
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class _Event:
     at: float
-    on: bool  # at one instant, releases go first: a re-struck pitch is not cut by its own
+    kind: int
     channel: int
-    pitch: int
-    velocity: int
+    number: int
+    """The pitch of a note; the controller of a pedal."""
+    value: int
+    """The velocity of a note (0: its release); the pedal's value."""
 
 
 def _channel_programs(path: Path, skip: set[int]) -> dict[int, int]:
@@ -76,13 +85,15 @@ def _channel_programs(path: Path, skip: set[int]) -> dict[int, int]:
     return programs
 
 
-def _events(score: Score, parts: dict[int, int]) -> list[_Event]:
-    """Every note as an on and an off event on the synth's channel for it."""
+def _events(score: Score, parts: dict[int, int], pedals: list[ControlChange]) -> list[_Event]:
+    """Every note as an on and an off event, and every pedal, on the synth's channel."""
     events: list[_Event] = []
     for note in score.notes:
         channel = parts.get(note.track, note.channel)
-        events.append(_Event(note.start, True, channel, note.pitch, note.velocity))
-        events.append(_Event(note.end, False, channel, note.pitch, 0))
+        events.append(_Event(note.start, _ON, channel, note.pitch, note.velocity))
+        events.append(_Event(note.end, _OFF, channel, note.pitch, 0))
+    for cc in pedals:
+        events.append(_Event(cc.at, _PEDAL, parts.get(cc.track, cc.channel), cc.number, cc.value))
     events.sort()
     return events
 
@@ -124,11 +135,14 @@ def render_midi(path: Path, out: Path, config: SynthConfig) -> RenderResult:
                         frames -= len(block)
 
                 cursor = 0
-                for event in _events(score, parts):
+                for event in _events(score, parts, read_controls(path, PEDALS)):
                     target = round(event.at * rate)
                     advance(target - cursor)
                     cursor = max(cursor, target)
-                    synth.note_on(event.channel, event.pitch, event.velocity)
+                    if event.kind == _PEDAL:
+                        synth.control_change(event.channel, event.number, event.value)
+                    else:
+                        synth.note_on(event.channel, event.number, event.value)
                 synth.release_all()
                 tail = round(_TAIL_BLOCK_SECONDS * rate)
                 for _ in range(round(TAIL_MAX_SECONDS / _TAIL_BLOCK_SECONDS)):

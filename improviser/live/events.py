@@ -5,6 +5,8 @@ published on the session's :class:`EventBus`:
 
 - :class:`PlayerNote` / :class:`AnswerNote`: a note of the player (as it arrived) or of
   the improviser (as it actually left the output port); velocity 0 is the release;
+- :class:`PlayerControl`: a control change of the player's that no control took (the
+  sustain pedal, the modulation wheel...), as it arrived, for the built-in synth;
 - :class:`PhraseEnded`, :class:`AnswerStarted`, :class:`AnswerEnded`: the dialogue;
 - :class:`StatusChanged`: listening, answering, muted, waiting for port;
 - :class:`KeyChanged`: the key the answers keep to (estimated from the player, or set);
@@ -42,6 +44,7 @@ __all__ = [
     "KeyChanged",
     "Notice",
     "PhraseEnded",
+    "PlayerControl",
     "PlayerNote",
     "StatsReport",
     "Status",
@@ -72,6 +75,17 @@ class PlayerNote:
     channel: int
     pitch: int
     velocity: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerControl:
+    """A player's control change (``number`` 64: the sustain pedal), as it arrived."""
+
+    kind: ClassVar[str] = "player_control"
+    at: float
+    channel: int
+    number: int
+    value: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +205,7 @@ class Notice:
 
 Event = (
     PlayerNote
+    | PlayerControl
     | AnswerNote
     | PhraseEnded
     | AnswerStarted

@@ -12,15 +12,16 @@ from __future__ import annotations
 import bisect
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import mido
 
 from improviser.errors import MidiFileError, reason
 from improviser.music.notes import MAX_FILE_BYTES, MAX_NOTES, Note, ReadReport, Score
 
-__all__ = ["part_track", "read_midi"]
+__all__ = ["ControlChange", "part_track", "read_controls", "read_midi"]
 
 # What mido raises for a damaged file besides OSError with no errno ("MThd not found",
 # "undefined status byte"): EOFError when cut short, ValueError and the rest for a field
@@ -105,6 +106,33 @@ def read_midi(path: str | os.PathLike[str]) -> Score:
         tracks=len(mid.tracks),
         track_names=tuple(_track_name(track) for track in mid.tracks),
     )
+
+
+class ControlChange(NamedTuple):
+    """One control change of a file, at its time in seconds (the file's tempo map)."""
+
+    at: float
+    track: int
+    channel: int
+    number: int
+    value: int
+
+
+def read_controls(path: str | os.PathLike[str], numbers: Collection[int]) -> list[ControlChange]:
+    """The control changes numbered ``numbers`` (e.g. 64, the sustain pedal) in every
+    track, in file order; the file is checked as :func:`read_midi` checks it."""
+    path = Path(path)
+    mid = _open(path)
+    tempo = _TempoMap(_tempo_changes(path, mid), _ticks_per_beat(path, mid))
+    found: list[ControlChange] = []
+    for index, track in enumerate(mid.tracks):
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "control_change" and msg.control in numbers:
+                at = tempo.seconds(tick)
+                found.append(ControlChange(at, index, msg.channel, msg.control, msg.value))
+    return found
 
 
 def _track_name(track: mido.MidiTrack) -> str:

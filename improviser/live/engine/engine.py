@@ -44,6 +44,7 @@ from improviser.live.events import (
     EventBus,
     KeyChanged,
     Notice,
+    PlayerControl,
     PlayerNote,
     Status,
     StatusChanged,
@@ -237,6 +238,7 @@ class Improviser:
         number, value, t = msg.data1, msg.data2, msg.time
         if self.controls.from_cc(number, value, t):
             return
+        self.bus.publish(PlayerControl(t, msg.channel, number, value))  # the synth's pedal
         if number == SUSTAIN:
             lifted = self.player.set_pedal(value >= 64, t)
             if lifted and self.config.end_on_pedal_up:
