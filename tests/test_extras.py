@@ -26,6 +26,8 @@ from tests.jack import require_jackd
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_ONLY = ("tensorflow", "keras", "sklearn", "scipy", "matplotlib")
 """Modules of the extras: none of them may be installed by the base package."""
+BENCH_ONLY = ("onnxruntime", "ai_edge_litert", "tf2onnx")
+"""The bench extra's (bench latency's peer runtimes): not installed by the base either."""
 
 
 @pytest.mark.parametrize("which", ["tensorflow", "keras"])
@@ -109,10 +111,11 @@ def test_the_wheel_without_extras_plays_a_demo_without_tensorflow(tmp_path: Path
 
     probe = "import importlib.util as u\nfor m in {names}: print(m, u.find_spec(m) is not None)\n"
     found = subprocess.run(
-        [str(python), "-c", probe.format(names=TRAIN_ONLY)],
+        [str(python), "-c", probe.format(names=TRAIN_ONLY + BENCH_ONLY)],
         check=True, capture_output=True, text=True, cwd=tmp_path,
     ).stdout.split()  # fmt: skip
-    assert dict(zip(found[::2], found[1::2], strict=True)) == dict.fromkeys(TRAIN_ONLY, "False")
+    absent = dict.fromkeys(TRAIN_ONLY + BENCH_ONLY, "False")
+    assert dict(zip(found[::2], found[1::2], strict=True)) == absent
 
     # The demo from the venv's own console script's code, with a check at exit of what
     # it imported. No JACK server is named: the demo starts (and stops) its own.

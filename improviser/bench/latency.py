@@ -33,7 +33,10 @@ lands where it lands live, not on a note:
   model (:mod:`improviser.bench.harmony_latency`), hot, where the model is there
   (``run_latency_bench``: the bundled one);
 - ``engine note, MODE, ENGINE, 100-500 ms, idle work on/off``: the live engine's whole
-  ``note_on`` at that spacing (:mod:`improviser.bench.engine_note`).
+  ``note_on`` at that spacing (:mod:`improviser.bench.engine_note`);
+- ``onnxruntime step``, ``litert step`` (and ``harmony step, ENGINE`` for every engine and
+  peer): the same model exported to ONNX Runtime and LiteRT, one step per note with the
+  state carried (:mod:`improviser.bench.peers`), with ``vs_native_p50``; ``peers=True``.
 
 The slow rows (Keras, window) use fewer notes; each row says how many. Latency through
 MIDI ports is ``bench e2e``'s; :func:`time_steps` times any ``step`` callable.
@@ -263,11 +266,13 @@ def bench_latency(
     real_notes: int = 100,
     real_engines: Sequence[str] = CPU_ENGINES,
     harmony_model: str | Path | None = None,
+    peers: bool = False,
 ) -> dict[str, Any]:
     """Time every row of the module docstring; return a JSON-ready dict.
 
     ``harmony_model`` adds its rows (one melody onset on each CPU engine) where its
-    ``.npz`` is there.
+    ``.npz`` is there. ``peers`` adds the peer runtimes' rows (with ``tensorflow`` only:
+    the export needs it) and their run's details as ``peers``.
 
     ``tensorflow=False`` leaves out the Keras and TF rows (and the ratio to
     ``model.predict``), for a quick run with no TensorFlow. ``real_notes`` (at most
@@ -296,6 +301,12 @@ def bench_latency(
                 min(real_notes, notes) if name in real_engines else 0,
             )
         )
+    peer = None
+    if peers and tensorflow:
+        from improviser.bench.peers.rows import run_peers  # noqa: PLC0415  (the runtimes)
+
+        peer = run_peers(model_path, tokens, harmony_model, between=collect_young_if_due)
+        rows.update(peer.rows)
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}
     base = summary.get("keras predict (window)", {}).get("p50_ms")
@@ -308,6 +319,8 @@ def bench_latency(
         s["gflops"] = per_note / (s["p50_ms"] / 1000) / 1e9
     if harmony_model is not None:
         summary.update(harmony_latency_summary(notes, harmony_model))
+    if peer is not None:
+        summary.update(peer.summarize(summary))
     return {
         "model": str(model_path),
         "units": [int(r.shape[0]) for r in weights.recurrents],
@@ -320,6 +333,7 @@ def bench_latency(
         / (summary["numpy step"]["p50_ms"] / 1000)
         / 1e9,
         "rows": summary,
+        "peers": peer.info if peer is not None else None,
     }
 
 
@@ -334,6 +348,7 @@ def run_latency_bench(
     real_notes: int = 100,
     real_engines: Sequence[str] = CPU_ENGINES,
     harmony_model: str | Path | None = HARMONY_MODEL,
+    peers: bool = True,
 ) -> dict[str, Any]:
     """Everything ``improviser bench latency`` reports, as one JSON-ready dict.
 
@@ -356,6 +371,7 @@ def run_latency_bench(
         real_notes=real_notes,
         real_engines=real_engines,
         harmony_model=harmony_model,
+        peers=peers,
     )
     if profile:
         result["profile"] = profile_numpy_step(NumpyEngine.from_file(model_path), notes)

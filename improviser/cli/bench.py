@@ -82,10 +82,18 @@ def latency_cmd(
         list[str] | None,
         typer.Option(help="Engine timed at a player's spacing (repeat; default: every one)."),
     ] = None,
+    peers: Annotated[
+        bool,
+        typer.Option(
+            "--peers/--no-peers",
+            help="Also the same models exported to ONNX Runtime and LiteRT (improviser[bench]).",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Per-note latency of every engine against the notebook's model.predict, start-up, FLOPs."""
     from improviser.bench.latency import CPU_ENGINES, run_latency_bench  # noqa: PLC0415
+    from improviser.cli.bench_peers import print_peers  # noqa: PLC0415
 
     chosen = tuple(real_engine or CPU_ENGINES)
     if unknown := sorted(set(chosen) - set(CPU_ENGINES)):
@@ -101,11 +109,13 @@ def latency_cmd(
         profile=profile,
         real_notes=real_notes,
         real_engines=chosen,
+        peers=peers,
     )
     if as_json:
         print(json.dumps(result, indent=2))
         return
     print_latency(result)
+    print_peers(result)
 
 
 @bench_app.command("window")

@@ -1,0 +1,53 @@
+"""The names of the exported step's inputs and outputs (no runtime needed to read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from improviser.inference.weights import LstmWeights
+
+__all__ = ["FEATURE", "StepSignature"]
+
+FEATURE = "the peer runtimes' rows (ONNX Runtime, LiteRT)"
+"""What the ``bench`` extra brings, as its missing-extra line names it."""
+
+
+@dataclass(frozen=True)
+class StepSignature:
+    """What one exported step takes and gives, in order.
+
+    Inputs: one ``int32`` of shape ``(1,)`` per model input (its class), then ``h0, c0,
+    h1, c1, ...`` of shape ``(1, units)``. Outputs: ``p_<head>`` of shape ``(1, classes)``
+    per head, then ``h0_out, c0_out, ...``.
+    """
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    units: tuple[int, ...]
+
+    @classmethod
+    def of(cls, weights: LstmWeights) -> StepSignature:
+        """The signature of the model whose arrays are ``weights``."""
+        return cls(
+            weights.inputs, weights.outputs, tuple(int(r.shape[0]) for r in weights.recurrents)
+        )
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The state inputs, ``h0, c0, h1, c1, ...``."""
+        return tuple(f"{s}{i}" for i in range(len(self.units)) for s in ("h", "c"))
+
+    @property
+    def state_sizes(self) -> tuple[int, ...]:
+        """The width of each state input, in :attr:`states`' order."""
+        return tuple(u for u in self.units for _ in ("h", "c"))
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        """The probability outputs, ``p_<head>``."""
+        return tuple(f"p_{f}" for f in self.outputs)
+
+    @property
+    def new_states(self) -> tuple[str, ...]:
+        """The state outputs, ``h0_out, c0_out, ...``."""
+        return tuple(f"{s}_out" for s in self.states)
