@@ -10,6 +10,7 @@ from typing import Any
 __all__ = [
     "e2e_modes_table",
     "evaluation_table",
+    "finetune_table",
     "soak_rows_table",
     "soak_table",
     "synth_table",
@@ -220,4 +221,39 @@ def soak_rows_table(run: Mapping[str, Any]) -> str:
             f"| {row['engine_p50_ms']:.3f} / {row['engine_p99_ms']:.3f} "
             f"| {row['late_cycles']:,} / {row['client_overruns']:,} |"
         )
+    return "\n".join(lines)
+
+
+def finetune_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
+    """``improviser train --finetune`` runs: each model's ``finetune`` metadata (a label
+    for the base model -> its figures), scored before and after on the player's held-out
+    files and on the base's held-out tunes (the forgetting guard)."""
+    lines = [
+        "| base model | held-out set | bits/note before | after | top-1 before | after |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, run in runs.items():
+        for key, held in (("player", "the player's held-out sessions"),
+                          ("base", "the corpus's held-out tunes (forgetting guard)")):  # fmt: skip
+            before, after = run["before"][key], run["after"][key]
+            bits = f"{after['bits_per_note']:.3f}"
+            if key == "player" and after["bits_per_note"] < before["bits_per_note"]:
+                bits = f"**{bits}**"
+            lines.append(
+                f"| {label} | {held} | {before['bits_per_note']:.3f} | {bits} "
+                f"| {before['accuracy']:.3f} | {after['accuracy']:.3f} |"
+            )
+    first = next(iter(runs.values()))
+    files = first["player_files"]
+    lines += [
+        "",
+        f"The player's files: {files['train']} trained on, {files['test']} held out; "
+        f"learning rate {first['learning_rate']:g}; forgetting allowed "
+        f"{first['max_forgetting']:g} bits/note; "
+        + "; ".join(
+            f"{label}: {run['seconds']:.0f} s, forgetting {run['forgetting']:+.3f}"
+            for label, run in runs.items()
+        )
+        + ".",
+    ]
     return "\n".join(lines)

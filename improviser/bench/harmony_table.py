@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LABELS", "harmony_table"]
+__all__ = ["LABELS", "harmony_evaluate_table", "harmony_table"]
 
 LABELS = {
     "note_in_chord": "melody notes in the chord",
@@ -66,4 +66,38 @@ def harmony_table(result: Mapping[str, Any]) -> str:
                 f"Timed on {result['cpu_count']} CPUs at a load average of "
                 f"{result['loadavg_1min']:.1f} (1 min, at the end of the run).",
             ]
+    return "\n".join(lines)
+
+
+def _baseline_label(name: str) -> str:
+    kind, order = name.removeprefix("ngram_")[:-1], name[-1]
+    return f"{'per-voice' if kind.startswith('role') else 'flat'} n-gram, order {order}"
+
+
+def harmony_evaluate_table(models: Mapping[str, Mapping[str, Any]]) -> str:
+    """``improviser evaluate --kind harmony --json`` results (a label in the table ->
+    the JSON): each model, then the first one's n-gram baselines, best first."""
+    rows = list(models.items())
+    first = next(iter(models.values()))
+    baselines = sorted(first.get("baselines", {}).items(), key=lambda kv: kv[1]["bits_per_event"])
+    rows += [(_baseline_label(name), scores) for name, scores in baselines]
+    best = min(scores["bits_per_event"] for _, scores in rows)
+    lines = [
+        "| model | bits / event | bass bits / top-1 | tenor bits / top-1 | alto bits / top-1 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, scores in rows:
+        bits = f"{scores['bits_per_event']:.3f}"
+        voices = " | ".join(
+            f"{scores['voices'][v]['bits']:.3f} / {scores['voices'][v]['accuracy']:.3f}"
+            for v in ("bass", "tenor", "alto")
+        )
+        bits = f"**{bits}**" if scores["bits_per_event"] == best else bits
+        lines.append(f"| {label} | {bits} | {voices} |")
+    lines += [
+        "",
+        f"{first['files']} held-out chorales, {first['events']:,} melody onsets "
+        f"({first['excluded_files']} files left out as trained or validated on; the n-grams "
+        f"fit on the {first['train_files']} training chorales).",
+    ]
     return "\n".join(lines)

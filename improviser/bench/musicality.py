@@ -44,6 +44,7 @@ result gives, per answerer and measure, the mean, p50 and p99 over the answers.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -343,6 +344,7 @@ def bench_musicality(
         "guards": list(guards),
         "before": before,
         "seconds": time.perf_counter() - t0,
+        "loadavg_1min": os.getloadavg()[0],
         "metrics": _summaries(total_values),
         "by_octave": {str(o): _summaries(v) for o, v in by_octave.items()},
     }

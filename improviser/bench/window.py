@@ -14,6 +14,7 @@ between.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,4 +90,6 @@ def compare_windows(
     carried = result["modes"]["carried"]
     for mode in result["modes"].values():
         mode["bits_vs_carried"] = mode["bits_per_note"] - carried["bits_per_note"]
+    result["loadavg_1min"] = os.getloadavg()[0]
+    result["cpu_count"] = os.cpu_count()
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -323,6 +324,9 @@ def demo(
         bool, typer.Option("--wav/--no-wav", help="Leave a .wav of the session beside its .mid.")
     ] = True,
     config: ConfigOpt = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the summary as JSON here.")
+    ] = None,
 ) -> None:
     """Play a melody into the improviser through virtual ports and report how it answered."""
     cfg = build_config(config, api=api, model=model, engine=engine, device=device)
@@ -344,6 +348,8 @@ def demo(
     finally:
         close_synth(companions)
     _out.print(summary_table(result))
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.summary(), indent=2) + "\n", encoding="utf-8")
     if wav:
         render_beside(result.record_path, synth_cfg)
 

@@ -11,10 +11,12 @@ response times from the end of each phrase to the first answer note, stuck notes
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import rtmidi
 
@@ -28,6 +30,7 @@ from improviser.live.events import AnswerNote, Event, PhraseEnded, PlayerNote, S
 from improviser.live.io.ports import api_label, resolve_api
 from improviser.live.session.recorder import default_recording_path
 from improviser.live.session.session import Companion, LiveSession
+from improviser.live.session.stats import percentile
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note, extract_melody
 from improviser.paths import DATA
@@ -75,6 +78,35 @@ class DemoResult:
     seconds: float = 0.0
     engine: str = ""
     """The step engine that played, ``name on device``."""
+
+    def summary(self) -> dict[str, Any]:
+        """The result as JSON-ready data (``improviser demo --json``): counts, response
+        times in ms (p50/p99 and each phrase's), and the load average when it ended."""
+
+        def ms(values: list[float]) -> dict[str, Any]:
+            p50, p99 = percentile(values, 50), percentile(values, 99)
+            return {
+                "p50_ms": None if p50 is None else p50 * 1000,
+                "p99_ms": None if p99 is None else p99 * 1000,
+                "each_ms": [round(v * 1000, 3) for v in values],
+            }
+
+        return {
+            "api": self.api,
+            "started_jack": self.started_jack,
+            "engine": self.engine,
+            "notes_in": self.notes_in,
+            "notes_out": self.notes_out,
+            "phrases": self.phrases,
+            "answers": self.answers,
+            "response_sent": ms(self.response_engine),
+            "response_heard": ms(self.response_heard),
+            "stuck_notes": self.stuck_notes,
+            "recorded": dict(self.recorded),
+            "seconds": self.seconds,
+            "loadavg_after": list(os.getloadavg()),
+            "cpu_count": os.cpu_count(),
+        }
 
 
 def _demo_api(name: str) -> tuple[int | None, bool]:
