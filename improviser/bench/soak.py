@@ -56,6 +56,8 @@ class SoakOptions(LiveBenchOptions):
     interval: float = 60.0
     """Seconds per row."""
     record: bool = True
+    mode: str = "call-response"
+    """``call-response`` (answers) or ``accompany`` (voices under the melody)."""
 
 
 class _Run:
@@ -137,7 +139,7 @@ def _config(options: SoakOptions, path: Path, record_dir: Path) -> Any:
         "in_port": KEYS_CLIENT,
         "out_port": SYNTH_CLIENT,
         "model": path,
-        "mode": "call-response",
+        "mode": options.mode,
         "record": options.record,
         "record_path": record_dir / "soak.mid",
         "sampling.seed": options.seed,

@@ -121,13 +121,22 @@ def soak_cmd(
     jack_period: Annotated[int, typer.Option(help="Frames per period of a private JACK.")] = 64,
     seed: Annotated[int, typer.Option(help="Seed of the player's script.")] = 0,
     plot: Annotated[Path | None, typer.Option(help="Also plot the rows to this PNG.")] = None,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="call-response (answers) or accompany (voices under the player's melody, "
+            "from the bundled harmony model)."
+        ),
+    ] = "call-response",
     as_json: JsonOpt = False,
 ) -> None:
-    """A long call-and-response session through JACK: memory, stuck notes, latency per minute."""
+    """A long session through JACK: memory, stuck notes, latency per minute."""
     from improviser.bench.soak import SoakOptions, bench_soak  # noqa: PLC0415
 
     if minutes <= 0 or interval <= 0:
         raise ConfigError(f"need minutes > 0 and interval > 0, got {minutes}, {interval}")
+    if mode not in ("call-response", "accompany"):
+        raise ConfigError(f"--mode must be call-response or accompany, got {mode!r}")
     options = SoakOptions(
         seconds=minutes * 60,
         interval=interval,
@@ -136,6 +145,7 @@ def soak_cmd(
         record=record,
         jack_period=jack_period,
         seed=seed,
+        mode=mode,
     )
     err = Console(stderr=True)
     result = bench_soak(options, lambda row: err.print(soak_row_line(row), highlight=False))
