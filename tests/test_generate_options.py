@@ -77,6 +77,7 @@ def test_key_rhythm_guard_and_short_term_options(seed: Path, tmp_path: Path) -> 
         ("--answer-start", "later", "generate.answer_start"),
         ("--replay-guard", "loud", "generate.replay_guard"),
         ("--rhythm-strength", "-1", "generate.rhythm_strength"),
+        ("--chord-lean", "0.5", "generate.chord_lean"),
     ],
 )
 def test_a_bad_option_is_one_line(

@@ -162,6 +162,25 @@ def live(
     answer_start: Annotated[
         str | None, typer.Option("--answer-start", help="First answer note: now, beat or bar.")
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help='Key the answers keep to: auto, off, or e.g. "D minor".'),
+    ] = None,
+    rhythm_strength: Annotated[
+        float | None,
+        typer.Option(
+            "--rhythm-strength",
+            help="How strongly answers follow the call's note values (0: the model's own).",
+        ),
+    ] = None,
+    chord_lean: Annotated[
+        float | None,
+        typer.Option(
+            "--chord-lean",
+            help="Strong-beat answer notes: the call's chord tones this many times likelier "
+            "(1: off).",
+        ),
+    ] = None,
     channel: Annotated[
         int | None, typer.Option("--channel", help="Listen to this channel only (1-16).")
     ] = None,
@@ -219,6 +238,9 @@ def live(
         clock_port=clock_port,
         clock_out=clock_out,
         answer_start=answer_start,
+        key=key,
+        rhythm_strength=rhythm_strength,
+        chord_lean=chord_lean,
         in_channel=channel,
         out_channel=out_channel,
         thru=thru,

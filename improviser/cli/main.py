@@ -230,6 +230,13 @@ def generate(
     key: Annotated[
         str | None, typer.Option(help='Key to keep to: auto, off, or e.g. "D minor".')
     ] = None,
+    chord_lean: Annotated[
+        float | None,
+        typer.Option(
+            help="Strong-beat notes: the chord under the seed's melody this many times "
+            "likelier (1: off)."
+        ),
+    ] = None,
     replay_guard: Annotated[
         str | None,
         typer.Option(help="Keep from replaying the seed: penalty, stm, discount or off."),
@@ -264,6 +271,7 @@ def generate(
             "answer_delay": answer_delay,
             "rhythm_strength": rhythm_strength,
             "key": key,
+            "chord_lean": chord_lean,
             "replay_guard": replay_guard,
             "short_term": short_term,
             "sampling.temperature": temperature,
