@@ -51,6 +51,7 @@ from improviser.live.io.ports import MidiInput, MidiOutput, api_label, resolve_a
 from improviser.live.io.server import ServerWatch
 from improviser.live.io.watch import watch_ports
 from improviser.live.session.chores import every, pause_work, when_idle
+from improviser.live.session.companions import guarded
 from improviser.live.session.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS, settle
 from improviser.live.session.recorder import Recorder, default_recording_path
 from improviser.live.session.recordings import RecordControl, Recordings
@@ -312,7 +313,7 @@ class LiveSession:
         if self.recorder is not None:
             self.recorder.armed = True
         for name, companion in self.companions.items():
-            tasks[name] = companion(self)
+            tasks[name] = guarded(name, companion(self))
         self._tasks = [group.create_task(coro, name=name) for name, coro in tasks.items()]
 
     def _cancel_tasks(self) -> None:
