@@ -1,10 +1,11 @@
-"""Each note-off sent once more a moment later: never cutting a new note, bounded."""
+"""Each note-off sent twice more, a moment and a while later: never cutting a new note,
+bounded."""
 
 from __future__ import annotations
 
 import pytest
 
-from improviser.live.timebase.off_repeat import REPEATS_KEPT, OffRepeat
+from improviser.live.timebase.off_repeat import LATER, REPEATS_KEPT, OffRepeat
 from improviser.live.timebase.scheduler import Scheduler
 from tests.fakes import FakeClock
 from tests.test_live_units import Wire
@@ -38,7 +39,12 @@ def test_a_note_off_is_sent_again_after_the_delay(clock: FakeClock) -> None:
     assert len(offs(wire, 60)) == 1
     scheduler.process_due(clock.advance(0.01))
     assert offs(wire, 60) == [pytest.approx(start + 0.5), pytest.approx(start + 0.52)]
-    assert repeat.repeated == 1 and scheduler.next_due() is None
+    assert repeat.repeated == 1 and scheduler.next_due() == pytest.approx(
+        start + 0.5 + LATER * 0.02
+    )
+    scheduler.process_due(clock.advance(LATER * 0.02))
+    assert len(offs(wire, 60)) == 3
+    assert repeat.repeated == 2 and scheduler.next_due() is None
 
 
 def test_a_pitch_struck_again_is_not_cut_by_the_repeat(clock: FakeClock) -> None:
@@ -53,6 +59,9 @@ def test_a_pitch_struck_again_is_not_cut_by_the_repeat(clock: FakeClock) -> None
     scheduler.release(0, 60, "a")
     scheduler.process_due(clock.advance(0.03))
     assert len(offs(wire, 60)) == 3 and not wire.sounding
+    scheduler.play_now(0, 60, 90, "a")  # sounding when the first release's later repeat
+    scheduler.process_due(clock.advance(LATER * 0.02))  # is due: it is not sent
+    assert (0, 60) in wire.sounding and len(offs(wire, 60)) == 3
 
 
 def test_a_cancel_is_repeated_too_and_a_flood_stays_bounded(clock: FakeClock) -> None:
@@ -62,11 +71,13 @@ def test_a_cancel_is_repeated_too_and_a_flood_stays_bounded(clock: FakeClock) ->
     scheduler.cancel("voices")
     scheduler.process_due(clock.advance(0.05))
     assert repeat.repeated == 3 and all(len(offs(wire, p)) == 2 for p in (48, 52, 55))
+    scheduler.process_due(clock.advance(LATER * 0.02))
+    assert repeat.repeated == 6 and all(len(offs(wire, p)) == 3 for p in (48, 52, 55))
     for i in range(3 * REPEATS_KEPT):
         scheduler.play_now(2, i % 128, 80, "flood")
         scheduler.release(2, i % 128, "flood")
-    assert len(repeat._due) == REPEATS_KEPT
-    scheduler.process_due(clock.advance(0.05))
+    assert [len(r) for r in repeat._rounds] == [REPEATS_KEPT, REPEATS_KEPT]
+    scheduler.process_due(clock.advance(LATER * 0.05))
     assert scheduler.next_due() is None
 
 

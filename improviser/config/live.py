@@ -123,9 +123,9 @@ class LiveConfig(AnswerConfig):
     """Seconds from a player's note to the predicted next note (0 = at once)."""
 
     note_off_repeat: float = Field(0.025, ge=0.0, le=1.0)
-    """Seconds after each of our note-offs that it is sent once more (unless the pitch was
-    struck again), so a note-off the transport lost never leaves a note sounding at the
-    synth (0: off)."""
+    """Seconds after each of our note-offs that it is sent once more, and again ten times
+    that after it (unless the pitch sounds again by then), so a note-off the transport lost
+    never leaves a note sounding at the synth (0: off)."""
 
     # --- accompany ----------------------------------------------------------------------
     harmony_model: Path = DEFAULT_HARMONY_MODEL
