@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from improviser.inference import NumpyEngine
 from improviser.music.chord_lean import ChordLean, call_chord, chord_under, strong_beat
 from improviser.music.chords import estimate_set
 from improviser.music.notes import Note
+from improviser.paths import DEFAULT_MODEL
+from tests.fakes import FakeClock
+from tests.test_live_units import make, off, on
 
 
 def _n(pitch: int, start: float, length: float, channel: int = 0) -> Note:
@@ -43,6 +47,7 @@ def test_a_files_chord_is_the_one_under_its_last_two_hand_onset() -> None:
 
 def test_a_lean_keeps_chord_tones_and_refuses_others_by_its_weight() -> None:
     c = estimate_set(frozenset({0, 4, 7}), 0)
+    assert c is not None
     lean = ChordLean(c, 4.0, phase=3.0, beats_per_bar=4)
     assert lean.strong(1.0) and lean.strong(3.0) and not lean.strong(0.0)
     rng = np.random.default_rng(0)
@@ -54,3 +59,45 @@ def test_a_lean_keeps_chord_tones_and_refuses_others_by_its_weight() -> None:
     assert ChordLean.of(c, 3.0, 5.0, 4) == ChordLean(c, 3.0, 1.0, 4)
     with pytest.raises(ValueError):
         ChordLean(c, 0.5)
+
+
+def _follow_over_a_chord(lean: float) -> tuple[list[int], list[int]]:
+    """Follow mode, a melody on every beat over a C major the left hand strikes with its
+    first note and holds: the follow notes on strong beats (beats 1 and 3) and off them."""
+
+    clock = FakeClock()
+    model = NumpyEngine.from_file(DEFAULT_MODEL)
+    engine, _, wire, _, _ = make(
+        clock,
+        model,  # type: ignore[arg-type]
+        mode="follow",
+        follow_delay=0.0,
+        sync="fixed",
+        chord_lean=lean,
+        key="off",
+    )
+    start = clock()
+    for i, pitch in enumerate([72, 74, 76, 77, 79, 77, 76, 74] * 4):
+        engine.handle(on(pitch, clock()))
+        if i == 0:
+            for low in (48, 52, 55):  # struck with the melody note: not the top line
+                engine.handle(on(low, clock.advance(0.005), channel=1))
+        clock.advance(0.45 - (0.015 if i == 0 else 0.0))
+        engine.handle(off(pitch, clock()))
+        clock.advance(0.05)  # 120 bpm: one note a beat
+    beats = [(round((t - start) / 0.5), p) for t, p in wire.ons()]  # ours only (no thru)
+    assert len(beats) == 32
+    return [p for b, p in beats if b % 2 == 0], [p for b, p in beats if b % 2]
+
+
+def test_follow_notes_on_strong_beats_lean_on_the_chord_held() -> None:
+    tones = {0, 4, 7}
+    plain_strong, plain_other = _follow_over_a_chord(1.0)
+    leant_strong, leant_other = _follow_over_a_chord(50.0)
+    assert len(plain_strong) == len(leant_strong) == 16
+
+    def share(ps: list[int]) -> float:
+        return sum(p % 12 in tones for p in ps) / len(ps)
+
+    assert share(leant_strong) >= share(plain_strong) + 0.25  # 0.81 against 0.44 here
+    assert len(plain_other) == len(leant_other) == 16  # off the strong beats: as drawn

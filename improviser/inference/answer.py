@@ -30,7 +30,7 @@ import numpy as np
 
 from improviser.config.answer import AnswerConfig
 from improviser.inference.context import ModelContext, Prediction
-from improviser.music.chord_lean import MAX_TRIES, ChordLean
+from improviser.music.chord_lean import ChordLean
 from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Token
 from improviser.music.rhythm import CallRhythm
 from improviser.music.sampling import Sampler
@@ -104,6 +104,8 @@ class AnswerDraw:
         self.first_ioi = first_ioi
         self.lean = lean
         """The call's chord, leant on at the strong beats (``None``: not)."""
+        self.pace = None if rhythm is None else rhythm.pace()
+        """The answer's rhythm so far, against the call's motifs and pace (``None``: not)."""
         self.count = 0
         self.beats = 0.0
         self.done = False
@@ -121,7 +123,7 @@ class AnswerDraw:
         if self.done or self.count >= limits.max_notes:
             return None
         if rhythm is not None and prediction is not None:
-            prediction = rhythm.condition(prediction)
+            prediction = rhythm.condition(prediction, self.pace)
         token = context.draw(sampler, rng, prediction)
         if self.count == 0:
             if self.first_ioi is not None:
@@ -132,12 +134,14 @@ class AnswerDraw:
                 self.done = True
                 return None
             self.beats += step
+        if self.pace is not None:
+            self.pace.played(token.ioi)
         lean = self.lean
         if lean is not None and lean.strong(self.beats):
-            for _ in range(MAX_TRIES - 1):
-                if lean.keeps(token.pitch, rng):
-                    break
-                token = token._replace(pitch=context.draw(sampler, rng, prediction).pitch)
+            pitch = lean.pitch(
+                token.pitch, lambda: context.draw(sampler, rng, prediction).pitch, rng
+            )
+            token = token._replace(pitch=pitch)
         self.count += 1
         last = self.count == limits.max_notes or (
             rhythm is not None

@@ -18,7 +18,7 @@ sounded (:func:`chord_under`): live from the keys held, offline from the seed's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +113,15 @@ class ChordLean:
     def strong(self, beats: float) -> bool:
         """Whether a note ``beats`` after the answer's first falls on a strong beat."""
         return strong_beat(self.phase + beats, self.beats_per_bar)
+
+    def pitch(self, pitch: int, redraw: Callable[[], int], rng: np.random.Generator) -> int:
+        """The pitch of a strong-beat note first drawn as ``pitch``: kept (:meth:`keeps`)
+        or drawn again by ``redraw``, at most :data:`MAX_TRIES` draws in all."""
+        for _ in range(MAX_TRIES - 1):
+            if self.keeps(pitch, rng):
+                break
+            pitch = redraw()
+        return pitch
 
     def keeps(self, pitch: int, rng: np.random.Generator) -> bool:
         """Whether a strong-beat note of ``pitch`` stands: a chord tone always (nothing is

@@ -2,14 +2,18 @@
 
 Each player note, once heard, triggers one note drawn from the model's prediction,
 ``follow_delay`` seconds later (0: at once), lasting its drawn duration at the player's
-tempo. Follow notes never enter the context: the player's notes are the context.
+tempo. Follow notes never enter the context: the player's notes are the context. One
+that falls on a strong beat while the player holds a chord under the melody leans on it
+(``chord_lean``, :mod:`improviser.music.chord_lean`), as an answer does.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
+from improviser.music.chord_lean import ChordLean, chord_under
 from improviser.music.encoding import DURATION_BEATS
 
 __all__ = ["FOLLOW", "Follow"]
@@ -26,6 +30,8 @@ class Follow:
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
+        self._metre = MelodyMetre(voice)
+        """Where the player's melody notes fall in the bar (the strong beats)."""
 
     @property
     def playing(self) -> bool:
@@ -42,8 +48,28 @@ class Follow:
         if not voice.can_play():
             return
         token = voice.draw()
+        when = at + voice.config.follow_delay
+        lean = self._lean(at, when)
+        if lean is not None:
+            token = token._replace(
+                pitch=lean.pitch(token.pitch, lambda: voice.draw().pitch, voice.rng)
+            )
         seconds = DURATION_BEATS[token.duration] * voice.timing.seconds_per_beat
-        voice.play(token, at=at + voice.config.follow_delay, seconds=seconds, tag=FOLLOW, cue=at)
+        voice.play(token, at=when, seconds=seconds, tag=FOLLOW, cue=at)
+
+    def _lean(self, at: float, when: float) -> ChordLean | None:
+        """The chord the player holds under the melody note struck at ``at``, leant on if
+        the follow note, at ``when``, falls on a strong beat (``chord_lean``)."""
+        voice = self.voice
+        self._metre.onset(at)
+        melody, held = voice.player.melody, voice.player.held
+        if voice.config.chord_lean <= 1.0 or melody is None or len(held) < 2:
+            return None
+        chord = chord_under(melody[0], (p for _, p in held))
+        anchor = self._metre.anchor if self._metre.anchor is not None else at
+        beat = voice.timing.beat_in_bar(when, anchor)
+        lean = ChordLean.of(chord, voice.config.chord_lean, beat, voice.config.beats_per_bar)
+        return lean if lean is not None and lean.strong(0.0) else None
 
     def next_deadline(self) -> float | None:
         """Follow needs no timer."""
