@@ -114,13 +114,16 @@ def soak_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
         summary, rows, jack = run["summary"], run["rows"], run.get("jack", {})
         phrases = summary["answered"] + summary["unanswered"]
         first, last = summary["latency_p99_first_last_ms"]
+        accompany = run["options"].get("mode") == "accompany"
+        answered = f"{phrases} accompanied" if accompany else f"{summary['answered']} / {phrases}"
+        answer_p99 = "– (no answers)" if accompany else f"{first:.2f} → {last:.2f}"
         steal = _column(rows, "steal_pct")
         lines.append(
             " | ".join(
                 [
                     f"| `{name}`",
                     f"{run['options']['seconds'] / 60:.0f}",
-                    f"{summary['answered']} / {phrases}",
+                    answered,
                     f"{summary['stuck']}",
                     f"{summary['input_lost']} / {summary['input_sent']:,}",
                     f"{summary['dropped']}",
@@ -128,7 +131,7 @@ def soak_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
                     f"{summary['anon_growth_pct']:+.1f} % "
                     f"({summary['anon_growth_second_half_pct']:+.1f} %)",
                     f"{summary['rss_growth_pct']:+.1f} %",
-                    f"{first:.2f} → {last:.2f}",
+                    answer_p99,
                     f"{_span(_column(rows, 'engine_p50_ms'), 3)} / "
                     f"{_span(_column(rows, 'engine_p99_ms'), 2)}",
                     _span(steal, 2) if steal else "not measured",

@@ -50,7 +50,8 @@ def _cell(fmt: str, value: Any) -> str:
 
 
 def soak_row_line(row: dict[str, Any]) -> str:
-    """One progress line per interval."""
+    """One progress line per interval (``answered``: phrases answered, of those played; in
+    ``accompany`` mode every phrase is accompanied and none answered)."""
     return (
         f"{row['t_s'] / 60:5.1f} min: anon {row['anon_mb']:.1f} MB, {row['tasks']} tasks, "
         f"answered {row['answered']}/{row['answered'] + row['unanswered']}, "
