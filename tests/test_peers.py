@@ -128,7 +128,8 @@ def test_bench_latency_has_the_peers_rows_and_their_ratios(
                  "harmony step, litert"):  # fmt: skip
         assert rows[name]["n"] == 30 and 0 < rows[name]["p50_ms"] <= rows[name]["p99_ms"]
         assert rows[name]["vs_native_p50"] > 0 and peers["max_abs_diff_vs_numpy"][name] < 1e-4
-    assert rows["native step"]["vs_native_p50"] == 1.0
+    assert rows["native step, beside peers"]["vs_native_p50"] == 1.0
+    assert "vs_native_p50" not in rows["tf step graph"]
     assert rows["onnxruntime step"]["speedup_vs_predict_p50"] > 0
     assert len(peers["loadavg_start"]) == len(peers["loadavg_end"]) == 3
 
@@ -137,3 +138,14 @@ def test_bench_latency_has_the_peers_rows_and_their_ratios(
     assert "litert step" in table and "× native p50" in table
     page = peers_table(result)
     assert all(f"| {label} |" in page for label in LABELS.values()), page
+
+
+def test_round_robin_steps_each_through_the_whole_stream_in_order() -> None:
+    from improviser.bench.peers.rows import round_robin
+
+    tokens = probe_tokens(20 + 250, seed=2)
+    seen: dict[str, list[object]] = {"a": [], "b": [], "c": []}
+    times = round_robin({name: seen[name].append for name in seen}, tokens, block=100)
+    for name, stepped in seen.items():
+        assert stepped == list(tokens)  # 20 untimed, then 100 + 100 + 50 timed
+        assert len(times[name]) == 250 and all(t >= 0 for t in times[name])

@@ -8,8 +8,8 @@ from typing import Any
 __all__ = ["LABELS", "peers_table"]
 
 LABELS = {
-    "native step": "native engine (C)",
-    "numpy step": "NumPy engine",
+    "native step, beside peers": "native engine (C)",
+    "numpy step, beside peers": "NumPy engine",
     "onnxruntime step": "**ONNX Runtime**",
     "litert step": "**LiteRT**",
     "tf step graph": "TensorFlow step (`tf.function`)",
@@ -32,9 +32,9 @@ def _loads(loads: object) -> str:
 def peers_table(result: Mapping[str, Any]) -> str:
     """The peers' rows beside the engines and the notebook's ``model.predict``, as Markdown.
 
-    ``result`` is ``improviser bench latency --json``'s output with the peers run. Each
-    row's ``× native`` is its p50 over the native engine's p50 for the same model (the
-    melody model's, or the harmony model's for the harmony rows).
+    ``result`` is ``improviser bench latency --json``'s output with the peers run. A
+    row's ``× native`` is its p50 over the native engine's p50 for the same model in the
+    same rounds (the TensorFlow rows, timed on their own, have none).
     """
     lat = result["latency"]
     rows, peers = lat["rows"], lat["peers"]
@@ -49,8 +49,7 @@ def peers_table(result: Mapping[str, Any]) -> str:
         if name not in rows:
             continue
         r = rows[name]
-        base = peers["baselines"].get(name, "native step")
-        ratio = r["p50_ms"] / rows[base]["p50_ms"] if base in rows else None
+        ratio = r.get("vs_native_p50")
         speed = predict / r["p50_ms"] if predict and not name.startswith("harmony") else None
         lines.append(
             f"| {label} | {r['n']:,} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
@@ -65,7 +64,8 @@ def peers_table(result: Mapping[str, Any]) -> str:
         f"{peers['onnx_opset']} from tf2onnx) and LiteRT {versions['litert']} (XNNPACK) "
         f"with {peers['threads']} thread each, the step converted from TensorFlow "
         f"{peers['tensorflow']}; |Δp|: the largest difference of any probability from the "
-        f"NumPy engine's over the first {peers['agreement_notes']} notes. Timed on "
+        f"NumPy engine's over the first {peers['agreement_notes']} notes. The engines and "
+        f"the peers of one model took turns of {peers['block_notes']} notes. Timed on "
         f"{lat['cpu_count']} CPUs at a load average (1 / 5 / 15 min) of "
         f"{_loads(peers.get('loadavg_start'))} as the peers' rows started and "
         f"{_loads(peers.get('loadavg_end'))} as they ended.",

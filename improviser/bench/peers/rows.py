@@ -1,21 +1,23 @@
 """The peer runtimes' rows of ``bench latency``: the same models, one step per note.
 
 :func:`run_peers` exports the bundled melody model (and the harmony model, where given)
-for ONNX Runtime and LiteRT, checks each exported step against the NumPy engine over the
-first :data:`AGREEMENT_NOTES` notes (``max_abs_diff_vs_numpy``: the largest difference of
-any head's probability), then times ``RUNTIME step`` on the note stream the engines' rows
-use, with the same untimed pause work between notes. The harmony model's rows (``harmony
-step, ENGINE``) time one step each on the NumPy and native engines too, so each peer has a
-baseline from the same run: :meth:`PeerRun.summarize` adds ``vs_native_p50`` (a row's p50
-over the native engine's, of the same model) to every row it names.
-"""
+for ONNX Runtime and LiteRT and checks each exported step against the NumPy engine over
+the first :data:`AGREEMENT_NOTES` notes (``max_abs_diff_vs_numpy``: the largest difference
+of any head's probability). Then, per model, the native and NumPy engines and both peers
+step through the same note stream, with the same untimed pause work between notes, in
+turns of :data:`BLOCK` notes (:func:`round_robin`): on a shared machine whose load comes
+and goes, rows timed one after the other minutes apart would compare loads as much as
+runtimes. The melody rows are ``RUNTIME step`` and ``ENGINE step, beside peers`` (the
+engines' own rows, timed alone, stay as they are); the harmony rows ``harmony step,
+ENGINE``. :meth:`PeerRun.summarize` adds ``vs_native_p50`` (a row's p50 over the native
+engine's in the same rounds) to every row of a round."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -35,10 +37,21 @@ from improviser.inference.tfload import tensorflow
 from improviser.inference.weights import MELODY, LstmWeights
 from improviser.music.encoding import Token
 
-__all__ = ["AGREEMENT_NOTES", "PeerRun", "harmony_tokens", "max_abs_diff", "run_peers"]
+__all__ = [
+    "AGREEMENT_NOTES",
+    "BLOCK",
+    "PeerRun",
+    "harmony_tokens",
+    "max_abs_diff",
+    "round_robin",
+    "run_peers",
+]
 
 AGREEMENT_NOTES = 50
 """Notes over which each exported step is compared with the NumPy engine."""
+BLOCK = 100
+"""Notes each engine or peer steps in its turn of a round (:func:`round_robin`)."""
+WARMUP = 20
 _MODULES = ("onnxruntime", "ai_edge_litert", "tf2onnx")
 HARMONY = "harmony"
 
@@ -97,34 +110,61 @@ def _engines(weights: LstmWeights) -> dict[str, NumpyEngine]:
     return engines
 
 
-def _time_peers(
+def round_robin(
+    steps: Mapping[str, Callable[[Token], object]],
+    tokens: Sequence[Token],
+    between: Callable[[], object] | None = None,
+    block: int = BLOCK,
+    warmup: int = WARMUP,
+) -> dict[str, list[float]]:
+    """Milliseconds of each ``steps[name](token)``, every one stepping through all of
+    ``tokens`` after ``warmup`` untimed notes, in blocks of ``block`` notes taken in turn
+    (the order rotated each round), so that each sees the machine's load alike."""
+    names = list(steps)
+    for name in names:
+        time_steps(steps[name], tokens[:warmup], warmup=warmup)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r, start in enumerate(range(warmup, len(tokens), block)):
+        chunk = tokens[start : start + block]
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            times[name] += time_steps(steps[name], chunk, warmup=0, between=between)
+    return times
+
+
+def _model_rows(
     model_path: Path,
     kind: str,
     tokens: Sequence[Sequence[int]],
-    label: Callable[[str], str],
+    labels: Mapping[str, str],
     folder: Path,
     between: Callable[[], object] | None,
     info: dict[str, Any],
 ) -> dict[str, list[float]]:
-    """Export one model, check and time each peer; its rows (named by ``label``)."""
+    """Export one model, check each peer, time engines and peers in rounds; the rows are
+    ``labels[engine or runtime]``."""
     weights = load_weights(model_path, kind)
     exported = export_peers(model_path, kind, folder)
     paths = {"onnxruntime": exported.onnx, "litert": exported.litert}
-    stream = cast("Sequence[Token]", tokens)
-    rows = {}
+    steps: dict[str, Callable[[Token], object]] = {}
+    engines = _engines(weights)
+    for name, engine in engines.items():
+        steps[labels[name]] = engine.step if kind == MELODY else engine.step_probs
     for runtime in PEERS:
         stepper = make_stepper(runtime, paths[runtime], exported.signature)
-        row = label(runtime)
+        row = labels[runtime]
         info["max_abs_diff_vs_numpy"][row] = max_abs_diff(
             stepper, NumpyEngine(weights), tokens[:AGREEMENT_NOTES]
         )
         stepper.reset()
-        rows[row] = time_steps(stepper.step_probs, stream, between=between)
+        steps[row] = stepper.step_probs
         info["export"][row] = {
             "bytes": paths[runtime].stat().st_size,
             "seconds": exported.seconds[runtime],
         }
-    return rows
+    base = labels["native" if "native" in engines else "numpy"]
+    info["baselines"].update(dict.fromkeys(steps, base))
+    return round_robin(steps, cast("Sequence[Token]", tokens), between)
 
 
 def run_peers(
@@ -139,13 +179,13 @@ def run_peers(
     if missing:
         line = f"{FEATURE} need {', '.join(missing)}: pip install 'improviser[bench]'"
         return PeerRun(info={"skipped": line})
-    engines = "native" if native_available() else "numpy"
     info: dict[str, Any] = {
         "runtimes": runtime_versions(),
         "tensorflow": str(tensorflow().__version__),
         "onnx_opset": ONNX_OPSET,
         "threads": 1,
         "agreement_notes": AGREEMENT_NOTES,
+        "block_notes": BLOCK,
         "max_abs_diff_vs_numpy": {},
         "export": {},
         "baselines": {},
@@ -154,37 +194,17 @@ def run_peers(
     run = PeerRun(info=info)
     with tempfile.TemporaryDirectory(prefix="improviser-peers-") as tmp:
         folder = Path(tmp)
-        run.rows = _time_peers(
-            Path(model_path), MELODY, tokens, lambda r: f"{r} step", folder, between, info
-        )
-        info["baselines"] = {
-            f"{name} step": f"{engines} step" for name in ("numpy", "native", *PEERS)
-        }
+        melody = {"native": "native step, beside peers", "numpy": "numpy step, beside peers"}
+        melody.update({runtime: f"{runtime} step" for runtime in PEERS})
+        run.rows = _model_rows(Path(model_path), MELODY, tokens, melody, folder, between, info)
         if harmony_model is not None and Path(harmony_model).exists():
             weights = load_weights(harmony_model, HARMONY)
-            stream = harmony_tokens(weights, len(tokens))
             info["harmony_model"] = str(harmony_model)
             info["harmony_step_flops"] = onset_flops(weights) // STEPS_PER_ONSET
-            for name, engine in _engines(weights).items():
-                run.harmony[f"harmony step, {name}"] = time_steps(
-                    engine.step_probs, cast("Sequence[Token]", stream), between=between
-                )
-            run.harmony.update(
-                _time_peers(
-                    Path(harmony_model),
-                    HARMONY,
-                    stream,
-                    lambda r: f"harmony step, {r}",
-                    folder,
-                    between,
-                    info,
-                )
-            )
-            info["baselines"].update(
-                {
-                    f"harmony step, {n}": f"harmony step, {engines}"
-                    for n in ("numpy", "native", *PEERS)
-                }
+            labels = {n: f"harmony step, {n}" for n in ("native", "numpy", *PEERS)}
+            stream = harmony_tokens(weights, len(tokens))
+            run.harmony = _model_rows(
+                Path(harmony_model), HARMONY, stream, labels, folder, between, info
             )
     info["loadavg_end"] = list(os.getloadavg())
     return run
