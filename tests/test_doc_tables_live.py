@@ -121,8 +121,8 @@ def test_mqtt_table_one_row_per_run() -> None:
         "loadavg_after": [0.3, 0.0, 0.0],
         "mqtt": {
             "rounds": 2,
-            "off": {"p50_ms": 2.128, "p99_ms": 3.155},
-            "on": {"p50_ms": 2.084, "p99_ms": 2.848},
+            "off": {"n": 600, "p50_ms": 2.128, "p99_ms": 3.155},
+            "on": {"n": 599, "p50_ms": 2.084, "p99_ms": 2.848},
             "added_p99_ms": -0.307,
             "per_round": [{"added_p99_ms": -0.02}, {"added_p99_ms": 0.5}],
         },
@@ -130,6 +130,6 @@ def test_mqtt_table_one_row_per_run() -> None:
     lines = mqtt_table({"a.json": run}).splitlines()
     assert len(lines) == 3
     assert lines[2] == (
-        "| `a.json` | 0.40 → 0.30 | 2 × 300 | 2.128 → 2.084 | 3.155 → 2.848 | **-0.307** "
-        "| -0.02, +0.50 |"
+        "| `a.json` | 0.40 → 0.30 | 2 × 300 | 600 / 599 | 2.128 → 2.084 | 3.155 → 2.848 "
+        "| **-0.307** | -0.02, +0.50 |"
     )

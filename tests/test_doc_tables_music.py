@@ -63,8 +63,9 @@ def test_columns_rows_and_footer() -> None:
 
 def test_one_octaves_metrics() -> None:
     result = _result()
-    table = musicality_table(result, ["model"], ["key"], metrics=result["by_octave"]["-1"])
-    assert "| in the call's key | 0.800 |" in table.splitlines()
+    lines = musicality_table(result, ["model"], ["key"], octave=-1).splitlines()
+    assert "| in the call's key | 0.800 |" in lines
+    assert lines[-1].startswith("The calls at octave -1: 720 answers of the run's 1,440 answers")
 
 
 def test_goals_are_judged_against_the_real_continuations() -> None:

@@ -128,9 +128,9 @@ def mqtt_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
     """``improviser bench e2e --mqtt ... --json`` runs (file name -> JSON): the follow
     run's e2e latency with the MQTT bridge off and on, pooled over the rounds."""
     lines = [
-        "| run | load before → after | rounds × notes | e2e p50 off → on, ms "
-        "| e2e p99 off → on, ms | added p99 pooled | by round |",
-        "| --- | ---: | ---: | --- | --- | ---: | --- |",
+        "| run | load before → after | rounds × notes | answered off / on "
+        "| e2e p50 off → on, ms | e2e p99 off → on, ms | added p99 pooled | by round |",
+        "| --- | ---: | ---: | ---: | --- | --- | ---: | --- |",
     ]
     for name, r in runs.items():
         m = r["mqtt"]
@@ -138,7 +138,7 @@ def mqtt_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
         rounds = ", ".join(f"{x['added_p99_ms']:+.2f}" for x in m["per_round"])
         lines.append(
             f"| `{name}` | {_load(r)} → {_load(r, 'loadavg_after')} "
-            f"| {m['rounds']} × {r['notes']} "
+            f"| {m['rounds']} × {r['notes']} | {off['n']:,} / {on['n']:,} "
             f"| {off['p50_ms']:.3f} → {on['p50_ms']:.3f} "
             f"| {off['p99_ms']:.3f} → {on['p99_ms']:.3f} "
             f"| **{m['added_p99_ms']:+.3f}** | {rounds} |"

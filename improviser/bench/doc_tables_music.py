@@ -53,11 +53,12 @@ def musicality_table(
     rows: Sequence[str],
     *,
     digits: int = 3,
-    metrics: Mapping[str, Any] | None = None,
+    octave: int | None = None,
 ) -> str:
     """Answerers side by side: ``columns`` names the result's answerers (or maps each to
-    its heading), ``rows`` picks :data:`MUSICALITY_ROWS`; ``metrics`` one octave's."""
-    metrics = metrics or result["metrics"]
+    its heading), ``rows`` picks :data:`MUSICALITY_ROWS`; ``octave``: the calls moved by
+    that many octaves only (a run with ``--octave``)."""
+    metrics = result["metrics"] if octave is None else result["by_octave"][str(octave)]
     heads = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     lines = [
         "| share of answers / notes | " + " | ".join(f"`{h}`" for h in heads.values()) + " |",
@@ -66,13 +67,19 @@ def musicality_table(
     for row in rows:
         cells = " | ".join(_cell(metrics, name, row, digits) for name in heads)
         lines.append(f"| {MUSICALITY_ROWS[row][2]} | {cells} |")
-    lines += ["", _footer(result)]
+    lines += ["", _footer(result, octave)]
     return "\n".join(lines)
 
 
-def _footer(result: Mapping[str, Any]) -> str:
+def _footer(result: Mapping[str, Any], octave: int | None = None) -> str:
     load = result.get("loadavg_1min")
-    return (
+    part = ""
+    if octave is not None:
+        part = (
+            f"The calls at octave {octave:+d}: {result['answers'] // len(result['octaves']):,} "
+            "answers of the run's "
+        )
+    return part + (
         f"{result['answers']:,} answers: {result['calls']} held-out calls × "
         f"{len(result['keys'])} keys × {len(result['octaves'])} octave(s), "
         f"{result['call_notes']}-note calls, {result['answer_notes']}-note answers; "

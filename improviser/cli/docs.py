@@ -19,12 +19,20 @@ from typing import Any
 from improviser.bench.doc_tables import (
     e2e_modes_table,
     evaluation_table,
+    finetune_table,
     soak_rows_table,
     soak_table,
     synth_table,
     training_table,
 )
-from improviser.bench.harmony_table import harmony_table
+from improviser.bench.doc_tables_live import demo_table, e2e_table, mqtt_table, window_table
+from improviser.bench.doc_tables_music import (
+    musicality_goals_table,
+    musicality_octaves_table,
+    musicality_table,
+)
+from improviser.bench.doc_tables_speed import engines_table, speed_table, startup_table
+from improviser.bench.harmony_table import harmony_evaluate_table, harmony_table
 from improviser.bench.lean_table import lean_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
@@ -97,7 +105,144 @@ def _web() -> str:
     return web_table(runs)
 
 
+def _demo() -> str:
+    return demo_table(_json(SAMPLES / "demo" / "demo.json"))
+
+
+def _e2e() -> str:
+    return e2e_table(_json(SAMPLES / "latency" / "e2e.json"))
+
+
+def _window() -> str:
+    return window_table(_json(SAMPLES / "latency" / "window.json"))
+
+
+def _latency() -> dict[str, Any]:
+    return _json(SAMPLES / "latency" / "latency.json")
+
+
+def _at_spacing(name: str) -> bool:
+    return "100-500 ms" in name
+
+
+def _speed() -> str:
+    return speed_table(_latency(), keep=lambda name: not _at_spacing(name))
+
+
+def _startup() -> str:
+    return startup_table(_latency())
+
+
+def _spacing() -> str:
+    return speed_table(_latency(), keep=_at_spacing, speedup=False)
+
+
+def _engines() -> str:
+    return engines_table(_latency())
+
+
+def _mqtt_cost() -> str:
+    folder = SAMPLES / "mqtt"
+    return mqtt_table({p.name: _json(p) for p in sorted(folder.glob("e2e-mqtt*.json"))})
+
+
+_ROWS_ALL = ("key", "motif_reuse", "register_p50", "register_p99", "leaps", "degenerate")
+_ROWS_RHYTHM = ("grid", "drift", "long_notes")
+_ROWS_GUARD: tuple[str, ...] = ("replay", "transposed_replay", "motif_reuse", "grid", "drift")
+_ROWS_GUARD += ("key", "long_notes", "leaps", "degenerate")
+
+
+def _musicality(name: str) -> dict[str, Any]:
+    return _json(SAMPLES / "musicality" / name)
+
+
+def _answers_octave0() -> str:
+    result = _musicality("octaves.json")
+    columns = ("model-raw", "model", "model+stm", "model+listen", "truth", "repeat", "unigram")
+    return musicality_table(
+        result,
+        (*columns, "walk"),
+        _ROWS_ALL + _ROWS_RHYTHM,
+        octave=0,
+    )
+
+
+def _answers_octaves() -> str:
+    return musicality_octaves_table(
+        _musicality("octaves.json"),
+        ("model", "model+stm", "model+listen", "truth"),
+        _musicality("octaves-before-shifts.json"),
+    )
+
+
+def _sync_rhythm() -> str:
+    result = _musicality("octaves.json")
+    return musicality_table(
+        result,
+        ("model", "model-raw", "truth"),
+        ("key", *_ROWS_RHYTHM, "rests"),
+        octave=0,
+    )
+
+
+def _guard_select() -> str:
+    names: tuple[str, ...] = ("off", "penalty:7:0", "penalty:6:0", "penalty:6:0.01")
+    names += ("penalty:5:0.01", "discount:5:0.1", "discount:4:0.25")
+    columns = {f"generate {n}": n for n in names} | {"truth": "truth"}
+    return musicality_table(_musicality("select.json"), columns, _ROWS_GUARD)
+
+
+def _guard_final() -> str:
+    columns = ["generate before", "generate", "live before", "live"]
+    for guard in ("stm:6:0", "discount:5:0.1"):
+        columns += [f"generate {guard}", f"live {guard}"]
+    columns += ["truth", "model-raw", "repeat"]
+    return musicality_table(_musicality("final.json"), columns, _ROWS_GUARD)
+
+
+def _guard_goals() -> str:
+    return musicality_goals_table(_musicality("final.json"), ("generate", "live"))
+
+
+def _finetune() -> str:
+    folder = SAMPLES / "finetune"
+    return finetune_table(
+        {
+            "bundled": _json(folder / "finetune.json"),
+            "*previous bundled (no octave shifts)*": _json(folder / "finetune-before-shifts.json"),
+        }
+    )
+
+
+def _harmony_evaluate() -> str:
+    model = SAMPLES / "model"
+    return harmony_evaluate_table(
+        {
+            "harmony model, LSTM 128 (bundled)": _json(model / "harmony.evaluate.json"),
+            "harmony model, LSTM 256 (same split, seed, 35 minutes)": _json(
+                model / "harmony-lstm256.evaluate.json"
+            ),
+        }
+    )
+
+
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
+    "harmony-evaluate": (DOCS / "harmony-training.md", _harmony_evaluate),
+    "finetune": (DOCS / "training.md", _finetune),
+    "demo": (DOCS / "getting-started.md", _demo),
+    "e2e": (DOCS / "latency-e2e.md", _e2e),
+    "speed": (DOCS / "speed.md", _speed),
+    "startup": (DOCS / "speed.md", _startup),
+    "spacing": (DOCS / "speed-native.md", _spacing),
+    "engines": (DOCS / "speed-native.md", _engines),
+    "window": (DOCS / "latency-e2e.md", _window),
+    "mqtt-cost": (DOCS / "mqtt.md", _mqtt_cost),
+    "answers-octave0": (DOCS / "answers.md", _answers_octave0),
+    "answers-octaves": (DOCS / "answers.md", _answers_octaves),
+    "sync-rhythm": (DOCS / "sync.md", _sync_rhythm),
+    "guard-select": (DOCS / "musicality.md", _guard_select),
+    "guard-final": (DOCS / "musicality.md", _guard_final),
+    "guard-goals": (DOCS / "musicality.md", _guard_goals),
     "evaluation": (DOCS / "evaluation.md", _evaluation),
     "harmony": (DOCS / "harmony.md", _harmony),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
