@@ -9,6 +9,7 @@ fixture, the session by the test).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -159,16 +160,21 @@ def test_live_synth_file_is_complete_after_sigterm(
 
 
 def test_demo_leaves_a_wav_beside_its_recording(jack_server: JackServer, tmp_path: Path) -> None:
-    """What ``make demo`` runs: the session's .mid, and beside it the .wav to listen to."""
+    """What ``make demo`` runs: the session's .mid, and beside it the .wav to listen to;
+    with ``--json`` its summary as the manual's table reads it."""
     require_synth()
-    record = tmp_path / "demo.mid"
+    record, summary = tmp_path / "demo.mid", tmp_path / "demo.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "improviser", "demo", "--untrained", "--phrases", "1",
-         "--api", "jack", "--engine", "numpy", "--record", str(record)],
+         "--api", "jack", "--engine", "numpy", "--record", str(record), "--json", str(summary)],
         capture_output=True, text=True, timeout=120, check=False, env=env, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"wrote {record.with_suffix('.wav')}" in done.stderr
+    figures = json.loads(summary.read_text())
+    assert figures["phrases"] == figures["answers"] == 1 and figures["stuck_notes"] == 0
+    assert figures["notes_out"] > 0 and figures["response_sent"]["p50_ms"] > 0
+    assert len(figures["loadavg_after"]) == 3
     audio, rate = soundfile.read(record.with_suffix(".wav"))
     assert rate == 48000 and np.abs(audio).max() > 10 * SILENCE
