@@ -34,6 +34,7 @@ from improviser.bench.doc_tables_music import (
 from improviser.bench.doc_tables_speed import engines_table, speed_table, startup_table
 from improviser.bench.harmony_table import harmony_evaluate_table, harmony_table
 from improviser.bench.lean_table import lean_table
+from improviser.bench.peers_table import peers_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -103,6 +104,10 @@ def _harmony() -> str:
 def _web() -> str:
     runs = {path.name: _json(path) for path in sorted((SAMPLES / "web").glob("*.json"))}
     return web_table(runs)
+
+
+def _peers() -> str:
+    return peers_table(_json(SAMPLES / "speed" / "latency-peers.json"))
 
 
 def _demo() -> str:
@@ -253,6 +258,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "lean": (DOCS / "two-hands.md", _lean),
     "off-repeat-soaks": (DOCS / "two-hands.md", _off_repeat_soaks),
     "web": (DOCS / "web.md", _web),
+    "peers": (DOCS / "speed.md", _peers),
 }
 """Each generated table: its page and what writes it."""
 
