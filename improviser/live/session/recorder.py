@@ -1,12 +1,12 @@
 """The session recording: both parts, real timestamps, safe against ``kill -9``.
 
 The file is a type-1 MIDI file: track 0 the tempo and the chords the player played (as
-markers: ``chord G7/B``), track 1 the player, track 2 the improviser. Times are the real
-arrival and send times (seconds from the session's start) placed on the tick grid of a
-fixed recording tempo. The whole file is rewritten
-every ``flush_seconds`` (write to a temporary file, then rename), in a worker thread so
-file writes never stall the loop; notes still sounding at a flush are written as ending
-there. A killed process therefore loses at most the last flush interval.
+markers: ``chord G7/B``), track 1 the player (notes and pedals), track 2 the improviser.
+Times are the real arrival and send times (seconds from the session's start) placed on
+the tick grid of a fixed recording tempo. The whole file is rewritten every
+``flush_seconds`` (write to a temporary file, then rename), in a worker thread so file
+writes never stall the loop; notes still sounding at a flush are written as ending there.
+A killed process therefore loses at most the last flush interval.
 
 The bytes are encoded as the notes end (:mod:`improviser.live.session.smf`): a flush costs the
 notes around its time, not the whole session, so an hour of playing is as cheap to keep
@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from improviser.errors import MidiFileError
-from improviser.live.events import THRU, AnswerNote, ChordHeard, Event, PlayerNote
+from improviser.live.events import (
+    THRU,
+    AnswerNote,
+    ChordHeard,
+    Event,
+    PlayerControl,
+    PlayerNote,
+)
 from improviser.live.session.smf import MarkerTrack, TrackEncoder, midi_file
 from improviser.music.midi_write import write_atomic
 from improviser.music.notes import DEFAULT_TICKS_PER_BEAT
@@ -99,11 +106,17 @@ class Recorder:
     def observe(self, event: Event) -> None:
         """Record a note event of the session (an observer of its event bus).
 
-        The player's notes as they arrived, the improviser's as they left (not the
-        player's own notes echoed by ``thru``); the chords heard as markers.
+        The player's notes and pedals (the control changes no control took) as they
+        arrived, the improviser's notes as they left (not the player's own notes echoed by
+        ``thru``); the chords heard as markers.
         """
         if isinstance(event, ChordHeard):
             self._markers.add(f"chord {event.name or '-'}", event.at - self.start)
+            self._dirty = True
+            return
+        if isinstance(event, PlayerControl):
+            track = self._parts["player"].track
+            track.control(event.number, event.value, event.at - self.start, event.channel)
             self._dirty = True
             return
         if isinstance(event, PlayerNote):

@@ -10,7 +10,9 @@ encoded bytes and never looked at again; only the notes around the horizon are e
 at each flush. The bytes are those :func:`improviser.music.notes.to_midifile` would write
 for the same notes (``time_unit="seconds"``): the same ticks, the same order (releases
 before strikes at one tick, then by pitch; one pitch released on two channels at one
-tick may come in the other order), the same rule for a pitch struck twice.
+tick may come in the other order), the same rule for a pitch struck twice. The player's
+control changes that no control took (the pedals, the modulation wheel) are encoded the
+same way, each at its tick before the notes there.
 """
 
 from __future__ import annotations
@@ -54,8 +56,25 @@ class _Entry:
         self.on_written = False
 
 
+class _Control:
+    """One control change (the sustain pedal...) on the tick grid."""
+
+    __slots__ = ("channel", "number", "tick", "value")
+
+    def __init__(self, tick: int, channel: int, number: int, value: int) -> None:
+        self.tick = tick
+        self.channel = channel
+        self.number = number
+        self.value = value
+
+
+_Event = tuple[int, int, int, "_Entry | _Control"]
+"""(tick, order, pitch, what): order 0 a control or a release, 1 a strike."""
+
+
 class TrackEncoder:
-    """One part's track: notes in (when they end), MIDI track bytes out."""
+    """One part's track: notes in (when they end) and control changes (as they come),
+    MIDI track bytes out."""
 
     def __init__(self, ticks_per_second: float) -> None:
         self.scale = ticks_per_second
@@ -63,6 +82,8 @@ class TrackEncoder:
         self._written_tick = 0
         """Tick of the last event in ``_written``."""
         self._pending: list[_Entry] = []
+        self._controls: list[_Control] = []
+        """Control changes not written yet."""
         self._last: dict[tuple[int, int], _Entry] = {}
 
     def _entry(
@@ -88,6 +109,12 @@ class TrackEncoder:
         if entry is not None:
             self._pending.append(entry)
 
+    def control(self, number: int, value: int, at: float, channel: int) -> None:
+        """A control change at ``at`` (seconds from the start of the recording); never
+        placed before what is written already."""
+        tick = max(round(max(at, 0.0) * self.scale), self._written_tick)
+        self._controls.append(_Control(tick, channel, number & 0x7F, value & 0x7F))
+
     def encode(
         self,
         sounding: Iterable[tuple[int, int, float, int]],
@@ -99,15 +126,16 @@ class TrackEncoder:
         sounding = list(sounding)
         horizon = min([now - _MARGIN_SECONDS, *(start for _, _, start, _ in sounding)])
         horizon_tick = max(math.floor(horizon * self.scale), 0)
-        events = self._events(self._pending)
+        events = self._events(self._pending, self._controls)
         keep = 0
         while keep < len(events) and events[keep][0] < horizon_tick:
             keep += 1
         self._written_tick = _encode(events[:keep], self._written_tick, self._written)
         for _, order, _, entry in events[:keep]:
-            if order == 1:
+            if order == 1 and isinstance(entry, _Entry):
                 entry.on_written = True
         self._pending = [e for e in self._pending if e.off >= horizon_tick]
+        self._controls = [c for c in self._controls if c.tick >= horizon_tick]
         # The tail: what is still pending, and the sounding notes as if they ended now.
         # Their entries are thrown away: the rule's state must not see them.
         saved = dict(self._last)
@@ -118,7 +146,7 @@ class TrackEncoder:
             if ending is not None:
                 tail_entries.append(ending)
         tail = bytearray()
-        _encode(self._events(tail_entries), self._written_tick, tail)
+        _encode(self._events(tail_entries, self._controls), self._written_tick, tail)
         for entry, off in offs:
             entry.off = off
         self._last = saved
@@ -127,9 +155,10 @@ class TrackEncoder:
         return b"MTrk" + struct.pack(">I", len(body)) + body
 
     @staticmethod
-    def _events(entries: Sequence[_Entry]) -> list[tuple[int, int, int, _Entry]]:
-        """(tick, 0 release / 1 strike, pitch, entry), in file order."""
-        events = []
+    def _events(entries: Sequence[_Entry], controls: Sequence[_Control] = ()) -> list[_Event]:
+        """(tick, 0 release / 1 strike, pitch, entry), in file order; a control change
+        comes first at its tick (a pedal pressed with a note holds it)."""
+        events: list[_Event] = [(c.tick, 0, -1, c) for c in controls]
         for e in entries:
             if not e.on_written:
                 events.append((e.on, 1, e.pitch, e))
@@ -138,11 +167,13 @@ class TrackEncoder:
         return events
 
 
-def _encode(events: Sequence[tuple[int, int, int, _Entry]], tick: int, out: bytearray) -> int:
+def _encode(events: Sequence[_Event], tick: int, out: bytearray) -> int:
     """Append ``events`` to ``out`` with delta times from ``tick``; return the last tick."""
     for at, order, pitch, entry in events:
         out += _varint(at - tick)
-        if order:
+        if isinstance(entry, _Control):
+            out += bytes((0xB0 | entry.channel, entry.number, entry.value))
+        elif order:
             out += bytes((0x90 | entry.channel, pitch, entry.velocity))
         else:
             out += bytes((0x80 | entry.channel, pitch, 0))
