@@ -40,7 +40,8 @@ def print_peers(result: dict[str, Any]) -> None:
         )
     console.print(table)
     console.print(
-        f"× native p50: the row's p50 over the native engine's, same model, same run; "
-        f"|Δp| over the first {peers['agreement_notes']} notes",
+        f"× native p50: the row's p50 over the native engine's, same model, in turns of "
+        f"{peers['block_notes']} notes; |Δp| over the first {peers['agreement_notes']} notes; "
+        f"load {peers['loadavg_start'][0]:.2f} -> {peers['loadavg_end'][0]:.2f}",
         highlight=False,
     )
