@@ -102,9 +102,7 @@ def answer_call(
     ]
 
 
-def _messages(
-    call: Sequence[Note], spb: float, *, legato: bool
-) -> list[tuple[float, InMessage]]:
+def _messages(call: Sequence[Note], spb: float, *, legato: bool) -> list[tuple[float, InMessage]]:
     """Note-ons and offs in time order; ``legato``: a note ends before the next starts."""
     out: list[tuple[float, InMessage]] = []
     ordered = sorted(call, key=lambda n: n.start_beats)

@@ -104,8 +104,6 @@ class AnswerDraw:
         self.first_ioi = first_ioi
         self.lean = lean
         """The call's chord, leant on at the strong beats (``None``: not)."""
-        self.pace = None if rhythm is None else rhythm.pace()
-        """The answer's rhythm so far, against the call's motifs and pace (``None``: not)."""
         self.count = 0
         self.beats = 0.0
         self.done = False
@@ -123,7 +121,7 @@ class AnswerDraw:
         if self.done or self.count >= limits.max_notes:
             return None
         if rhythm is not None and prediction is not None:
-            prediction = rhythm.condition(prediction, self.pace)
+            prediction = rhythm.condition(prediction)
         token = context.draw(sampler, rng, prediction)
         if self.count == 0:
             if self.first_ioi is not None:
@@ -134,8 +132,6 @@ class AnswerDraw:
                 self.done = True
                 return None
             self.beats += step
-        if self.pace is not None:
-            self.pace.played(token.ioi)
         lean = self.lean
         if lean is not None and lean.strong(self.beats):
             pitch = lean.pitch(

@@ -107,7 +107,7 @@ def continue_melody(
     held on: a live session waits for every key up)."""
     call = encode(melody)
     context, rhythm = hear_call(engine, call, cfg.rhythm_strength, ListenParams.from_config(cfg))
-    end = max(max(n.end_beats for n in melody), end or 0.0)
+    end = max(end or 0.0, *(n.end_beats for n in melody))
     delay = cfg.answer_delay * bpm / 60.0
     start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)
     limits = AnswerLimits.of(cfg, max(end - melody[0].start_beats, 1.0), cfg.notes)
