@@ -149,3 +149,17 @@ def test_round_robin_steps_each_through_the_whole_stream_in_order() -> None:
     for name, stepped in seen.items():
         assert stepped == list(tokens)  # 20 untimed, then 100 + 100 + 50 timed
         assert len(times[name]) == 250 and all(t >= 0 for t in times[name])
+
+
+def test_without_tensorflow_the_table_says_why_there_are_no_peers(trained: Trained) -> None:
+    from typer.testing import CliRunner
+
+    from improviser.bench.peers.rows import NO_TENSORFLOW
+    from improviser.cli.bench import bench_app
+
+    args = ["latency", "--model", str(trained.model), "--notes", "5", "--slow-notes", "2",
+            "--real-notes", "0", "--no-startup", "--no-tensorflow"]  # fmt: skip
+    out = CliRunner().invoke(bench_app, args, env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert f"peer runtimes: {NO_TENSORFLOW}" in out.output
+    assert "onnxruntime step" not in out.output

@@ -302,10 +302,14 @@ def bench_latency(
             )
         )
     peer = None
-    if peers and tensorflow:
-        from improviser.bench.peers.rows import run_peers  # noqa: PLC0415  (the runtimes)
+    if peers:
+        from improviser.bench.peers.rows import NO_TENSORFLOW, PeerRun, run_peers  # noqa: PLC0415
 
-        peer = run_peers(model_path, tokens, harmony_model, between=collect_young_if_due)
+        peer = (
+            run_peers(model_path, tokens, harmony_model, between=collect_young_if_due)
+            if tensorflow
+            else PeerRun(info={"skipped": NO_TENSORFLOW})
+        )
         rows.update(peer.rows)
     flops = flops_per_note(weights)
     summary: dict[str, Any] = {name: summarize(times) for name, times in rows.items()}

@@ -40,6 +40,7 @@ from improviser.music.encoding import Token
 __all__ = [
     "AGREEMENT_NOTES",
     "BLOCK",
+    "NO_TENSORFLOW",
     "PeerRun",
     "harmony_tokens",
     "max_abs_diff",
@@ -52,6 +53,7 @@ AGREEMENT_NOTES = 50
 BLOCK = 100
 """Notes each engine or peer steps in its turn of a round (:func:`round_robin`)."""
 WARMUP = 20
+NO_TENSORFLOW = "the peer runtimes' rows need TensorFlow to export the models (--tensorflow)"
 _MODULES = ("onnxruntime", "ai_edge_litert", "tf2onnx")
 HARMONY = "harmony"
 
