@@ -84,6 +84,7 @@ def test_generate_and_a_live_answer_draw_the_same_notes(tmp_path: Path, seed: in
         {"rhythm_strength": 0.0, "answer_start": "bar"},
         {"answer_length": "beats", "answer_beats": 4.0, "replay_guard": "off"},
         {"answer_length": "notes", "answer_notes": 12, "key": "D minor"},
+        {"rhythm_memory": 1.0, "rhythm_guard": 0.0, "answer_length": "beats"},
     ],
 )
 def test_the_paths_agree_whatever_the_answer_settings(

@@ -227,6 +227,14 @@ def generate(
         float | None,
         typer.Option(help="How strongly the note values follow the seed's (0: the model's own)."),
     ] = None,
+    rhythm_memory: Annotated[
+        float | None,
+        typer.Option(help="Share of each IOI taken from the seed's rhythmic motifs (0: off)."),
+    ] = None,
+    rhythm_guard: Annotated[
+        float | None,
+        typer.Option(help="Weight of the IOIs that take the pace off the seed's (1: off)."),
+    ] = None,
     key: Annotated[
         str | None, typer.Option(help='Key to keep to: auto, off, or e.g. "D minor".')
     ] = None,
@@ -270,6 +278,8 @@ def generate(
             "answer_start": answer_start,
             "answer_delay": answer_delay,
             "rhythm_strength": rhythm_strength,
+            "rhythm_memory": rhythm_memory,
+            "rhythm_guard": rhythm_guard,
             "key": key,
             "chord_lean": chord_lean,
             "replay_guard": replay_guard,

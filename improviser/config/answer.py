@@ -47,6 +47,12 @@ class AnswerConfig(ListenConfig):
     first note; ``generate``: from the file's start)."""
     rhythm_strength: float = Field(1.0, ge=0.0, le=4.0)
     """How strongly the answer's note values follow the call's (0: the model's own rhythm)."""
+    rhythm_memory: float = Field(0.5, ge=0.0, le=1.0)
+    """The share of each IOI prediction taken from a short-term model of the call's IOIs
+    (its rhythmic motifs, :mod:`~improviser.music.rhythm_memory`; 0: the LSTM's alone)."""
+    rhythm_guard: float = Field(0.2, ge=0.0, le=1.0)
+    """Once 40 % of the answer's IOIs are 1.5x the call's median or more (or as much
+    shorter), the IOIs on that side are weighed by this (1: off, 0: not drawn)."""
     chord_lean: float = Field(3.0, ge=1.0, le=50.0)
     """On the strong beats, a tone of the chord under the call's last two-hand note is this
     many times as likely as the model makes it, against the other pitches (1: no lean;

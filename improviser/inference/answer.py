@@ -39,6 +39,9 @@ __all__ = ["AnswerDraw", "AnswerLimits", "Drawn", "draw_answer", "first_onset"]
 
 _EARLY = 1e-6
 """A first note due this close after a beat still falls on it (as live's timing)."""
+_SLACK = 1e-6
+"""Beats of rounding forgiven at the answer's end: live measures the call's length on its
+clock, ``generate`` in the file's beats (11.9 against 11.899999999999999)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,8 @@ class AnswerDraw:
         self.first_ioi = first_ioi
         self.lean = lean
         """The call's chord, leant on at the strong beats (``None``: not)."""
+        self.pace = None if rhythm is None else rhythm.pace()
+        """The answer's rhythm so far, against the call's motifs and pace (``None``: not)."""
         self.count = 0
         self.beats = 0.0
         self.done = False
@@ -121,17 +126,19 @@ class AnswerDraw:
         if self.done or self.count >= limits.max_notes:
             return None
         if rhythm is not None and prediction is not None:
-            prediction = rhythm.condition(prediction)
+            prediction = rhythm.condition(prediction, self.pace)
         token = context.draw(sampler, rng, prediction)
         if self.count == 0:
             if self.first_ioi is not None:
                 token = token._replace(ioi=self.first_ioi)
         else:
             step = IOI_BEATS[token.ioi]
-            if self.beats + step >= limits.max_beats:
+            if self.beats + step >= limits.max_beats - _SLACK:
                 self.done = True
                 return None
             self.beats += step
+        if self.pace is not None:
+            self.pace.played(token.ioi)
         lean = self.lean
         if lean is not None and lean.strong(self.beats):
             pitch = lean.pitch(
@@ -141,7 +148,7 @@ class AnswerDraw:
         self.count += 1
         last = self.count == limits.max_notes or (
             rhythm is not None
-            and limits.max_beats - self.beats <= DURATION_BEATS[rhythm.last_duration]
+            and limits.max_beats - self.beats <= DURATION_BEATS[rhythm.last_duration] + _SLACK
         )
         if last and rhythm is not None:
             token = rhythm.ending(token)

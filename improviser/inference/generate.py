@@ -53,11 +53,14 @@ def hear_call(
     call: npt.NDArray[np.int32],
     rhythm_strength: float | None = None,
     listen: ListenParams | None = None,
+    rhythm_memory: float = 0.0,
+    rhythm_guard: float = 1.0,
 ) -> tuple[ModelContext, CallRhythm | None]:
     """A :class:`~improviser.inference.context.ModelContext` that heard ``call`` (with a
     :class:`~improviser.music.listener.Listener` if ``listen``), and the call's note values
     (:class:`~improviser.music.rhythm.CallRhythm`; ``None`` without a ``rhythm_strength``
-    or at 0), as a live session has when the player's phrase ends."""
+    or at 0, unless ``rhythm_memory`` or ``rhythm_guard`` asks for it), as a live
+    session has when the player's phrase ends."""
     listener = None if listen is None else Listener(listen)
     context = ModelContext(engine, window=max(len(call), 1), listener=listener)
     expectation = Expectation()
@@ -65,8 +68,10 @@ def hear_call(
     if context.prediction is None:
         raise MidiFileError("the seed has no melody notes")
     rhythm = None
-    if rhythm_strength:
-        rhythm = CallRhythm.from_tokens(call, rhythm_strength, expectation)
+    if rhythm_strength or rhythm_memory or rhythm_guard < 1:
+        rhythm = CallRhythm.from_tokens(
+            call, rhythm_strength or 0.0, expectation, rhythm_memory, rhythm_guard
+        )
     return context, rhythm
 
 
@@ -106,7 +111,10 @@ def continue_melody(
     ``end``: where the call ends, in beats, if not where its melody does (a left hand
     held on: a live session waits for every key up)."""
     call = encode(melody)
-    context, rhythm = hear_call(engine, call, cfg.rhythm_strength, ListenParams.from_config(cfg))
+    listen = ListenParams.from_config(cfg)
+    context, rhythm = hear_call(
+        engine, call, cfg.rhythm_strength, listen, cfg.rhythm_memory, cfg.rhythm_guard
+    )
     end = max(end or 0.0, *(n.end_beats for n in melody))
     delay = cfg.answer_delay * bpm / 60.0
     start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)

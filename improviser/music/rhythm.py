@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from improviser.music.encoding import DURATION_BEATS, IOI_BEATS, Distribution, Token
+from improviser.music.rhythm_memory import Pace, PaceGuard, RhythmMemory, median_class
 
 __all__ = ["DEFAULT_STRENGTH", "FLOOR", "SMOOTHING_OCTAVES", "CallRhythm", "Expectation"]
 
@@ -74,6 +75,10 @@ class CallRhythm:
     last_duration: int
     """The duration class of the call's last note."""
     strength: float = DEFAULT_STRENGTH
+    memory: RhythmMemory | None = None
+    """The call's IOI motifs (``rhythm_memory``; :mod:`~improviser.music.rhythm_memory`)."""
+    guard: PaceGuard | None = None
+    """The pace guard (``rhythm_guard``), or ``None``."""
 
     @classmethod
     def from_tokens(
@@ -81,9 +86,13 @@ class CallRhythm:
         tokens: Iterable[Token] | npt.NDArray[np.int32],
         strength: float = DEFAULT_STRENGTH,
         expected: Expectation | None = None,
+        memory: float = 0.0,
+        guard: float = 1.0,
     ) -> CallRhythm:
         """The tilt of a call (its first token's IOI, the gap before the call, is skipped)
-        against what the model ``expected`` while hearing it (``None``: nothing)."""
+        against what the model ``expected`` while hearing it (``None``: nothing); with
+        the call's IOI motifs mixed in at ``memory`` (0: not) and the pace guard's
+        penalty ``guard`` (1: off)."""
         rows = np.asarray([tuple(t) for t in tokens], dtype=np.int64).reshape(-1, 4)
         if len(rows) == 0:
             raise ValueError("a call needs at least one note")
@@ -99,26 +108,43 @@ class CallRhythm:
         duration = _prior(dur_counts)
         if expected is not None and expected.count:
             duration = _floored(dur_counts) / _floored(expected.duration)
-        return cls(ioi, duration, int(rows[-1, _DUR]), float(strength))
+        motifs = RhythmMemory(iois.tolist(), memory) if memory > 0 else None
+        median = median_class(np.bincount(iois[iois > 0], minlength=len(IOI_BEATS)))
+        pace = PaceGuard(median, guard) if guard < 1 and median is not None else None
+        return cls(ioi, duration, int(rows[-1, _DUR]), float(strength), motifs, pace)
 
-    def condition(self, prediction: Distribution | F64) -> Distribution | F64:
-        """``prediction`` with its IOI and duration rows reweighted by the prior.
+    def pace(self) -> Pace | None:
+        """A new answer's :class:`~improviser.music.rhythm_memory.Pace` (``None``: neither
+        memory nor guard)."""
+        if self.memory is None and self.guard is None:
+            return None
+        return Pace(self.memory, self.guard)
+
+    def condition(
+        self, prediction: Distribution | F64, pace: Pace | None = None
+    ) -> Distribution | F64:
+        """``prediction`` with its IOI and duration rows reweighted by the prior (the IOI
+        row first shaped by the answer's ``pace``, see :meth:`pace`).
 
         Takes a :class:`Distribution` or a padded ``(4, width)`` array (the engines'
         ``step_probs``) and returns the same kind; the input is not changed.
         """
-        if self.strength == 0:
+        if self.strength == 0 and pace is None:
             return prediction
         ioi_w, dur_w = self.ioi**self.strength, self.duration**self.strength
         if isinstance(prediction, Distribution):
+            ioi = prediction.ioi if pace is None else pace.shape(prediction.ioi)
             return Distribution(
                 prediction.pitch,
-                _normalized(prediction.ioi * ioi_w),
+                _normalized(ioi * ioi_w),
                 _normalized(prediction.duration * dur_w),
                 prediction.velocity,
             )
         out = prediction.copy()
-        out[_IOI, : len(ioi_w)] = _normalized(out[_IOI, : len(ioi_w)] * ioi_w)
+        ioi = out[_IOI, : len(ioi_w)]
+        if pace is not None:
+            ioi = pace.shape(ioi)
+        out[_IOI, : len(ioi_w)] = _normalized(ioi * ioi_w)
         out[_DUR, : len(dur_w)] = _normalized(out[_DUR, : len(dur_w)] * dur_w)
         return out
 

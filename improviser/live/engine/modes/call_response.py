@@ -98,6 +98,10 @@ class CallResponse:
         """A call note was heard whose prediction is not in the expectation yet: it goes in
         when the next note is struck or the call ends, after the note's duration is known
         (:meth:`ModelContext.revise_duration`), as ``generate`` takes it from the seed."""
+        self._struck: Prediction | None = None
+        """That prediction as it was when the last key was struck: it goes in if the key is
+        the next melody note (a key of the other hand struck while the melody note is held
+        comes before its duration is known)."""
         self._metre = MelodyMetre(voice)
         """The call's melody notes in the bar, for the harmony model."""
         self._call_voices = 0
@@ -114,7 +118,8 @@ class CallResponse:
     # --- the player -------------------------------------------------------------------------
     def note_struck(self, at: float) -> None:
         """The player comes in: stop the answer (if ``interrupt``) before the note is heard."""
-        self._expect()
+        if self._expecting:
+            self._struck = self.voice.context.prediction
         if self._answer is not None and self.voice.config.interrupt:
             self._finish(at, interrupted=True)
         if self._answer is not None:
@@ -126,6 +131,8 @@ class CallResponse:
         context = voice.context
         if context.window:
             voice.timing.onset(at, velocity_value(context.window[-1].velocity))
+        self._expect(self._struck)
+        self._struck = None
         self._expecting = context.prediction is not None
         melody = voice.player.melody
         if melody is None:
@@ -154,9 +161,11 @@ class CallResponse:
         wanted = voice.config.answer_voices
         return self._call_voices if wanted == 0 else wanted - 1
 
-    def _expect(self) -> None:
-        """Add the prediction after the last call note heard, once final, to the expectation."""
-        prediction = self.voice.context.prediction
+    def _expect(self, prediction: Prediction | None = None) -> None:
+        """Add the prediction after the last call note heard, once final (default: the
+        context's now), to the expectation."""
+        if prediction is None:
+            prediction = self.voice.context.prediction
         if self._expecting and prediction is not None:
             self._expectation.add(prediction)
         self._expecting = False
@@ -220,12 +229,14 @@ class CallResponse:
         """The note values of the call's last ``notes`` notes heard (``None``: not followed)."""
         self._expect()
         expectation, self._expectation = self._expectation, Expectation()
-        strength = self.voice.config.rhythm_strength
+        cfg = self.voice.config
         window = self.voice.context.window
-        if strength == 0 or not window:
+        if not window or not (cfg.rhythm_strength or cfg.rhythm_memory or cfg.rhythm_guard < 1):
             return None
         call = list(window)[-min(notes, len(window)) :]
-        return CallRhythm.from_tokens(call, strength, expectation)
+        return CallRhythm.from_tokens(
+            call, cfg.rhythm_strength, expectation, cfg.rhythm_memory, cfg.rhythm_guard
+        )
 
     # --- answering --------------------------------------------------------------------------
     def _answer_from(
