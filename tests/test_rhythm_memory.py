@@ -109,34 +109,40 @@ def test_the_memory_never_removes_all_probability(weight: float) -> None:
             assert np.all(mixed[lstm > 0] > 0)
 
 
+def _weights(guard: PaceGuard, iois: list[int]) -> object:
+    pace = Pace(None, guard)
+    for ioi in [HALF, *iois]:  # the first IOI (the gap from the call) is not counted
+        pace.played(ioi)
+    return guard.weights(pace.long, pace.short, pace.total)
+
+
 def test_the_pace_guard_weighs_the_drifting_side_and_never_all() -> None:
     guard = PaceGuard(EIGHTH, 0.0)
-    counts = np.zeros(len(IOI_BEATS), dtype=np.int64)
-    counts[QUARTER] = 3
-    weights = guard.weights(counts)
-    assert weights is not None
+    weights = _weights(guard, [QUARTER] * 3)
+    assert isinstance(weights, np.ndarray)
     assert weights[QUARTER] == weights[HALF] == 0.0 and weights[EIGHTH] == 1.0
-    counts[EIGHTH] = 4  # the median is on the call's pace, but 3 in 7 are long: guarded
-    assert guard.weights(counts) is weights
-    counts[EIGHTH] = 5  # 3 in 8: back on the call's pace
-    assert guard.weights(counts) is None
-    counts[:] = 0
-    counts[IOI_BEATS.index(0.25)] = 4  # sixteenths against a call in eighths
-    short = guard.weights(counts)
-    assert short is not None and short[IOI_BEATS.index(0.25)] == 0.0 and short[EIGHTH] == 1.0
+    # the median is on the call's pace, but 3 in 7 are long: guarded before it is off
+    assert _weights(guard, [QUARTER] * 3 + [EIGHTH] * 4) is weights
+    assert _weights(guard, [QUARTER] * 3 + [EIGHTH] * 5) is None  # 3 in 8: on pace
+    assert _weights(guard, [QUARTER, EIGHTH]) is None  # too few to judge
+    short = _weights(guard, [IOI_BEATS.index(0.25)] * 4)  # sixteenths to a call in eighths
+    assert isinstance(short, np.ndarray)
+    assert short[IOI_BEATS.index(0.25)] == 0.0 and short[EIGHTH] == short[QUARTER] == 1.0
     pace = Pace(None, guard)
-    pace.counts[QUARTER] = 5
+    for ioi in [HALF] * 6:
+        pace.played(ioi)
     only_long = np.zeros(len(IOI_BEATS))
     only_long[HALF] = 1.0
     assert pace.shape(only_long).sum() == pytest.approx(1.0)  # nothing left: left alone
-    assert median_class([0, 0, 2, 1]) == 2 and median_class([0, 0]) is None
+    assert median_class([0, 0, 2, 1]) == 2 and median_class([0, 0, 1, 1]) == 2
+    assert median_class([0, 0]) is None
 
 
 def test_the_first_ioi_is_context_not_pace() -> None:
     pace = Pace(RhythmMemory([EIGHTH, QUARTER], 0.5), PaceGuard(EIGHTH, 0.5))
     pace.played(HALF)
     pace.played(EIGHTH)
-    assert pace.counts[HALF] == 0 and pace.counts[EIGHTH] == 1
+    assert (pace.total, pace.long, pace.short) == (1, 0, 0)
     assert pace.history[-2:] == [HALF, EIGHTH]
 
 
@@ -150,3 +156,26 @@ def test_the_settings_are_bounded(key: str, value: float) -> None:
             RhythmMemory([EIGHTH], value)
         else:
             PaceGuard(EIGHTH, value)
+
+
+def test_the_guard_wakes_as_the_answers_quantiles_say() -> None:
+    """The running counts decide as the quantiles of the answer's IOIs would."""
+    rng = np.random.default_rng(3)
+    classes = [IOI_BEATS.index(b) for b in (0.25, 1 / 3, 0.5, 0.75, 1.0, 1.5, 2.0)]
+    for median in (EIGHTH, QUARTER):
+        guard = PaceGuard(median, 0.0)
+        high, low = IOI_BEATS[median] * 1.5, IOI_BEATS[median] / 1.5
+        for _ in range(300):
+            iois = [int(c) for c in rng.choice(classes, size=int(rng.integers(3, 20)))]
+            beats = sorted(IOI_BEATS[c] for c in iois)
+
+            def quantile(q: float, beats: list[float] = beats) -> float:
+                return next(b for i, b in enumerate(beats) if i + 1 >= q * len(beats))
+
+            want = None
+            if quantile(0.6) >= high:
+                want = "long"
+            elif 0 < quantile(0.4) <= low:
+                want = "short"
+            got = _weights(guard, iois)
+            assert got is (None if want is None else getattr(guard, f"_{want}"))

@@ -45,7 +45,6 @@ __all__ = [
     "PaceGuard",
     "RhythmMemory",
     "median_class",
-    "quantile_class",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -63,23 +62,17 @@ _VOCAB = len(IOI_BEATS)
 _BEATS = np.asarray(IOI_BEATS)
 
 
-def quantile_class(counts: Sequence[int] | npt.NDArray[np.int64], q: float) -> int | None:
-    """The IOI class at quantile ``q`` (0..1) of a histogram of IOI classes: the first
-    class with at least ``q`` of the count at or below it; ``None`` if empty."""
+def median_class(counts: Sequence[int] | npt.NDArray[np.int64]) -> int | None:
+    """The IOI class at the (lower) median of a histogram of IOI classes; ``None`` if empty."""
     total = int(np.sum(counts))
     if total == 0:
         return None
-    need, seen = max(q * total, 1e-9), 0
+    seen = 0
     for cls, count in enumerate(counts):
         seen += int(count)
-        if seen >= need:
+        if 2 * seen >= total:
             return cls
-    return len(counts) - 1  # pragma: no cover - the loop always reaches q <= 1
-
-
-def median_class(counts: Sequence[int] | npt.NDArray[np.int64]) -> int | None:
-    """The IOI class at the (lower) median of a histogram of IOI classes; ``None`` if empty."""
-    return quantile_class(counts, 0.5)
+    return len(counts) - 1  # pragma: no cover - the loop always reaches half
 
 
 class RhythmMemory:
@@ -143,27 +136,29 @@ class PaceGuard:
             raise ValueError(f"rhythm guard penalty must be in range 0..1, got {penalty}")
         beats = _BEATS[call_median]
         self.penalty = penalty
-        self.high = beats * factor
-        self.low = beats / factor
+        self.is_long = [bool(b >= beats * factor) for b in IOI_BEATS]
+        """Which IOI classes are off the call's pace, long (``factor`` times its median)."""
+        self.is_short = [bool(0 < b <= beats / factor) for b in IOI_BEATS]
+        """Which are off it, short."""
         long, short = np.ones(_VOCAB), np.ones(_VOCAB)
         long[beats < _BEATS] = penalty
         short[(beats > _BEATS) & (_BEATS > 0)] = penalty
         self._long, self._short = long, short
 
-    def weights(self, counts: npt.NDArray[np.int64]) -> F64 | None:
-        """The weights for the next IOI given the answer's IOI-class histogram so far
-        (``None``: on pace, leave it).
+    def weights(self, long: int, short: int, total: int) -> F64 | None:
+        """The weights for the next IOI, ``long`` and ``short`` of the answer's ``total``
+        IOIs so far being off the pace (``None``: on pace, leave it).
 
-        It acts a little before the median itself is off: once ``0.5 - margin`` of the
-        answer's IOIs are long (its ``0.5 + margin`` quantile is), or as many short.
+        It acts a little before the median itself is off: once more than ``0.5 -
+        margin`` of the answer's IOIs are long (its ``0.5 + margin`` quantile is), or at
+        least as many short (its ``0.5 - margin`` quantile is). Counted as the answer
+        goes (:class:`Pace`): a few additions a note, not a histogram's quantiles.
         """
-        if counts.sum() < MIN_GUARDED:
+        if total < MIN_GUARDED:
             return None
-        upper = quantile_class(counts, 0.5 + GUARD_MARGIN)
-        if upper is not None and _BEATS[upper] >= self.high:
+        if total - long < (0.5 + GUARD_MARGIN) * total:
             return self._long
-        lower = quantile_class(counts, 0.5 - GUARD_MARGIN)
-        if lower is not None and 0 < _BEATS[lower] <= self.low:
+        if short >= (0.5 - GUARD_MARGIN) * total:
             return self._short
         return None
 
@@ -179,7 +174,9 @@ class Pace:
         self.memory = memory
         self.guard = guard
         self.history: list[int] = [] if memory is None else list(memory.history)
-        self.counts = np.zeros(_VOCAB, dtype=np.int64)
+        self.long = self.short = self.total = 0
+        """The answer's IOIs so far (chords and the first note's left out): off the call's
+        pace long, short, and all."""
         self._notes = 0
 
     def shape(self, ioi: F64) -> F64:
@@ -189,8 +186,9 @@ class Pace:
         if self.memory is not None:
             p = self.memory.mix(p, self.history)
         guard = self.guard
-        if guard is not None and (w := guard.weights(self.counts)) is not None:
-            weighed = p * w[: len(p)]
+        weights = None if guard is None else guard.weights(self.long, self.short, self.total)
+        if weights is not None:
+            weighed = p * weights[: len(p)]
             if weighed.sum() > 0:
                 return weighed
         return p
@@ -203,6 +201,9 @@ class Pace:
             history.append(ioi)
             if len(history) > memory.order:
                 del history[0]
-        if self._notes and ioi > 0:
-            self.counts[ioi] += 1
+        guard = self.guard
+        if guard is not None and self._notes and ioi > 0:
+            self.total += 1
+            self.long += guard.is_long[ioi]
+            self.short += guard.is_short[ioi]
         self._notes += 1
