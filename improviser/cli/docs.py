@@ -35,6 +35,7 @@ from improviser.bench.doc_tables_speed import engines_table, speed_table, startu
 from improviser.bench.harmony_table import harmony_evaluate_table, harmony_table
 from improviser.bench.lean_table import lean_table
 from improviser.bench.peers_table import peers_table
+from improviser.bench.rhythm_table import rhythm_final_block, rhythm_select_block
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -248,6 +249,8 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "guard-select": (DOCS / "musicality.md", _guard_select),
     "guard-final": (DOCS / "musicality.md", _guard_final),
     "guard-goals": (DOCS / "musicality.md", _guard_goals),
+    "rhythm-select": (DOCS / "musicality.md", rhythm_select_block),
+    "rhythm-final": (DOCS / "musicality.md", rhythm_final_block),
     "evaluation": (DOCS / "evaluation.md", _evaluation),
     "harmony": (DOCS / "harmony.md", _harmony),
     "soak-runs": (DOCS / "soak.md", _soak_runs),
