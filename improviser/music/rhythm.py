@@ -24,6 +24,11 @@ note and in its context, but tilted towards the call's note values.
 Phrase ends: the answer's last note takes the call's last note value when that is longer
 (:meth:`CallRhythm.ending`), so a call that ends on a long note is answered in kind.
 
+The call's rhythm as it goes: with ``memory`` and ``guard`` (``rhythm_memory``,
+``rhythm_guard``), each answer's :class:`~improviser.music.rhythm_memory.Pace` first mixes
+the call's rhythmic motifs into the IOI row and weighs down the side of the call's pace
+the answer drifts to (:mod:`~improviser.music.rhythm_memory`), before the tilt.
+
 """
 
 from __future__ import annotations
