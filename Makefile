@@ -64,6 +64,11 @@ model: venv  ## retrain the bundled models (about 80 minutes here; see samples/R
 	$(VENV)/bin/improviser plot samples/model/harmony.keras --out samples/model/harmony.curves.png
 	$(VENV)/bin/improviser evaluate --kind harmony --model samples/model/harmony.keras \
 	  samples/chorales --json > samples/model/harmony.evaluate.json
+	nice -n 10 $(VENV)/bin/improviser train samples/chorales -c config/chorale-model.toml \
+	  --out samples/model/chorale.keras --max-minutes 40
+	$(VENV)/bin/improviser plot samples/model/chorale.keras --out samples/model/chorale.curves.png
+	$(VENV)/bin/improviser evaluate --model samples/model/chorale.keras samples/chorales \
+	  --json > samples/model/chorale.evaluate.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -19,6 +19,8 @@ BUNDLED = (
     "samples/model/improviser.npz",
     "samples/model/harmony.json",
     "samples/model/harmony.npz",
+    "samples/model/chorale.json",
+    "samples/model/chorale.npz",
 )
 """What an installed package needs of the repository (the models without their .keras:
 the live engines read the .npz; the TF engine and training need the source tree)."""

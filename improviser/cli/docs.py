@@ -36,6 +36,7 @@ from improviser.bench.harmony_table import harmony_evaluate_table, harmony_table
 from improviser.bench.lean_table import lean_table
 from improviser.bench.peers_table import peers_table
 from improviser.bench.rhythm_table import rhythm_final_block, rhythm_select_block
+from improviser.bench.styles_table import styles_block
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -261,6 +262,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "lean": (DOCS / "two-hands.md", _lean),
     "off-repeat-soaks": (DOCS / "two-hands.md", _off_repeat_soaks),
     "web": (DOCS / "web.md", _web),
+    "styles": (DOCS / "musicality.md", styles_block),
     "peers": (DOCS / "speed.md", _peers),
 }
 """Each generated table: its page and what writes it."""
