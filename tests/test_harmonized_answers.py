@@ -67,6 +67,24 @@ def test_a_one_hand_call_gets_a_line(clock: FakeClock) -> None:
     assert not wire.sounding
 
 
+def test_a_legato_line_is_one_hand(clock: FakeClock) -> None:
+    """Each note struck before the last is let go: the one still held under the new top
+    note is the melody's, not a left hand (no voices, no chord to lean on)."""
+    engine, scheduler, _, harmony, events = caller(clock)
+    pitches = [72, 74, 76, 77]
+    for i, pitch in enumerate(pitches):
+        engine.handle(on(pitch, clock()))
+        clock.advance(0.1)
+        if i:
+            engine.handle(off(pitches[i - 1], clock()))
+        clock.advance(0.15)
+    engine.handle(off(pitches[-1], clock()))
+    assert harmony.held_voices == (0, 0, 0)
+    assert engine.mode._call_keys is None  # type: ignore[attr-defined]
+    run_until(engine, scheduler, clock, clock() + 6.0)
+    assert not any(t.endswith("/voices") for t in answer_notes(events))
+
+
 def test_a_two_hand_call_gets_a_two_hand_answer(clock: FakeClock) -> None:
     engine, scheduler, wire, harmony, events = caller(clock)
     engine.handle(on(48, clock()))  # the left hand holds C3 and G3

@@ -156,7 +156,8 @@ def stage_ms(
 def jitter(timing: Sequence[SentTiming]) -> dict[str, dict[str, float]]:
     follow_on = [(x.intended, x.actual) for x in timing if x.tag == "follow" and x.on]
     follow_off = [(x.intended, x.actual) for x in timing if x.tag == "follow" and not x.on]
-    answers = [x for x in timing if x.tag.startswith("answer-")]
+    # An answer's line: its lower voices (``answer-N/voices``) are not another answer.
+    answers = [x for x in timing if x.tag.startswith("answer-") and "/" not in x.tag]
     firsts: dict[str, SentTiming] = {}
     for x in answers:
         if x.on and (x.tag not in firsts or x.intended < firsts[x.tag].intended):

@@ -93,8 +93,6 @@ class Improviser:
         self.player = PlayerState(config.buried_key_notes)
         self.ear = ChordWatch(config.chord_window, self.bus.publish)
         """Every key the player holds, both hands: the chord heard."""
-        self._melody_keys: set[tuple[int, int]] = set()
-        """(channel, pitch) of the keys held that the model heard as the melody."""
         self.listener = Listener(ListenParams.from_config(config))
         self.context = ModelContext(model, config.window, self.listener)
         self._key: str | None = None
@@ -189,7 +187,7 @@ class Improviser:
         self.ear.press(pitch, t)
         if self.config.melody_line == "all" or self.player.is_top(pitch, t, self._forget_after):
             self.player.melody = (pitch, velocity, t)
-            self._melody_keys.add((channel, pitch))
+            self.player.heard_as_melody(channel, pitch)
             if self.mode.plays_first:
                 self.mode.note_heard(t)
                 self._hear(pitch, velocity, t)
@@ -227,9 +225,9 @@ class Improviser:
         self.bus.publish(PlayerNote(t, channel, pitch, 0))
         if self.config.thru:
             self.scheduler.release(channel, pitch, THRU)
-        if (channel, pitch) not in self._melody_keys:
+        if (channel, pitch) not in self.player.melody_keys:
             return  # the other hand: its note values are not the melody's
-        self._melody_keys.discard((channel, pitch))
+        self.player.melody_keys.discard((channel, pitch))
         duration = duration_class((t - onset) / self.voice.timing.seconds_per_beat)
         self.context.last_duration = duration
         self.context.revise_duration(pitch, duration)
@@ -252,7 +250,6 @@ class Improviser:
             self.bus.publish(PlayerNote(at, channel, pitch, 0))
         self.player.release_all(at)
         self.ear.release_all(at)
-        self._melody_keys.clear()
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""
@@ -277,7 +274,7 @@ class Improviser:
         for channel, pitch in keys:
             self.player.release(channel, pitch, now)
             self.ear.release(pitch, now)
-            self._melody_keys.discard((channel, pitch))
+            self.player.melody_keys.discard((channel, pitch))
             self.bus.publish(PlayerNote(now, channel, pitch, 0))
             if self.config.thru:
                 self.scheduler.release(channel, pitch, THRU)

@@ -48,6 +48,10 @@ class PlayerState:
         """When the last key went down."""
         self.melody: tuple[int, int, float] | None = None
         """The top line's latest note: (pitch, velocity, onset)."""
+        self.melody_keys: set[tuple[int, int]] = set()
+        """(channel, pitch) of the keys held that were heard as the melody (the engine
+        keeps it): a melody note still held under the next one (legato) is not the other
+        hand."""
 
     def press(self, channel: int, pitch: int, at: float) -> None:
         """A key went down."""
@@ -112,6 +116,18 @@ class PlayerState:
         newest_allowed = self._strikes - self.buried_after
         return all(order <= newest_allowed for order in self._struck.values())
 
+    def heard_as_melody(self, channel: int, pitch: int) -> None:
+        """The key just struck is the melody's: keys held from the melody more than
+        :data:`LEGATO_STEP` below it are the other hand's now (a chord held, then a
+        melody played over it)."""
+        self.melody_keys = {k for k in self.melody_keys if k[1] >= pitch - LEGATO_STEP}
+        self.melody_keys.add((channel, pitch))
+
+    def other_hand(self) -> list[int]:
+        """The pitches held that were not heard as the melody (the other hand's keys)."""
+        keys = self.held.keys() - self.melody_keys
+        return [pitch for _, pitch in keys]
+
     def take_call(self) -> tuple[list[float], float | None]:
         """The call's onsets and last release; the next call starts empty."""
         onsets = list(self.call_onsets)
@@ -121,6 +137,7 @@ class PlayerState:
 
     def release_all(self, at: float) -> None:
         """Every key held comes up at ``at`` (the player's all-notes-off, a lost port)."""
+        self.melody_keys.clear()
         if self.held:
             self.held.clear()
             self._struck.clear()
@@ -130,6 +147,7 @@ class PlayerState:
         """Forget everything: keys, pedal and the half-played call."""
         self.held.clear()
         self._struck.clear()
+        self.melody_keys.clear()
         self.pedal = False
         self.pedal_since = None
         self.call_onsets.clear()

@@ -137,11 +137,10 @@ class CallResponse:
         melody = voice.player.melody
         if melody is None:
             return
-        held = voice.player.held
-        if len(held) > 1 and voice.config.chord_lean > 1.0:
-            keys = tuple(p for _, p in held)
-            if min(keys) < melody[0]:
-                self._call_keys = (melody[0], keys)
+        if len(voice.player.held) > 1 and voice.config.chord_lean > 1.0:
+            others = voice.player.other_hand()
+            if others and min(others) < melody[0]:
+                self._call_keys = (melody[0], tuple(others))
         if voice.harmony is not None:
             self._hear_harmony(at, melody[0])
 
@@ -149,7 +148,7 @@ class CallResponse:
         """The harmony model hears the call's melody note over the other hand's keys."""
         voice = self.voice
         assert voice.harmony is not None
-        lower = voicing(p for _, p in voice.player.held if p < melody)
+        lower = voicing(p for p in voice.player.other_hand() if p < melody)
         self._call_voices = max(self._call_voices, sum(1 for p in lower if p))
         voice.harmony.hold(melody, *self._metre.onset(at), lower)
 

@@ -62,10 +62,10 @@ class Follow:
         the follow note, at ``when``, falls on a strong beat (``chord_lean``)."""
         voice = self.voice
         self._metre.onset(at)
-        melody, held = voice.player.melody, voice.player.held
-        if voice.config.chord_lean <= 1.0 or melody is None or len(held) < 2:
+        melody = voice.player.melody
+        if voice.config.chord_lean <= 1.0 or melody is None or len(voice.player.held) < 2:
             return None
-        chord = chord_under(melody[0], (p for _, p in held))
+        chord = chord_under(melody[0], voice.player.other_hand())
         anchor = self._metre.anchor if self._metre.anchor is not None else at
         beat = voice.timing.beat_in_bar(when, anchor)
         lean = ChordLean.of(chord, voice.config.chord_lean, beat, voice.config.beats_per_bar)
