@@ -6,12 +6,10 @@ is touched; a good one reaches the session's config.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from improviser.cli.live import build_config
+from tests.cli_run import improviser, one_line_error
 
 
 @pytest.mark.parametrize(
@@ -23,16 +21,8 @@ from improviser.cli.live import build_config
     ],
 )
 def test_a_bad_answer_option_is_one_line(option: str, value: str, key: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "improviser", "live", "--virtual", option, value],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and f"config key '{key}'" in lines[0], result.stderr
+    line = one_line_error(improviser("live", "--virtual", option, value))
+    assert f"config key '{key}'" in line
 
 
 def test_the_answer_options_reach_the_config() -> None:

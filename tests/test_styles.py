@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from improviser.music.midi_read import part_track, read_midi
 from improviser.music.notes import extract_melody
 from improviser.paths import CORPUS_DIR, DATA, DEFAULT_MODEL, HARMONY_MODEL
 from improviser.training.dataset import content_key, tune_key
+from tests.cli_run import improviser, one_line_error
 
 MODELS = DATA / "samples" / "model"
 CHORALE = MODELS / "chorale.keras"
@@ -91,19 +90,8 @@ def test_the_live_config_takes_a_style(tmp_path: Path) -> None:
     ],
 )
 def test_a_bad_style_is_one_line_listing_the_styles(args: list[str], tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "improviser", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "unknown style 'jazz'" in lines[0] and "folk, chorale" in lines[0]
-    assert result.stdout == ""
+    line = one_line_error(improviser(*args, cwd=tmp_path))
+    assert "unknown style 'jazz'" in line and "folk, chorale" in line
 
 
 def _held_out_chorale() -> np.ndarray:
