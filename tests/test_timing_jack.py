@@ -73,8 +73,10 @@ async def answer(player: VirtualPlayer, session: LiveSession, count: int) -> lis
 async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
     player: VirtualPlayer, sender: ClockSender, tmp_path: Path
 ) -> None:
+    # The model's own eighths (no rhythm memory: it would echo the call's triplets), so
+    # every answer note has a line of the clock's eighth grid to fall on.
     cfg = config(tmp_path, sync="clock", clock_port="demo-clock", answer_start="beat",
-                 bpm=None, answer_notes=6)  # fmt: skip
+                 bpm=None, answer_notes=6, rhythm_memory=0.0)  # fmt: skip
     async with LiveSession(cfg, model=StepUpModel()) as session:
         events = session.bus.subscribe()
         timing = session.engine.voice.timing  # type: ignore[union-attr]
