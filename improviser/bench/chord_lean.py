@@ -104,7 +104,10 @@ def _answer(
 ) -> tuple[list[Note], list[float]]:
     """One answer on the one path, its notes in beats, and each note's draw in ms."""
     listen = ListenParams.from_config(cfg)
-    context, rhythm = hear_call(engine, encode(call.melody), cfg.rhythm_strength, listen)
+    context, rhythm = hear_call(
+        engine, encode(call.melody), cfg.rhythm_strength, listen, cfg.rhythm_memory,
+        cfg.rhythm_guard,
+    )  # fmt: skip
     start = first_onset(cfg.answer_start, call.end, 0.0, cfg.beats_per_bar)
     limits = AnswerLimits.of(cfg, call.end - call.melody[0].start_beats)
     chord_lean = ChordLean.of(call.chord, lean, start, cfg.beats_per_bar)
