@@ -117,6 +117,23 @@ def until(what: Callable[[], Any], limit: float = WAIT, why: str = "") -> Any:
         time.sleep(0.05)
 
 
+def press_first(driver: Any, selector: str) -> bool:
+    """Press Enter on the first element ``selector`` finds; ``False`` if there is none yet
+    or the page rebuilt it between finding and pressing (a list that refreshes itself:
+    the sessions table is drawn again when the folder's listing comes back)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.keys import Keys
+
+    found = driver.find_elements("css selector", selector)
+    if not found:
+        return False
+    try:
+        found[0].send_keys(Keys.ENTER)
+    except StaleElementReferenceException:
+        return False
+    return True
+
+
 def status_of(driver: Any) -> dict[str, Any]:
     raw = driver.execute_script(
         "const e = document.getElementById(arguments[0]); return e && e.dataset.status;",
@@ -216,8 +233,7 @@ def test_a_note_played_appears_and_the_controls_reach_the_session(
     assert len(wanted) > 20 and wanted <= reached, sorted(wanted - reached)
     # The recording, its roll shown by the keyboard.
     driver.find_element("id", "sessions-refresh").send_keys(Keys.ENTER)
-    show = until(lambda: driver.find_elements("css selector", "#sessions-table button"))
-    show[0].send_keys(Keys.ENTER)
+    until(lambda: press_first(driver, "#sessions-table button"), why="a recording's Show")
     caption = driver.find_element("id", "session-caption")
     until(lambda: "take.mid:" in caption.text and "player notes" in caption.text)
     driver.save_screenshot(str(tmp_path / "web-live.png"))
