@@ -361,8 +361,9 @@ async def test_the_session_takes_a_note_in_right_after_it_when_nothing_waits(
     clock: FakeClock,
 ) -> None:
     """The beat tracker's work for a note (a few hundred µs) is done once the notes
-    waiting are handled, not on the next note (which may come before any pause work)."""
-    from improviser.live.session.session import LiveSession
+    waiting are handled, not on the next note (which may come before any pause work), and
+    not at once either: SETTLE_AFTER_SECONDS later, when what the note sent has left."""
+    from improviser.live.session.session import SETTLE_AFTER_SECONDS, LiveSession
 
     engine, *_ = make(clock, mode="call-response", bpm=None)
     session = LiveSession(engine.config, model=StepUpModel(), now=clock)
@@ -381,10 +382,15 @@ async def test_the_session_takes_a_note_in_right_after_it_when_nothing_waits(
         for i, pitch in enumerate((60, 62, 64, 65)):  # spread: a beat to track
             session.inbox.from_callback(on(pitch, clock()))
             clock.advance(0.1 + 0.07 * i)
-        await asyncio.sleep(0.02)  # four notes waiting at once: one settle, after the last
+        await asyncio.sleep(0.02)  # four notes waiting at once: handled, nothing settled yet
+        assert waiting == []
+        clock.advance(SETTLE_AFTER_SECONDS)
+        await asyncio.sleep(0.02)  # one settle, after the last
         assert waiting == [1] and tracker.pending == 0  # (each note took in the one before)
         session.inbox.from_callback(off(65, clock()))
         session.inbox.from_callback(on(67, clock()))
+        await asyncio.sleep(0.02)
+        clock.advance(SETTLE_AFTER_SECONDS)
         await asyncio.sleep(0.02)
         assert waiting == [1, 1] and tracker.pending == 0  # after the note-on only
     finally:

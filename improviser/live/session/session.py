@@ -63,6 +63,10 @@ from improviser.live.timebase.scheduler import Scheduler
 __all__ = ["Companion", "LiveSession"]
 
 _log = logging.getLogger("improviser.live")
+SETTLE_AFTER_SECONDS = 0.002
+"""How long after a note its queued work (the beat tracker, the listener) waits, if no
+message comes first: a JACK cycle and a half at 64 frames, so what the note sent has
+left before that work takes the CPU."""
 GIL_SWITCH_SECONDS = 0.0002
 """The interpreter's switch interval during a session (the default is 5 ms)."""
 
@@ -334,8 +338,12 @@ class LiveSession:
 
     # --- tasks -----------------------------------------------------------------------------------
     async def _engine_loop(self, engine: Improviser) -> None:
+        settle_at: float | None = None
         while True:
-            message = await self.inbox.next(engine.next_deadline())
+            deadline = engine.next_deadline()
+            if settle_at is not None:
+                deadline = settle_at if deadline is None else min(deadline, settle_at)
+            message = await self.inbox.next(deadline)
             if message is not None:
                 began = self.now()
                 engine.handle(message)
@@ -345,7 +353,14 @@ class LiveSession:
                 if self.trace is not None:
                     self.trace.append(("handled", message.time, self.last_handled))
                 if message.kind == Kind.NOTE_ON and not self.inbox.depth:
-                    engine.settle()  # this note's work done now, not on the next note
+                    # This note's work is done before the next note, not on it; but not at
+                    # once: the notes just sent leave in the next JACK cycle, which needs
+                    # the CPU (on 2 cores the beat tracker's search right after the send
+                    # put the accompaniment's p99 two cycles late at the synth).
+                    settle_at = self.last_handled + SETTLE_AFTER_SECONDS
+            elif settle_at is not None and self.now() >= settle_at:
+                settle_at = None
+                engine.settle()
             engine.tick(self.now())
 
     def _last_handled(self) -> float:
