@@ -53,7 +53,7 @@ bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench latency
 	$(VENV)/bin/improviser bench e2e
 
-model: venv  ## retrain the bundled models (about 80 minutes here; see samples/README.md)
+model: venv  ## retrain the bundled models (about two hours here: 28 + 3 + 35 + 40 minutes of training; see samples/README.md)
 	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras --max-minutes 28
 	$(VENV)/bin/improviser train samples/corpus --out samples/model/notebook-regression.keras \
 	  --objective regression --epochs 3 --max-minutes 3
