@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
-from improviser.music.chord_lean import ChordLean, chord_under
+from improviser.music.chord_lean import ChordLean, chord_under, strong_beat
 from improviser.music.encoding import DURATION_BEATS
 
 __all__ = ["FOLLOW", "Follow"]
@@ -65,11 +65,13 @@ class Follow:
         melody = voice.player.melody
         if voice.config.chord_lean <= 1.0 or melody is None or len(voice.player.held) < 2:
             return None
-        chord = chord_under(melody[0], voice.player.other_hand())
         anchor = self._metre.anchor if self._metre.anchor is not None else at
         beat = voice.timing.beat_in_bar(when, anchor)
-        lean = ChordLean.of(chord, voice.config.chord_lean, beat, voice.config.beats_per_bar)
-        return lean if lean is not None and lean.strong(0.0) else None
+        bar = voice.config.beats_per_bar
+        if not strong_beat(beat, bar):
+            return None  # no chord to name off the strong beats
+        chord = chord_under(melody[0], voice.player.other_hand())
+        return ChordLean.of(chord, voice.config.chord_lean, beat, bar)
 
     def next_deadline(self) -> float | None:
         """Follow needs no timer."""
