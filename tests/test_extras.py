@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from improviser.bench.wheel import build_wheel, source_copy
 from improviser.errors import MissingExtraError
 from improviser.inference import tfload
 from tests.jack import require_jackd
@@ -70,22 +71,6 @@ def test_the_command_line_says_it_and_exits_2(tmp_path: Path) -> None:
         assert len(lines) == 1 and f"pip install 'improviser[{extra}]'" in lines[0], lines
 
 
-def source_copy(target: Path) -> Path:
-    """The tracked and new (not ignored) files of the working tree, as a clone has them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    return target
-
-
 @pytest.mark.slow
 @pytest.mark.jack
 @pytest.mark.timeout(1200)
@@ -93,14 +78,7 @@ def test_the_wheel_without_extras_plays_a_demo_without_tensorflow(tmp_path: Path
     require_jackd()
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs the git working tree to build from")
-    src = source_copy(tmp_path / "src")
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dist), str(src)],
-        check=True, capture_output=True, timeout=600,
-    )  # fmt: skip
-    (wheel,) = dist.glob("improviser-*.whl")
+    wheel = build_wheel(source_copy(ROOT, tmp_path / "src"), tmp_path / "dist")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
