@@ -193,6 +193,7 @@ def test_train_and_evaluate_kind_harmony_end_to_end(tmp_path: Path) -> None:
     assert "took the lower voices under the melody of 16 files (16 as four named parts" in said
     assert "with 1 / 2 / 3 lower voices at" in said
     assert "(harmony)" in said
+    assert "split by tune (the melody's first intervals):" in said
     scored = _cli("evaluate", "--kind", "harmony", "--model", model, corpus, "--json")
     assert scored.returncode == 0, scored.stderr
     result = json.loads(scored.stdout)

@@ -103,6 +103,7 @@ def read_and_split_harmony(
             "skipped": len(corpus.skipped),
             "notes": corpus.events,
             "unit": "melody onsets",
+            "split_by": "tune (the melody's first intervals)",
         }
     )
     return corpus, split
