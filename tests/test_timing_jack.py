@@ -4,7 +4,8 @@ sending ours to an outside client.
 Each measure is taken at the outside clients (a clock master that knows when it sent
 each tick, a synth that knows when each answer note arrived), so it includes both JACK
 hops. The tolerances allow for a dropped JACK cycle (64 frames, 1.3 ms) and a late loop
-wake on a busy machine; the figures are printed (``pytest -s``) for the README.
+wake on a busy machine; the figures are printed (``pytest -s``). ``improviser bench
+sync`` measures the same runs with the bundled model, for the manual.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 import pytest
 import rtmidi
 
+from improviser.bench.sync_runs import clock_run
+from improviser.bench.sync_stats import tick_jitter
 from improviser.harness.clock_player import ClockListener, ClockSender
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import VirtualPlayer
@@ -25,7 +28,7 @@ from improviser.live.events import AnswerNote, Notice, SyncChanged
 from improviser.live.session.session import LiveSession
 from tests.fakes import StepUpModel
 from tests.jack import private_server
-from tests.test_live_jack import config, phrase, wait_for
+from tests.test_live_jack import config
 
 pytestmark = pytest.mark.jack
 API = rtmidi.API_UNIX_JACK
@@ -55,21 +58,6 @@ def listener(jack_server: JackServer) -> Iterator[ClockListener]:
         c.close()
 
 
-def grid_errors(ons: list[float], grid: list[float]) -> list[float]:
-    """Seconds from each note-on to the nearest line of ``grid``."""
-    lines = np.asarray(grid)
-    return [float(np.min(np.abs(lines - t))) for t in ons]
-
-
-async def answer(player: VirtualPlayer, session: LiveSession, count: int) -> list[float]:
-    """Play a phrase; the arrival times of the answer's note-ons at the synth."""
-    before = len(player.tracker.ons)
-    await player.play(phrase([60, 62, 64], step=0.3))
-    await wait_for(lambda: session.stats.answers >= count and session.engine is not None
-                   and session.engine.status == "listening")  # fmt: skip
-    return [t for t, _, _ in player.tracker.ons[before:]]
-
-
 async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
     player: VirtualPlayer, sender: ClockSender, tmp_path: Path
 ) -> None:
@@ -78,33 +66,20 @@ async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
     cfg = config(tmp_path, sync="clock", clock_port="demo-clock", answer_start="beat",
                  bpm=None, answer_notes=6, rhythm_memory=0.0)  # fmt: skip
     async with LiveSession(cfg, model=StepUpModel()) as session:
-        events = session.bus.subscribe()
-        timing = session.engine.voice.timing  # type: ignore[union-attr]
-        sender.start(120.0)
-        await wait_for(lambda: timing.source == "clock", 3.0)
-        await asyncio.sleep(0.5)
-        first = await answer(player, session, 1)
-        # StepUpModel answers in eighths: every note-on on the clock's eighth grid
-        errors = grid_errors(first, sender.beats(every=12))
-        # Six notes leave; on this 64-frame server (fine enough to time the grid) a busy
-        # machine can make JACK drop a cycle of our output: one may not be heard. What is
-        # heard must still lie on the grid (checked below).
-        assert 5 <= len(first) <= 6, [e for e in events.drain() if e.kind != "answer_note"]
-
-        sender.stop()
-        await wait_for(lambda: timing.source == "player", 2.0)
-        sender.resume()
-        await wait_for(lambda: timing.source == "clock", 2.0)
-
-        sender.bpm = 150.0  # a tempo change mid-session: followed within two beats
-        await asyncio.sleep(2 * 0.4)
-        assert timing.bpm == pytest.approx(150.0, rel=0.02)
-        second = await answer(player, session, 2)
-        # ...and on the new tempo's grid: a tick the master sent late (its thread shares
-        # this busy process) once counted as a lost tick and put the answer ~6 % fast.
-        errors += grid_errors(second, sender.beats(every=12))
-        assert 5 <= len(second) <= 6
-        seen = events.drain()
+        # 120 bpm, an answer; stop, continue, 150 bpm; two beats later the tempo read; an
+        # answer (improviser.bench.sync_runs, which bench sync measures with).
+        run = await clock_run(session, player, sender, call_step=0.3)
+    first, second = (a.heard for a in run.answers)
+    # Six notes leave; on this 64-frame server (fine enough to time the grid) a busy
+    # machine can make JACK drop a cycle of our output: one may not be heard. What is
+    # heard must still lie on the grid (checked below).
+    assert 5 <= len(first) <= 6, [e for e in run.events if e.kind != "answer_note"]
+    # A tempo change mid-session: followed within two beats...
+    assert run.followed_bpm == pytest.approx(150.0, rel=0.02)
+    # ...and the answer on the new tempo's grid: a tick the master sent late (its thread
+    # shares this busy process) once counted as a lost tick and put the answer ~6 % fast.
+    assert 5 <= len(second) <= 6
+    seen = run.events
     notices = [e.message for e in seen if isinstance(e, Notice) and e.topic == "sync"]
     # The stop byte itself may be lost by JACK under load: then the clock is noticed to
     # have dropped out instead. Either way the improviser falls back and says so.
@@ -112,9 +87,12 @@ async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
     assert [e.source for e in seen if isinstance(e, SyncChanged)][:3] == [
         "clock", "player", "clock"
     ]  # fmt: skip
-    ms = np.asarray(errors) * 1000
+    # Each heard note against the master's tick at its planned place (an eighth of the
+    # clock's grid for this model), so a beat followed a tick off shows on every note.
+    ms = np.abs([e for errors in run.errors() for e in errors]) * 1000
+    assert len(ms) == len(first) + len(second)
     p50, p99 = np.percentile(ms, [50, 99])
-    lost = timing.clock.lost_ticks
+    lost = run.lost_ticks
     print(f"\nclock alignment: {len(ms)} note-ons, error p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
           f"{lost} ticks lost on the way")  # fmt: skip
     # A beat a tick off puts every note ~21 ms off (the p50 says it); one note may be late
@@ -145,22 +123,16 @@ async def test_clock_out_is_steady_at_an_outside_client(
     # tolerated, a missing start is not.
     assert 1 <= len(listener.starts) <= 2 and len(listener.stops) <= 1, listener.starts
     assert listener.starts[0] < listener.ticks[0] and listener.ticks[-1] < ended
-    ticks = np.asarray(listener.ticks)
+    jitter = tick_jitter(listener.ticks, 125.0)  # what bench sync reports
     expected = 60.0 / 125.0 / 24
-    assert np.median(np.diff(ticks)) == pytest.approx(expected, rel=0.01)
-    # Each tick's place on the grid from its time (a tick JACK dropped leaves a gap, not
-    # jitter); the jitter is each tick's distance from the grid fitted through them all.
-    index = np.rint((ticks - ticks[0]) / expected)
-    slope, origin = np.polyfit(index, ticks, 1)
-    jitter = np.abs(ticks - (origin + slope * index)) * 1000
-    p50, p95, p99 = np.percentile(jitter, [50, 95, 99])
-    lost = int(index[-1]) + 1 - len(ticks)
+    assert jitter["median_period_ms"] / 1000 == pytest.approx(expected, rel=0.01)
+    ticks, lost = jitter["ticks"], jitter["lost"]
     print(
-        f"\nclock out: {len(ticks)} ticks ({lost} lost), jitter p50 {p50:.2f} ms, "
-        f"p95 {p95:.2f} ms, p99 {p99:.2f} ms"
+        f"\nclock out: {ticks} ticks ({lost} lost), jitter p50 {jitter['p50_ms']:.2f} ms, "
+        f"p95 {jitter['p95_ms']:.2f} ms, p99 {jitter['p99_ms']:.2f} ms"
     )
-    assert 24 * 5 <= len(ticks) <= 24 * 7 and lost <= 6
+    assert 24 * 5 <= ticks <= 24 * 7 and lost <= 6
     # A JACK cycle is 1.3 ms; without realtime scheduling this VM's server shows up to
     # ~8 ms at p99 (10.4 ms with two CPU burners beside the suite), while a stalled loop
     # (tens of ms for many ticks, a drum machine audibly off) still fails.
-    assert p95 < 10.0
+    assert jitter["p95_ms"] < 10.0

@@ -50,13 +50,15 @@ class ClockSender:
         self.bpm = 120.0
         self.ticks: list[float] = []
         """Due time of every tick since the last ``start`` (``continue`` keeps counting)."""
+        self.sent: list[float] = []
+        """When each of those ticks was sent (later than due on a busy machine)."""
         self._lock = threading.Lock()
         self._running = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, bpm: float | None = None) -> None:
         """Send ``start`` and tick from the top."""
-        self.ticks = []
+        self.ticks, self.sent = [], []
         self._go(0xFA, bpm)
 
     def resume(self, bpm: float | None = None) -> None:
@@ -86,8 +88,10 @@ class ClockSender:
         while self._running.is_set():
             _precise_sleep_until(due)
             self._out.send_message([0xF8])
+            sent = time.perf_counter()
             with self._lock:
                 self.ticks.append(due)
+                self.sent.append(sent)
             due += 60.0 / self.bpm / _PPQN
 
     def beats(self, every: int = _PPQN) -> list[float]:
