@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from improviser.cli import bench_inputs, bench_install, bench_live
+from improviser.cli import bench_inputs, bench_install, bench_live, bench_sync
 from improviser.cli.bench_tables import ms_text, print_e2e, print_latency
 from improviser.cli.report import report
 from improviser.cli.style import StyleOpt
@@ -404,4 +404,5 @@ def register(app: typer.Typer) -> None:
 
 bench_live.add_commands(bench_app)
 bench_inputs.add_commands(bench_app)
+bench_sync.add_commands(bench_app)
 bench_install.add_commands(bench_app)
