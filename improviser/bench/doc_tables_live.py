@@ -1,6 +1,7 @@
 """Tables of the manual about a live session through JACK, from the JSON that
-``improviser demo --json``, ``improviser bench e2e --json`` and ``improviser bench window
---json`` leave in ``samples/`` (``python -m improviser.cli.docs`` puts them in the pages)."""
+``improviser demo --json``, ``improviser bench e2e --json``, ``improviser bench window
+--json`` and ``improviser bench sync --json`` leave in ``samples/`` (``python -m
+improviser.cli.docs`` puts them in the pages)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["demo_table", "e2e_table", "mqtt_table", "window_table"]
+__all__ = ["demo_table", "e2e_table", "mqtt_table", "sync_table", "window_table"]
 
 
 def _pair(a: float | None, b: float | None, digits: int = 1) -> str:
@@ -143,4 +144,43 @@ def mqtt_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
             f"| {off['p99_ms']:.3f} → {on['p99_ms']:.3f} "
             f"| **{m['added_p99_ms']:+.3f}** | {rounds} |"
         )
+    return "\n".join(lines)
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.1f}–{max(values):.1f}" if values else "-"
+
+
+def sync_table(result: Mapping[str, Any]) -> str:
+    """``improviser bench sync --json``: answers on an outside clock's grid, the tempo
+    followed, ``--clock-out``'s ticks at an outside client."""
+    a, out, jack, change = (result[k] for k in ("answers", "clock_out", "jack", "tempo_change"))
+    e, done = a["error"], a["runs"] - a["failed"]
+    tempo = [abs(t) for t in a["tempo_off_pct"]]
+    median = f"{sorted(tempo)[len(tempo) // 2]:.1f}" if tempo else "-"
+    lines = [
+        "| measure | figure |",
+        "| --- | --- |",
+        "| answer note-ons vs the master's tick at their planned place, at an outside client "
+        f"| p50 {e['p50_ms']:.1f} ms, p99 {e['p99_ms']:.1f} ms, max {e['max_ms']:.1f} ms over "
+        f"{a['runs']} runs ({a['notes_heard']} of {a['notes_sent']} notes heard: an answer at "
+        f"{change['from_bpm']:g} bpm, then one after stop/continue and a change to "
+        f"{change['to_bpm']:g} bpm); per run p50 {_span(a['run_p50_ms'])} ms, p99 "
+        f"{_span(a['run_p99_ms'])} ms; {a['failed']} runs failed |",
+        f"| ticks the session counted lost | {a['lost_ticks']} in {done} runs |",
+        "| `--clock-out` tick jitter at an outside client (distance from the fitted grid) "
+        f"| p50 {out['p50_ms']:.2f} ms, p99 {out['p99_ms']:.2f} ms ({out['ticks']} ticks at "
+        f"{out['bpm']:g} bpm, {out['lost']} lost) |",
+        f"| tempo change {change['from_bpm']:g} → {change['to_bpm']:g} bpm followed "
+        f"| {change['read_after_beats']} beats after: off by {median} % (median), at most "
+        f"{a['tempo_max_abs_off_pct']:.1f} % |",
+        "",
+        f"Model {result['model']}, engine {result['engine']}; JACK dummy driver at "
+        f"{jack['period_frames']} frames ({jack['period_ms']:.2f} ms; the whole run: "
+        f"{jack['late_cycles']:,} late cycles, {jack['client_overruns']:,} client overruns); "
+        f"the master's thread (in the bench's process) sent its ticks up to "
+        f"{a['master_late_p99_ms']:.1f} ms late (p99 of a run); {result['seconds']:.0f} s; "
+        f"load average {_load(result)} → {_load(result, 'loadavg_after')} on "
+        f"{result['cpu_count']} cores.",
+    ]
     return "\n".join(lines)

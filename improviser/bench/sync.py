@@ -53,6 +53,7 @@ from improviser.harness.player import KEYS_CLIENT, SYNTH_CLIENT, VirtualPlayer
 from improviser.inference import StepModel
 from improviser.live.engine.loading import describe_engine
 from improviser.live.session.session import LiveSession
+from improviser.paths import ROOT
 
 __all__ = ["SyncOptions", "bench_sync", "run_figures"]
 
@@ -196,6 +197,8 @@ def bench_sync(
     model, path, label = choose_model(
         options.model, untrained=options.untrained, seed=options.seed, engine=options.engine
     )
+    if model is None and path.resolve().is_relative_to(ROOT):
+        label = str(path.resolve().relative_to(ROOT))  # the bundled one, as the docs name it
     load_before = os.getloadavg()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="improviser-sync-") as tmp:
