@@ -25,7 +25,13 @@ from improviser.bench.doc_tables import (
     synth_table,
     training_table,
 )
-from improviser.bench.doc_tables_live import demo_table, e2e_table, mqtt_table, window_table
+from improviser.bench.doc_tables_live import (
+    demo_table,
+    e2e_table,
+    mqtt_table,
+    sync_table,
+    window_table,
+)
 from improviser.bench.doc_tables_music import (
     musicality_goals_table,
     musicality_octaves_table,
@@ -118,6 +124,10 @@ def _demo() -> str:
 
 def _e2e() -> str:
     return e2e_table(_json(SAMPLES / "latency" / "e2e.json"))
+
+
+def _sync_timing() -> str:
+    return sync_table(_json(SAMPLES / "sync" / "sync.json"))
 
 
 def _window() -> str:
@@ -246,6 +256,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "mqtt-cost": (DOCS / "mqtt.md", _mqtt_cost),
     "answers-octave0": (DOCS / "answers.md", _answers_octave0),
     "answers-octaves": (DOCS / "answers.md", _answers_octaves),
+    "sync-timing": (DOCS / "sync.md", _sync_timing),
     "sync-rhythm": (DOCS / "sync.md", _sync_rhythm),
     "guard-select": (DOCS / "musicality.md", _guard_select),
     "guard-final": (DOCS / "musicality.md", _guard_final),
