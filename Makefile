@@ -52,6 +52,7 @@ bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench train
 	$(VENV)/bin/improviser bench latency
 	$(VENV)/bin/improviser bench e2e
+	$(VENV)/bin/improviser bench sync
 
 model: venv  ## retrain the bundled models (about two hours here: 28 + 3 + 35 + 40 minutes of training; see samples/README.md)
 	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras --max-minutes 28
