@@ -132,7 +132,7 @@ def test_a_model_trained_with_extra_inputs_records_them_and_is_refused(tmp_path:
 @pytest.mark.slow
 def test_held_out_scoring_matches_the_streaming_engine(trained: Trained) -> None:
     """The bench scores whole pieces with Keras; evaluate steps the NumPy engine."""
-    from improviser.bench.inputs import score_held_out
+    from improviser.bench.variants import score_held_out
     from improviser.inference.modelfile import load_model
     from improviser.training.dataset import load_corpus
     from improviser.training.evaluate import score_pieces

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from improviser.cli import bench_inputs, bench_install, bench_live, bench_sync
+from improviser.cli import bench_arch, bench_inputs, bench_install, bench_live, bench_sync
 from improviser.cli.bench_tables import ms_text, print_e2e, print_latency
 from improviser.cli.report import report
 from improviser.cli.style import StyleOpt
@@ -86,7 +86,7 @@ def latency_cmd(
         bool,
         typer.Option(
             "--peers/--no-peers",
-            help="Also the same models exported to ONNX Runtime and LiteRT (improviser[bench]).",
+            help="Also the same models exported to ONNX Runtime and LiteRT (the bench extra).",
         ),
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -199,7 +199,7 @@ def musicality_cmd(
         typer.Option(
             "--guard",
             help="Add generate/live rows with this replay guard, GUARD[:NOTES[:PENALTY]] "
-            "(e.g. penalty:6:0, discount:5:0.1, off), or with [answer] settings "
+            "(e.g. penalty:6:0, discount:5:0.1, off), or with answer settings "
             "KEY=VALUE,... (e.g. rhythm_strength=2); repeatable.",
         ),
     ] = None,
@@ -406,3 +406,4 @@ bench_live.add_commands(bench_app)
 bench_inputs.add_commands(bench_app)
 bench_sync.add_commands(bench_app)
 bench_install.add_commands(bench_app)
+bench_arch.add_commands(bench_app)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from improviser.cli.report import report
 
-__all__ = ["ms_text", "print_e2e", "print_inputs", "print_latency"]
+__all__ = ["ms_text", "print_e2e", "print_inputs", "print_latency", "print_variants"]
 
 
 def ms_text(value: float) -> str:
@@ -183,17 +183,27 @@ def _synth_line(synth: dict[str, Any]) -> str:
 
 def print_inputs(result: dict[str, Any]) -> None:
     """The ``bench inputs`` result: one row per variant, gains over ``none``."""
+    print_variants(
+        result,
+        f"extra inputs: {result['epochs']} epochs each, LSTM {result['lstm_units']}",
+        "inputs",
+    )
+
+
+def print_variants(result: dict[str, Any], title: str, first: str, cost: bool = False) -> None:
+    """One row per trained variant (``bench inputs``, ``bench arch``), gains over the
+    baseline; ``cost`` adds the multiply-adds and step time of each network."""
     console = report()
     table = Table(
-        title=f"extra inputs: {result['epochs']} epochs each, LSTM {result['lstm_units']}, "
-        f"{result['files']['test']} test files ({result['test_notes']:,} notes)"
+        title=f"{title}, {result['files']['test']} test files ({result['test_notes']:,} notes)"
     )
-    table.add_column("inputs", no_wrap=True)
-    for col in ("pitch bits", "Δ pitch", "total bits", "Δ total", "top-1", "val loss", "s"):
+    table.add_column(first, no_wrap=True)
+    cols = ["pitch bits", "Δ pitch", "total bits", "Δ total", "top-1", "val loss", "epochs", "s"]
+    for col in [*cols, *(("k MACs", "step p99 ms") if cost else ())]:
         table.add_column(col, justify="right")
     for name, row in result["variants"].items():
         spread = row.get("spread")
-        table.add_row(
+        cells = [
             name,
             f"{row['pitch_bits']:.3f}" + (f" ±{spread['pitch_bits'] / 2:.3f}" if spread else ""),
             f"{row['pitch_gain_bits']:+.3f}" if "pitch_gain_bits" in row else "-",
@@ -201,13 +211,21 @@ def print_inputs(result: dict[str, Any]) -> None:
             f"{row['total_gain_bits']:+.3f}" if "total_gain_bits" in row else "-",
             f"{row['accuracy']:.3f}",
             f"{row['val_loss']:.3f}",
+            f"{row['epochs']:.1f}",
             f"{row['seconds']:.0f}",
-        )
+        ]
+        if cost:
+            step = row.get("step")
+            cells += [
+                f"{row['multiply_adds'] / 1000:.0f}",
+                f"{step['p99_ms']:.4f}" if step else "-",
+            ]
+        table.add_row(*cells)
     console.print(table)
     console.print(
-        f"Δ: bits/note saved against no extra inputs (positive is better); total = pitch + "
-        f"IOI + duration + velocity; {result['repeats']} model(s) per variant; "
-        f"{result['cpu_count']} CPUs, load {result['load_1min_before']:.2f} -> "
+        f"Δ: bits/note saved against {result['baseline']} (positive is better); total = pitch "
+        f"+ IOI + duration + velocity; {result['repeats']} model(s) per variant, ± half their "
+        f"spread; {result['cpu_count']} CPUs, load {result['load_1min_before']:.2f} -> "
         f"{result['load_1min_after']:.2f}; {result['seconds']:.0f} s",
         highlight=False,
     )

@@ -72,6 +72,11 @@ class ModelConfig(Section):
     learning_rate: float = Field(1e-3, gt=0.0, lt=1.0)
     rhythm_loss_weight: float = Field(0.5, ge=0.0)
     velocity_loss_weight: float = Field(0.25, ge=0.0)
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    """Share of each target spread evenly over its head's classes in the loss (0 = off)."""
+    weight_average: float = Field(0.0, ge=0.0, lt=1.0)
+    """Momentum of an exponential moving average of the weights kept during training and
+    written at its end (0 = off, the last step's weights)."""
     extra_inputs: list[ExtraInput] = Field(default_factory=list)
     """Viewpoints the model also hears (:mod:`improviser.music.viewpoints`), each once,
     kept in the order ``interval, degree, bar``; the live engines do not take them yet."""

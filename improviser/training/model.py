@@ -16,14 +16,23 @@ Two objectives:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from improviser.config import ModelConfig
 from improviser.inference.tfload import keras
 from improviser.music.encoding import FIELDS, VOCAB_SIZES
 from improviser.music.viewpoints import VIEWPOINT_SIZES
 
-__all__ = ["EXTRA_EMBEDDING", "build_model", "build_regression_model", "compile_model"]
+__all__ = [
+    "EXTRA_EMBEDDING",
+    "Cell",
+    "build_model",
+    "build_regression_model",
+    "compile_model",
+]
+
+Cell = Literal["lstm", "gru"]
+"""The recurrent layer: the engines step ``lstm``; ``gru`` is for measuring (``bench arch``)."""
 
 EXTRA_EMBEDDING: dict[str, int] = {"interval": 8, "degree": 4, "bar": 4}
 """Embedding size of each extra input (``model.extra_inputs``)."""
@@ -38,11 +47,12 @@ def _embedding_sizes(cfg: ModelConfig) -> dict[str, int]:
     }
 
 
-def build_model(cfg: ModelConfig) -> Any:
+def build_model(cfg: ModelConfig, cell: Cell = "lstm") -> Any:
     """The classes-objective network (uncompiled).
 
     Each of ``cfg.extra_inputs`` is one more embedded input, concatenated after the four
-    tokens' embeddings; with none the network is exactly the four-input one.
+    tokens' embeddings; with none the network is exactly the four-input one. ``cell="gru"``
+    builds the same stack of GRU layers (``cfg.lstm_units`` sizes), which only Keras runs.
     """
     k = keras()
     names = [*FIELDS, *cfg.extra_inputs]
@@ -52,7 +62,8 @@ def build_model(cfg: ModelConfig) -> Any:
     embedded = [k.layers.Embedding(vocab[f], sizes[f], name=f"emb_{f}")(inputs[f]) for f in names]
     x = k.layers.Concatenate(name="note")(embedded)
     for i, units in enumerate(cfg.lstm_units):
-        x = k.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}")(x)
+        layer = k.layers.GRU if cell == "gru" else k.layers.LSTM
+        x = layer(units, return_sequences=True, name=f"{cell}_{i}")(x)
         if cfg.dropout > 0:
             x = k.layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
     outputs = {
@@ -62,8 +73,20 @@ def build_model(cfg: ModelConfig) -> Any:
     return k.Model(inputs=inputs, outputs=outputs, name="improviser")
 
 
+def _smoothed_loss(vocab: int, smoothing: float) -> Any:
+    """Sparse cross-entropy against targets with ``smoothing`` spread over ``vocab`` classes."""
+    k = keras()
+
+    def smoothed_sparse_crossentropy(y_true: Any, y_pred: Any) -> Any:
+        target = k.ops.one_hot(k.ops.cast(y_true, "int32"), vocab)
+        return k.losses.categorical_crossentropy(target, y_pred, label_smoothing=smoothing)
+
+    return smoothed_sparse_crossentropy
+
+
 def compile_model(model: Any, cfg: ModelConfig) -> None:
-    """Adam and one sparse cross-entropy per head, rhythm and velocity down-weighted."""
+    """Adam and one sparse cross-entropy per head, rhythm and velocity down-weighted;
+    ``cfg.label_smoothing`` and ``cfg.weight_average`` where set."""
     k = keras()
     weights = {
         "pitch": 1.0,
@@ -71,9 +94,16 @@ def compile_model(model: Any, cfg: ModelConfig) -> None:
         "duration": cfg.rhythm_loss_weight,
         "velocity": cfg.velocity_loss_weight,
     }
+    averaging = {"use_ema": True, "ema_momentum": cfg.weight_average} if cfg.weight_average else {}
+    loss: dict[str, Any] = {
+        f"next_{f}": _smoothed_loss(VOCAB_SIZES[f], cfg.label_smoothing)
+        if cfg.label_smoothing
+        else "sparse_categorical_crossentropy"
+        for f in FIELDS
+    }
     model.compile(
-        optimizer=k.optimizers.Adam(cfg.learning_rate),
-        loss={f"next_{f}": "sparse_categorical_crossentropy" for f in FIELDS},
+        optimizer=k.optimizers.Adam(cfg.learning_rate, **averaging),
+        loss=loss,
         loss_weights={f"next_{f}": weights[f] for f in FIELDS},
         metrics={"next_pitch": ["sparse_categorical_accuracy"]},
     )
