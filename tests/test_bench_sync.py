@@ -39,6 +39,18 @@ def test_planned_ticks_are_whole_note_values_from_the_first_beat() -> None:
     assert planned_ticks(start, list(start + beats * SPB), SPB) == [0, 12, 20, 23, 59]
 
 
+def test_planned_ticks_find_the_tempo_the_answer_was_drawn_at() -> None:
+    # Drawn at 120.3 bpm; the tempo read a moment later is 1.5 % slower: rounding at the
+    # read tempo would put the last note (59 ticks) a tick early.
+    drawn, read = 60 / 120.3, 60 / 120.3 * 1.015
+    places = [0, 12, 20, 23, 59]
+    start = 50.0
+    intended = [start + k * drawn / 24 for k in places]
+    assert [round((t - start) / (read / 24)) for t in intended][-1] == 58
+    assert planned_ticks(start, intended, read) == places
+    assert planned_ticks(start, [start], read) == [0]
+
+
 def test_master_time_extrapolates_past_the_last_tick() -> None:
     ticks = master(count=10)
     assert master_time(ticks, 3) == ticks[3]

@@ -28,14 +28,34 @@ __all__ = [
 
 PPQN = 24
 """MIDI clock ticks per beat."""
+_SEARCH = 3
+"""Ticks either side of the farthest onset's nearest tick searched for the drawn tempo."""
+_WHOLE = 1e-6
+"""How near a whole tick an onset of the drawn tempo lies (float error only)."""
 
 
 def planned_ticks(
     start: float, intended: Sequence[float], seconds_per_beat: float, ppqn: int = PPQN
 ) -> list[int]:
-    """Each planned onset's place, in ticks after the answer's first beat ``start``."""
+    """Each planned onset's place, in ticks after the answer's first beat ``start``.
+
+    ``seconds_per_beat`` need only be near the tempo the answer was drawn at (it was read
+    a moment later): each onset is ``start`` plus a whole number of that tempo's ticks, so
+    of the tick lengths near it that put the farthest onset on a whole tick, the one
+    that puts every onset on one is taken (the nearest such; else the one given).
+    """
+    offsets = [t - start for t in intended]
     tick = seconds_per_beat / ppqn
-    return [round((t - start) / tick) for t in intended]
+    far = max(offsets, key=abs, default=0.0)
+    nearest = round(far / tick)
+    fits = [
+        far / k
+        for k in range(max(1, nearest - _SEARCH), nearest + _SEARCH + 1)
+        if all(abs(x * k / far - round(x * k / far)) < _WHOLE for x in offsets)
+    ] if nearest >= 1 else []  # fmt: skip
+    if fits:
+        tick = min(fits, key=lambda u: abs(u - tick))
+    return [round(x / tick) for x in offsets]
 
 
 def master_time(ticks: Sequence[float], index: int) -> float:
