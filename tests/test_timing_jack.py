@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import rtmidi
 
-from improviser.bench.sync_runs import clock_run
+from improviser.bench.sync_runs import LocalMaster, clock_run
 from improviser.bench.sync_stats import tick_jitter
 from improviser.harness.clock_player import ClockListener, ClockSender
 from improviser.harness.jackserver import JackServer
@@ -68,7 +68,7 @@ async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
     async with LiveSession(cfg, model=StepUpModel()) as session:
         # 120 bpm, an answer; stop, continue, 150 bpm; two beats later the tempo read; an
         # answer (improviser.bench.sync_runs, which bench sync measures with).
-        run = await clock_run(session, player, sender, call_step=0.3)
+        run = await clock_run(session, player, LocalMaster(sender), call_step=0.3)
     first, second = (a.heard for a in run.answers)
     # Six notes leave; on this 64-frame server (fine enough to time the grid) a busy
     # machine can make JACK drop a cycle of our output: one may not be heard. What is

@@ -178,7 +178,7 @@ def sync_table(result: Mapping[str, Any]) -> str:
         f"Model {result['model']}, engine {result['engine']}; JACK dummy driver at "
         f"{jack['period_frames']} frames ({jack['period_ms']:.2f} ms; the whole run: "
         f"{jack['late_cycles']:,} late cycles, {jack['client_overruns']:,} client overruns); "
-        f"the master's thread (in the bench's process) sent its ticks up to "
+        f"the master (a process of its own) sent its ticks up to "
         f"{a['master_late_p99_ms']:.1f} ms late (p99 of a run); {result['seconds']:.0f} s; "
         f"load average {_load(result)} → {_load(result, 'loadavg_after')} on "
         f"{result['cpu_count']} cores.",

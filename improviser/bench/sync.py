@@ -1,9 +1,11 @@
 """Musical time through a private JACK server, at outside clients: ``improviser bench sync``.
 
-A private JACK server (dummy driver, 64 frames a period by default) and, as JACK clients
-of this process, a clock master (:class:`~improviser.harness.clock_player.ClockSender`), a
-virtual player with its synth (:class:`~improviser.harness.player.VirtualPlayer`) and a
-clock listener (:class:`~improviser.harness.clock_player.ClockListener`). A live session
+A private JACK server (dummy driver, 64 frames a period by default) and outside JACK
+clients: a clock master in a process of its own
+(:class:`~improviser.harness.clock_process.ClockProcess`, so it does not share the
+session's interpreter lock) and, in this process, a virtual player with its synth
+(:class:`~improviser.harness.player.VirtualPlayer`) and a clock listener
+(:class:`~improviser.harness.clock_player.ClockListener`). A live session
 with the bundled model (``--sync clock``, answers on the beat, six notes each) plays:
 
 - ``runs`` times :func:`~improviser.bench.sync_runs.clock_run`: an answer at 120 bpm, then
@@ -16,8 +18,9 @@ with the bundled model (``--sync clock``, answers on the beat, six notes each) p
 - once, a session with ``--clock-out`` at a fixed tempo: each tick at the listener
   against the steady grid fitted through them all (p50/p95/p99), ticks, lost ticks.
 
-The master runs on a thread of this process, so a busy machine makes it late too: how
-late it sent its ticks is reported beside the errors. Nothing here asserts on a timing.
+A busy machine makes the master late too (its process waits for a core like any other):
+how late it sent its ticks is reported beside the errors, which are taken from when each
+tick was due. Nothing here asserts on a timing.
 """
 
 from __future__ import annotations
@@ -42,12 +45,8 @@ from improviser.bench.sync_runs import ClockRun, clock_run
 from improviser.bench.sync_stats import tick_jitter
 from improviser.config import Config, with_overrides
 from improviser.config.live import LiveConfig
-from improviser.harness.clock_player import (
-    CLOCK_IN_CLIENT,
-    CLOCK_OUT_CLIENT,
-    ClockListener,
-    ClockSender,
-)
+from improviser.harness.clock_player import CLOCK_IN_CLIENT, CLOCK_OUT_CLIENT, ClockListener
+from improviser.harness.clock_process import ClockProcess
 from improviser.harness.jackserver import JackServer
 from improviser.harness.player import KEYS_CLIENT, SYNTH_CLIENT, VirtualPlayer
 from improviser.inference import StepModel
@@ -122,7 +121,7 @@ async def _clock_runs(
     runs: list[dict[str, Any]] = []
     engine = "?"
     total = options.runs + 1
-    player, sender = VirtualPlayer(_API), ClockSender(_API)
+    player, master = VirtualPlayer(_API), await ClockProcess.open()
     try:
         for i in range(options.runs):
             cfg = _config(options, path, folder, sync="clock", clock_port=CLOCK_OUT_CLIENT,
@@ -132,16 +131,16 @@ async def _clock_runs(
                 if session.model is not None:
                     engine = describe_engine(session.model)
                 try:
-                    run = await clock_run(session, player, sender,
+                    run = await clock_run(session, player, master,
                                           first_bpm=FIRST_BPM, second_bpm=SECOND_BPM)  # fmt: skip
                     runs.append({"run": i, "failed": None, **run_figures(run)})
                 except TimeoutError as exc:  # a step not reached: the run counts as failed
                     runs.append({"run": i, "failed": str(exc)})
-            sender.stop()
+            await master.stop()
             await asyncio.sleep(0.3)  # the session's ports gone before the next
             progress(i + 1, total)
     finally:
-        sender.close()
+        await master.close()
         player.close()
     return runs, engine
 

@@ -1,12 +1,13 @@
 """One run of a session following an outside MIDI clock through JACK, as
 ``tests/test_timing_jack.py`` checks it and ``bench sync`` measures it.
 
-:func:`clock_run` starts the master (:class:`~improviser.harness.clock_player.ClockSender`)
-at 120 bpm, has the virtual player play a call and waits for the answer; then stops the
-clock (the session falls back to the player's beat), continues it, changes it to 150 bpm,
-reads the followed tempo two beats later and has the call answered again. What each
-answer planned and what the synth heard are kept, so :meth:`ClockRun.errors` can place
-each heard note on the master's grid (:func:`~improviser.bench.sync_stats.answer_errors`).
+:func:`clock_run` starts a clock master (a :class:`Master`: a
+:class:`~improviser.harness.clock_player.ClockSender` here or in its own process) at 120
+bpm, has the virtual player play a call and waits for the answer; then stops the clock
+(the session falls back to the player's beat), continues it, changes it to 150 bpm, reads
+the followed tempo two beats later and has the call answered again. What each answer
+planned and what the synth heard are kept, so :meth:`ClockRun.errors` can place each
+heard note on the master's grid (:func:`~improviser.bench.sync_stats.answer_errors`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from improviser.bench.sync_stats import answer_errors
 from improviser.harness.clock_player import ClockSender
@@ -24,12 +26,70 @@ from improviser.live.session.session import LiveSession
 from improviser.live.timebase.timing import Timing
 from improviser.music.notes import Note
 
-__all__ = ["ANSWER_TIMEOUT", "CALL", "Answer", "ClockRun", "clock_run", "timing_of", "wait_until"]
+__all__ = [
+    "ANSWER_TIMEOUT",
+    "CALL",
+    "Answer",
+    "ClockRun",
+    "LocalMaster",
+    "Master",
+    "clock_run",
+    "timing_of",
+    "wait_until",
+]
 
 CALL = (60, 62, 64)
 """The pitches of the call played before each answer."""
-ANSWER_TIMEOUT = 15.0
+ANSWER_TIMEOUT = 30.0
 """Seconds an answer may take to be over (a run fails past it)."""
+
+
+class Master(Protocol):
+    """A MIDI clock master as :func:`clock_run` drives it: a
+    :class:`~improviser.harness.clock_player.ClockSender` here (:class:`LocalMaster`) or
+    in a process of its own (:class:`~improviser.harness.clock_process.ClockProcess`)."""
+
+    async def start(self, bpm: float) -> None:
+        """Send ``start`` and tick from the top at ``bpm``."""
+
+    async def stop(self) -> None:
+        """Stop ticking and send ``stop``."""
+
+    async def resume(self) -> None:
+        """Send ``continue`` and tick on."""
+
+    async def tempo(self, bpm: float) -> None:
+        """Tick at ``bpm`` from the next tick on."""
+
+    async def times(self) -> tuple[list[float], list[float]]:
+        """When each tick since ``start`` was due, and when it was sent."""
+
+
+class LocalMaster:
+    """A :class:`ClockSender` on a thread of this process, as a :class:`Master`."""
+
+    def __init__(self, sender: ClockSender) -> None:
+        self.sender = sender
+
+    async def start(self, bpm: float) -> None:
+        """Send ``start`` and tick from the top at ``bpm``."""
+        self.sender.start(bpm)
+
+    async def stop(self) -> None:
+        """Stop ticking and send ``stop``."""
+        self.sender.stop()
+
+    async def resume(self) -> None:
+        """Send ``continue`` and tick on."""
+        self.sender.resume()
+
+    async def tempo(self, bpm: float) -> None:
+        """Tick at ``bpm`` from the next tick on."""
+        self.sender.bpm = bpm
+
+    async def times(self) -> tuple[list[float], list[float]]:
+        """When each tick since ``start`` was due, and when it was sent."""
+        return self.sender.times()
 
 
 async def wait_until(predicate: Callable[[], bool], limit: float, what: str) -> None:
@@ -131,7 +191,7 @@ async def _answer(
 async def clock_run(
     session: LiveSession,
     player: VirtualPlayer,
-    sender: ClockSender,
+    master: Master,
     *,
     call_step: float | None = None,
     first_bpm: float = 120.0,
@@ -145,17 +205,17 @@ async def clock_run(
     subscription = session.bus.subscribe()
     run = ClockRun(target_bpm=second_bpm, subscription=subscription)
     try:
-        sender.start(first_bpm)
+        await master.start(first_bpm)
         await wait_until(lambda: timing.source == "clock", 3.0, "the clock followed")
         await asyncio.sleep(0.5)
         await _answer(player, session, run, 1, call_step or 30.0 / first_bpm)
 
-        sender.stop()
+        await master.stop()
         await wait_until(lambda: timing.source == "player", 2.0, "the clock's stop seen")
-        sender.resume()
+        await master.resume()
         await wait_until(lambda: timing.source == "clock", 2.0, "the clock followed again")
 
-        sender.bpm = second_bpm  # a tempo change mid-session
+        await master.tempo(second_bpm)  # a tempo change mid-session
         await asyncio.sleep(2 * 60.0 / second_bpm)
         run.followed_bpm = timing.bpm
         await _answer(player, session, run, 2, call_step or 30.0 / second_bpm)
@@ -163,6 +223,6 @@ async def clock_run(
     finally:
         session.bus.unsubscribe(subscription)
         run.subscription = None
-    run.ticks, run.sent = list(sender.ticks), list(sender.sent)
+    run.ticks, run.sent = await master.times()
     run.lost_ticks = timing.clock.lost_ticks
     return run

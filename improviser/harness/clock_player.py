@@ -94,6 +94,11 @@ class ClockSender:
                 self.sent.append(sent)
             due += 60.0 / self.bpm / _PPQN
 
+    def times(self) -> tuple[list[float], list[float]]:
+        """Copies of :attr:`ticks` and :attr:`sent`, taken together."""
+        with self._lock:
+            return list(self.ticks), list(self.sent)
+
     def beats(self, every: int = _PPQN) -> list[float]:
         """Due times of every ``every``-th tick since ``start`` (default: each beat)."""
         with self._lock:
