@@ -14,6 +14,7 @@ from improviser.bench.sync import run_figures
 from improviser.bench.sync_runs import Answer, ClockRun
 from improviser.bench.sync_stats import (
     answer_errors,
+    late_to_plan,
     master_time,
     nearest_beat,
     planned_ticks,
@@ -115,6 +116,12 @@ def test_a_dropped_note_and_a_stray_pitch_do_not_shift_the_others() -> None:
     assert answer_errors(heard, [], start, SPB, ticks) == []
 
 
+def test_late_to_plan_is_arrival_less_intended_whatever_the_grid() -> None:
+    planned = [(10.0, 60), (10.25, 62), (10.5, 60)]
+    heard = [(10.252, 62), (10.503, 60)]
+    assert late_to_plan(heard, planned) == pytest.approx([0.002, 0.003])
+
+
 def test_tick_jitter_counts_a_lost_tick_as_a_gap_not_jitter() -> None:
     rng = np.random.default_rng(1)
     period = 60.0 / 125.0 / 24
@@ -142,6 +149,7 @@ def test_run_figures_pool_both_answers() -> None:
     assert figures["tempo_off_pct"] == pytest.approx(-2.0)
     assert figures["answer_bpm"] == pytest.approx([120.0, 120.0])
     assert figures["master_late"]["p50_ms"] == pytest.approx(0.2)
+    assert figures["late_to_plan_ms"] == pytest.approx([1.0, 1.0, 3.0, 3.0])
 
 
 @pytest.mark.jack

@@ -155,7 +155,7 @@ def sync_table(result: Mapping[str, Any]) -> str:
     """``improviser bench sync --json``: answers on an outside clock's grid, the tempo
     followed, ``--clock-out``'s ticks at an outside client."""
     a, out, jack, change = (result[k] for k in ("answers", "clock_out", "jack", "tempo_change"))
-    e, done = a["error"], a["runs"] - a["failed"]
+    e, late, done = a["error"], a["late_to_plan"], a["runs"] - a["failed"]
     tempo = [abs(t) for t in a["tempo_off_pct"]]
     median = f"{sorted(tempo)[len(tempo) // 2]:.1f}" if tempo else "-"
     lines = [
@@ -167,6 +167,10 @@ def sync_table(result: Mapping[str, Any]) -> str:
         f"{change['from_bpm']:g} bpm, then one after stop/continue and a change to "
         f"{change['to_bpm']:g} bpm); per run p50 {_span(a['run_p50_ms'])} ms, p99 "
         f"{_span(a['run_p99_ms'])} ms; {a['failed']} runs failed |",
+        "| the same note-ons at the synth after the time the session planned them "
+        "(what the session and JACK added, apart from where it placed them) "
+        f"| p50 {late['p50_ms']:.1f} ms, p99 {late['p99_ms']:.1f} ms, "
+        f"max {late['max_ms']:.1f} ms |",
         f"| ticks the session counted lost | {a['lost_ticks']} in {done} runs |",
         "| `--clock-out` tick jitter at an outside client (distance from the fitted grid) "
         f"| p50 {out['p50_ms']:.2f} ms, p99 {out['p99_ms']:.2f} ms ({out['ticks']} ticks at "

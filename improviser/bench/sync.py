@@ -93,8 +93,10 @@ def _config(options: SyncOptions, path: Path, folder: Path, **live: Any) -> Live
 
 
 def run_figures(run: ClockRun) -> dict[str, Any]:
-    """One :func:`clock_run`'s figures: the notes' errors on the master's grid, the tempo
-    followed, the ticks lost, how late the master was."""
+    """One :func:`clock_run`'s figures: the notes' errors on the master's grid, how late
+    they came to the synth after their intended time (what the session and JACK added,
+    apart from where the session placed them), the tempo followed, the ticks lost, how
+    late the master was."""
     errors = run.errors()
     pooled = [abs(e) * 1000 for answer in errors for e in answer]
     late = (np.asarray(run.sent) - np.asarray(run.ticks)) * 1000
@@ -107,6 +109,7 @@ def run_figures(run: ClockRun) -> dict[str, Any]:
         "followed_bpm": run.followed_bpm,
         "tempo_off_pct": 100.0 * (run.followed_bpm / run.target_bpm - 1.0),
         "lost_ticks": run.lost_ticks,
+        "late_to_plan_ms": [round(e * 1000, 3) for e in run.late()],
         "master_late": summarize(late.tolist()),
     }
 
@@ -177,6 +180,7 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "notes_sent": sum(sum(r["notes_sent"]) for r in done),
         "notes_heard": sum(sum(r["notes_heard"]) for r in done),
         "error": summarize([abs(e) for e in signed]),
+        "late_to_plan": summarize([e for r in done for e in r["late_to_plan_ms"]]),
         "signed_median_ms": float(np.median(signed)) if signed else float("nan"),
         "run_p50_ms": [r["error"]["p50_ms"] for r in done],
         "run_p99_ms": [r["error"]["p99_ms"] for r in done],

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from improviser.bench.sync_stats import answer_errors
+from improviser.bench.sync_stats import answer_errors, late_to_plan
 from improviser.harness.clock_player import ClockSender
 from improviser.harness.player import VirtualPlayer
 from improviser.live.events import AnswerNote, AnswerStarted, Event, Subscription
@@ -139,6 +139,10 @@ class ClockRun:
             answer_errors(a.heard, a.planned, a.start, a.seconds_per_beat, self.ticks)
             for a in self.answers
         ]
+
+    def late(self) -> list[float]:
+        """Seconds from each heard note's intended send time to its arrival, all answers."""
+        return [e for a in self.answers for e in late_to_plan(a.heard, a.planned)]
 
 
 def timing_of(session: LiveSession) -> Timing:

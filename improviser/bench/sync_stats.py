@@ -20,7 +20,9 @@ import numpy as np
 __all__ = [
     "PPQN",
     "answer_errors",
+    "late_to_plan",
     "master_time",
+    "matched",
     "nearest_beat",
     "planned_ticks",
     "tick_jitter",
@@ -75,6 +77,20 @@ def nearest_beat(ticks: Sequence[float], at: float, ppqn: int = PPQN) -> int:
     return int(np.argmin(np.abs(beats - at))) * ppqn
 
 
+def matched(
+    heard: Sequence[tuple[float, int]], planned: Sequence[tuple[float, int]]
+) -> list[tuple[float, int]]:
+    """(arrival, index in ``planned``) of each heard note: the planned note of its pitch
+    nearest in time (a note JACK dropped leaves no gap in the others); a heard note no
+    planned note explains is left out."""
+    out: list[tuple[float, int]] = []
+    for arrival, pitch in heard:
+        same = [(abs(arrival - t), i) for i, (t, p) in enumerate(planned) if p == pitch]
+        if same:
+            out.append((arrival, min(same)[1]))
+    return out
+
+
 def answer_errors(
     heard: Sequence[tuple[float, int]],
     planned: Sequence[tuple[float, int]],
@@ -86,21 +102,24 @@ def answer_errors(
 
     ``heard``: (arrival, pitch) at the synth; ``planned``: (intended send time, pitch) of
     the answer's note-ons; ``start``: the answer's first beat as the session placed it;
-    ``seconds_per_beat``: the tempo it drew them at; ``ticks``: the master's tick times.
-    Each heard note is matched to the planned note of its pitch nearest in time (a note
-    JACK dropped leaves no gap in the others); one no planned note explains is skipped.
+    ``seconds_per_beat``: about the tempo it drew them at; ``ticks``: the master's tick
+    times. Heard notes are :func:`matched` to planned ones.
     """
     if not planned:
         return []
     first = nearest_beat(ticks, start)
     places = planned_ticks(start, [t for t, _ in planned], seconds_per_beat)
-    errors: list[float] = []
-    for arrival, pitch in heard:
-        same = [(abs(arrival - t), k) for (t, p), k in zip(planned, places, strict=True)
-                if p == pitch]  # fmt: skip
-        if same:
-            errors.append(arrival - master_time(ticks, first + min(same)[1]))
-    return errors
+    return [
+        arrival - master_time(ticks, first + places[i]) for arrival, i in matched(heard, planned)
+    ]
+
+
+def late_to_plan(
+    heard: Sequence[tuple[float, int]], planned: Sequence[tuple[float, int]]
+) -> list[float]:
+    """Seconds from each heard note's intended send time to its arrival: what the session
+    and JACK added, apart from where the session placed the note."""
+    return [arrival - planned[i][0] for arrival, i in matched(heard, planned)]
 
 
 def tick_jitter(ticks: Sequence[float], bpm: float) -> dict[str, Any]:
