@@ -31,15 +31,13 @@ import numpy as np
 from improviser.bench.harmony import held_out
 from improviser.bench.stats import summarize
 from improviser.config.generate import GenerateConfig
-from improviser.inference.answer import AnswerDraw, AnswerLimits, first_onset
-from improviser.inference.generate import hear_call
+from improviser.inference.answer import first_onset
+from improviser.inference.generate import prepare_answer
 from improviser.inference.protocol import StepModel
 from improviser.inference.select import cpu_engine_type
-from improviser.music.chord_lean import ChordLean, call_chord, strong_beat
+from improviser.music.chord_lean import call_chord, strong_beat
 from improviser.music.chords import Chord
-from improviser.music.encoding import encode, ioi_class
 from improviser.music.key import estimate_key, scale_mask
-from improviser.music.listener import ListenParams
 from improviser.music.midi_read import read_midi
 from improviser.music.notes import Note, skyline
 from improviser.music.sampling import Sampler, SamplingParams
@@ -103,15 +101,11 @@ def _answer(
     engine: StepModel, call: Call, cfg: GenerateConfig, lean: float, seed: int
 ) -> tuple[list[Note], list[float]]:
     """One answer on the one path, its notes in beats, and each note's draw in ms."""
-    listen = ListenParams.from_config(cfg)
-    context, rhythm = hear_call(
-        engine, encode(call.melody), cfg.rhythm_strength, listen, cfg.rhythm_memory,
-        cfg.rhythm_guard,
-    )  # fmt: skip
     start = first_onset(cfg.answer_start, call.end, 0.0, cfg.beats_per_bar)
-    limits = AnswerLimits.of(cfg, call.end - call.melody[0].start_beats)
-    chord_lean = ChordLean.of(call.chord, lean, start, cfg.beats_per_bar)
-    draw = AnswerDraw(limits, rhythm, ioi_class(start - call.melody[-1].start_beats), chord_lean)
+    call_beats = call.end - call.melody[0].start_beats
+    context, draw = prepare_answer(
+        engine, call.melody, cfg, start, call_beats, call.chord, lean=lean
+    )
     sampler = Sampler(SamplingParams.from_config(cfg.sampling))
     rng = np.random.default_rng(seed)
     notes: list[Note] = []

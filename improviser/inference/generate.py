@@ -35,7 +35,14 @@ from improviser.music.notes import MAX_BPM, Note, extract_melody
 from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.sampling import Sampler, SamplingParams
 
-__all__ = ["GenerateResult", "continue_melody", "continue_tokens", "generate", "hear_call"]
+__all__ = [
+    "GenerateResult",
+    "continue_melody",
+    "continue_tokens",
+    "generate",
+    "hear_call",
+    "prepare_answer",
+]
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,29 @@ def continue_tokens(
     return np.asarray([d.token for d in drawn], dtype=np.int32).reshape(count, 4)
 
 
+def prepare_answer(
+    engine: StepModel,
+    melody: Sequence[Note],
+    cfg: GenerateConfig,
+    start: float,
+    call_beats: float,
+    chord: Chord | None,
+    notes: int | None = None,
+    lean: float | None = None,
+) -> tuple[ModelContext, AnswerDraw]:
+    """The model's context after hearing ``melody``, and the draw of its answer: first
+    onset at ``start`` (beats), ``cfg``'s length rule for a call ``call_beats`` long (or
+    exactly ``notes``), leaning on ``chord`` by ``cfg.chord_lean`` (or ``lean``)."""
+    listen = ListenParams.from_config(cfg)
+    context, rhythm = hear_call(
+        engine, encode(melody), cfg.rhythm_strength, listen, cfg.rhythm_memory, cfg.rhythm_guard
+    )
+    limits = AnswerLimits.of(cfg, call_beats, notes)
+    weight = cfg.chord_lean if lean is None else lean
+    leaning = ChordLean.of(chord, weight, start, cfg.beats_per_bar)
+    return context, AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats), leaning)
+
+
 def continue_melody(
     engine: StepModel,
     melody: Sequence[Note],
@@ -110,17 +140,11 @@ def continue_melody(
     leaning on ``chord`` (the call's, :func:`~improviser.music.chord_lean.call_chord`).
     ``end``: where the call ends, in beats, if not where its melody does (a left hand
     held on: a live session waits for every key up)."""
-    call = encode(melody)
-    listen = ListenParams.from_config(cfg)
-    context, rhythm = hear_call(
-        engine, call, cfg.rhythm_strength, listen, cfg.rhythm_memory, cfg.rhythm_guard
-    )
     end = max(end or 0.0, *(n.end_beats for n in melody))
     delay = cfg.answer_delay * bpm / 60.0
     start = first_onset(cfg.answer_start, end + delay, 0.0, cfg.beats_per_bar)
-    limits = AnswerLimits.of(cfg, max(end - melody[0].start_beats, 1.0), cfg.notes)
-    lean = ChordLean.of(chord, cfg.chord_lean, start, cfg.beats_per_bar)
-    draw = AnswerDraw(limits, rhythm, ioi_class(start - melody[-1].start_beats), lean)
+    call_beats = max(end - melody[0].start_beats, 1.0)
+    context, draw = prepare_answer(engine, melody, cfg, start, call_beats, chord, cfg.notes)
     drawn = draw_answer(context, draw, Sampler(SamplingParams.from_config(cfg.sampling)), rng)
     tokens = [d.token._replace(ioi=0) if i == 0 else d.token for i, d in enumerate(drawn)]
     return decode(tokens, bpm=bpm, start_beats=start, track=1)
