@@ -97,6 +97,25 @@ def test_resume_continues_from_the_checkpoint_epoch(trained: Trained, tmp_path: 
     assert meta["training"]["epochs"] == 6
 
 
+def test_resuming_a_finished_model_goes_on_from_its_epochs_and_keeps_its_history(
+    trained: Trained, tmp_path: Path
+) -> None:
+    from improviser.training.train import train
+
+    before = json.loads(trained.model.with_suffix(".json").read_text())
+    done = before["training"]["epochs"]
+    out = tmp_path / "longer.keras"
+    result = train([trained.corpus], out, tiny_config(epochs=done + 2), resume=trained.model)
+    assert result.epochs == 2
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["training"]["epochs"] == done + 2
+    assert meta["training"]["resumed_at_epoch"] == done
+    assert meta["history"]["loss"][:done] == before["history"]["loss"]
+    assert len(meta["history"]["loss"]) == done + 2
+    rows = out.with_suffix(".history.csv").read_text().splitlines()
+    assert len(rows) == 1 + done + 2
+
+
 def test_regression_objective_reproduces_the_notebook(trained: Trained, tmp_path: Path) -> None:
     from improviser.config import with_overrides
     from improviser.training.train import train

@@ -21,9 +21,8 @@ from typing import Any
 
 from improviser.bench.latency import cpu_engines, melodic_tokens, time_steps
 from improviser.bench.stats import summarize
-from improviser.bench.variants import Budget, Variant, run_variants
+from improviser.bench.variants import Budget, Variant, pick, run_variants
 from improviser.config import Config
-from improviser.errors import ConfigError
 from improviser.inference.weights import random_weights
 from improviser.music.encoding import FIELDS, VOCAB_SIZES
 
@@ -83,10 +82,7 @@ def bench_arch(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train and score each variant, and time its step; a JSON-ready dict."""
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown or not variants:
-        raise ConfigError(f"variants must be some of {', '.join(VARIANTS)}, got {list(variants)}")
-    chosen = {name: VARIANTS[name] for name in dict.fromkeys(variants)}
+    chosen = pick(variants, VARIANTS)
     baseline = next((v for v in chosen if v in ("baseline", "size-128-64")), None)
     result = run_variants(
         data,

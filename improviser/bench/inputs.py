@@ -19,9 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from improviser.bench.variants import Budget, Variant, run_variants
+from improviser.bench.variants import Budget, Variant, pick, run_variants
 from improviser.config import Config
-from improviser.errors import ConfigError
 from improviser.music.viewpoints import VIEWPOINTS
 
 __all__ = ["DEFAULT_EPOCHS", "VARIANTS", "bench_inputs"]
@@ -46,13 +45,8 @@ def bench_inputs(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Train and score one model per variant (see the module docstring); JSON-ready."""
-    unknown = [v for v in variants if v not in VARIANTS]
-    if unknown or not variants:
-        raise ConfigError(f"variants must be some of {', '.join(VARIANTS)}, got {list(variants)}")
-    chosen = {
-        name: Variant({"model": {"extra_inputs": list(VARIANTS[name])}})
-        for name in dict.fromkeys(variants)
-    }
+    known = {name: Variant({"model": {"extra_inputs": list(v)}}) for name, v in VARIANTS.items()}
+    chosen = pick(variants, known)
     result = run_variants(
         data,
         config,

@@ -31,7 +31,7 @@ from improviser.training.dataset import Piece, Split
 from improviser.training.model import Cell, build_model, compile_model
 from improviser.training.train import classes_data, read_and_split
 
-__all__ = ["Budget", "Variant", "run_variants", "score_held_out"]
+__all__ = ["Budget", "Variant", "pick", "run_variants", "score_held_out"]
 
 _EPS = 1e-12
 _SCORED = ("pitch_bits", "total_bits", "accuracy", "ioi_bits", "duration_bits", "val_loss")
@@ -61,6 +61,13 @@ class Budget:
                 f"epochs must be at least 1 and minutes not negative, got "
                 f"{self.epochs}, {self.minutes}"
             )
+
+
+def pick(names: Sequence[str], known: Mapping[str, Variant]) -> dict[str, Variant]:
+    """The variants called ``names`` (each once, in order); one line for an unknown one."""
+    if not names or any(name not in known for name in names):
+        raise ConfigError(f"variants must be some of {', '.join(known)}, got {list(names)}")
+    return {name: known[name] for name in dict.fromkeys(names)}
 
 
 def score_held_out(

@@ -24,7 +24,12 @@ import numpy as np
 from improviser import __version__
 from improviser.config import Config
 from improviser.errors import ConfigError, ModelError, missing_extra
-from improviser.inference.modelfile import encoding_metadata, load_model, save_model
+from improviser.inference.modelfile import (
+    encoding_metadata,
+    load_model,
+    read_metadata,
+    save_model,
+)
 from improviser.inference.tfload import keras, tensorflow
 from improviser.training.callbacks import (
     ProgressFn,
@@ -99,12 +104,26 @@ def _split_metadata(corpus: Corpus, split: Split) -> dict[str, Any]:
 
 
 def _initial_epoch(resume: Path | None) -> int:
+    """The epoch a resumed model had reached: its checkpoint's state, or for a finished
+    model the epochs its metadata says it trained."""
     if resume is None:
         return 0
     state = resume.with_suffix(".state.json")
     if state.exists():
         return int(json.loads(state.read_text())["epoch"])
-    return 0
+    trained = read_metadata(resume).get("training", {})
+    return int(trained.get("epochs", 0)) if isinstance(trained, dict) else 0
+
+
+def _earlier_history(resume: Path | None, hist: dict[str, list[float]]) -> dict[str, list[float]]:
+    """``hist`` after the resumed model's own history (a finished model's metadata has it),
+    so the curves and the history file show the whole training."""
+    if resume is None:
+        return hist
+    earlier = read_metadata(resume).get("history")
+    if not isinstance(earlier, dict) or set(earlier) != set(hist):
+        return hist
+    return {key: [float(v) for v in earlier[key]] + values for key, values in hist.items()}
 
 
 def train(
@@ -163,7 +182,7 @@ def train(
     hist = {key: [float(v) for v in values] for key, values in history.history.items()}
     epochs_run = len(next(iter(hist.values()), []))
     trained_notes = notes_per_batch * steps * epochs_run
-    meta["history"] = hist
+    meta["history"] = _earlier_history(resume_path, hist)
     meta["training"] = {
         "epochs": initial_epoch + epochs_run,
         "seconds": round(seconds, 2),
@@ -171,11 +190,16 @@ def train(
         "batch_size": batch,
         "tensorflow": tensorflow().__version__,
         "stopped_by": stopped_by(stopping, limit, monitor),
+        **(
+            {"resumed_from": str(resume_path), "resumed_at_epoch": initial_epoch}
+            if resume_path
+            else {}
+        ),
     }
     if config.model.objective == "regression":
         meta["scaler"]["residual_std"] = _regression_residual_std(model, config, split, meta)
     save_model(model, out, meta)
-    _write_history(out, hist)
+    _write_history(out, meta["history"])
     return TrainResult(out, epochs_run, hist, seconds, trained_notes / max(seconds, 1e-9))
 
 
