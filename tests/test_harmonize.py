@@ -4,7 +4,6 @@ out, every note released, the same bytes for the same seed; bad input one line, 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import mido
@@ -17,6 +16,7 @@ from improviser.music.encoding import ioi_class
 from improviser.music.midi_read import read_midi
 from improviser.music.midi_write import write_midi
 from improviser.music.notes import Note
+from tests.cli_run import improviser
 from tests.test_harmonizer import WEIGHTS
 
 
@@ -56,13 +56,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "improviser", "harmonize", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return improviser("harmonize", *args)
 
 
 def test_harmonize_end_to_end_the_same_seed_gives_the_same_bytes(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from improviser.training.harmony_dataset import (
     transposed_sequences,
     voice_examples,
 )
+from tests.cli_run import improviser
 from tests.model_fixtures import Trained, TrainedHarmony, copy_chorales
 
 CFG = HarmonyModelConfig()
@@ -156,13 +156,7 @@ def test_tiny_harmony_model_file_and_its_evaluation(trained_harmony: TrainedHarm
 
 
 def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "improviser", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return improviser(*args, timeout=600)
 
 
 TINY_TOML = """
