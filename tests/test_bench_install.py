@@ -4,6 +4,7 @@ with the one distribution that brought them, and the tables. No pip, no network.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from improviser.bench.install_size import (
 from improviser.bench.install_table import install_table, mb, part_text
 from improviser.cli.bench_install import print_install
 from improviser.errors import ConfigError
+from improviser.paths import ROOT
 from tests.cli_run import improviser, one_line_error
 
 
@@ -178,18 +180,24 @@ def test_sizes_read_in_decimal_units() -> None:
         "5.6 MB", "64 MB", "1.34 GB",
     ]  # fmt: skip
     assert part_text(_part("pydantic", 4_600_000, pydantic_core=5_600_000, tiny=100)) == (
-        "pydantic 4.6 MB (+ pydantic_core 5.6 MB)"
+        "pydantic 10 MB (4.6 MB its own; pydantic_core 5.6 MB, …)"
     )
     four = _part("matplotlib", 38_000_000, a=37_000_000, b=22_000_000, c=6_000_000, d=5_600_000)
-    assert part_text(four) == "matplotlib 38 MB (+ a 37 MB, b 22 MB, c 6.0 MB, …)"
+    assert part_text(four) == "matplotlib 109 MB (38 MB its own; a 37 MB, b 22 MB, c 6.0 MB, …)"
+    assert part_text(_part("music21", 119_000_000, a=3_000_000, b=3_000_000)) == (
+        "music21 125 MB (119 MB its own)"
+    )
+    assert part_text(_part("mypy", 64_000_000, librt=400_000)) == "mypy 64 MB"
+    assert part_text(_part("numpy", 75_000_000)) == "numpy 75 MB"
 
 
 def test_the_manual_table_names_what_each_venv_adds() -> None:
     lines = install_table(RESULT).splitlines()
     assert lines[2] == "| `improviser` | 144 MB | 2 | numpy 75 MB, pip 14 MB |"
     assert lines[3] == (
-        "| `improviser[train]` | 1.92 GB | 10 | `improviser`, and: tensorflow_cpu 1.34 GB "
-        "(+ libclang 64 MB), matplotlib 38 MB (+ fonttools 37 MB, pillow 22 MB, cycler 6.0 MB, …) |"
+        "| `improviser[train]` | 1.92 GB | 10 | `improviser`, and: tensorflow_cpu 1.40 GB "
+        "(1.34 GB its own; libclang 64 MB, …), matplotlib 109 MB (38 MB its own; "
+        "fonttools 37 MB, pillow 22 MB, cycler 6.0 MB, …) |"
     )
     assert "Python 3.11.7, pip 23.2.1" in lines[-1] and "Load average 2.0" in lines[-1]
 
@@ -198,7 +206,7 @@ def test_the_terminal_table(capsys: pytest.CaptureFixture[str]) -> None:
     print_install(RESULT)
     out = capsys.readouterr().out
     assert "installed sizes, Python 3.11.7, pip 23.2.1" in out
-    assert "+ tensorflow_cpu 1.34 GB (+ libclang 64 MB)" in out
+    assert "+ tensorflow_cpu 1.40 GB (1.34 GB its own; libclang 64 MB, …)" in out
     assert "1.92 GB" in out and "1.2 MB" in out  # the venv, and what no RECORD lists
 
 
@@ -213,3 +221,15 @@ def test_an_unknown_extra_is_one_line(tmp_path: Path) -> None:
         check_extras(["base", "trian"], pyproject)
     line = one_line_error(improviser("bench", "install", "--extra", "trian"))
     assert "--extra: the package has no extra 'trian'" in line
+
+
+def test_the_manual_carries_the_measured_sizes() -> None:
+    """Independent of the generator: each venv's total in samples/ is on the page."""
+    result = json.loads((ROOT / "samples" / "install" / "sizes.json").read_text("utf-8"))
+    page = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    assert "| venv | installed (`du`) |" in page
+    for extra, venv in result["venvs"].items():
+        size = venv["bytes"]
+        total = f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
+        label = "`improviser`" if extra == "base" else f"`improviser[{extra}]`"
+        assert f"| {label} | {total} | {len(venv['distributions'])} |" in page, extra

@@ -306,7 +306,10 @@ def bench_install(
             spec, seconds = _install_one(python, wheel, extra)
             step()
             facts = _venv_facts(python)
-            venvs[extra] = {"spec": spec, "install_s": round(seconds, 1)}
+            shown = spec.replace(wheel.parent.as_uri(), "file://$DIST").replace(
+                str(wheel.parent), "$DIST"
+            )  # what was installed, not where this run's temporary folder was
+            venvs[extra] = {"pip_install": shown, "install_s": round(seconds, 1)}
             venvs[extra] |= measure_venv(venv, [Path(p) for p in facts["site"]])
             step()
         return {

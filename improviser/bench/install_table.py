@@ -28,6 +28,8 @@ LARGEST = 5
 COMPANION_MIN = 5_000_000
 """A part's companions shown beside it from this many bytes (at most :data:`COMPANIONS`)."""
 COMPANIONS = 3
+SMALL = 1_000_000
+"""Companions that add less than this, none of them shown, are not mentioned."""
 
 
 def mb(size: int) -> str:
@@ -38,15 +40,19 @@ def mb(size: int) -> str:
 
 
 def part_text(part: Mapping[str, Any]) -> str:
-    """``matplotlib 38 MB (+ fonttools 37 MB, kiwisolver 5.6 MB)``: a part's own bytes and
-    its largest companions (the dependencies only it brought)."""
+    """``matplotlib 103 MB (38 MB its own; fonttools 37 MB, pillow 22 MB, …)``: a part's
+    bytes, and where it has companions (the dependencies only it brought) its own and the
+    largest of theirs."""
+    text = f"{part['name']} {mb(part['bytes'])}"
+    if not part["with"]:
+        return text
     largest = sorted(part["with"].items(), key=lambda kv: -kv[1])
     shown = [f"{name} {mb(size)}" for name, size in largest if size >= COMPANION_MIN]
-    text = f"{part['name']} {mb(part['own'])}"
-    if shown:
-        more = ", …" if len(shown) > COMPANIONS else ""
-        text += f" (+ {', '.join(shown[:COMPANIONS])}{more})"
-    return text
+    more = ", …" if len(shown) > COMPANIONS or len(shown) < len(largest) else ""
+    if not shown and part["bytes"] - part["own"] < SMALL:
+        return text
+    named = f"; {', '.join(shown[:COMPANIONS])}{more}" if shown else ""
+    return f"{text} ({mb(part['own'])} its own{named})"
 
 
 def venv_label(extra: str) -> str:
@@ -84,11 +90,14 @@ def install_table(result: Mapping[str, Any]) -> str:
         )
         before = (extra, venv)
     load = result["load"]
+    unlisted = " / ".join(mb(venv["unlisted_bytes"]) for venv in result["venvs"].values())
     lines += [
         "",
         f"Measured {result['date'][:10]} on {result['platform']}: Python {result['python']}, "
         f"pip {result['pip']}, the wheel `{result['wheel']['name']}` "
-        f"({mb(result['wheel']['bytes'])}); MB and GB are 10⁶ and 10⁹ bytes. Load average "
+        f"({mb(result['wheel']['bytes'])}); MB and GB are 10⁶ and 10⁹ bytes. Of each venv, "
+        f"{unlisted} are in no distribution's `RECORD`: the folders themselves (a block each) "
+        f"and the venv's own activate scripts and links. Load average "
         f"{load['start'][0]:.1f} when the run began, {load['end'][0]:.1f} at its end "
         "(sizes do not depend on it).",
     ]

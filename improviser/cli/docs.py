@@ -39,6 +39,7 @@ from improviser.bench.doc_tables_music import (
 )
 from improviser.bench.doc_tables_speed import engines_table, speed_table, startup_table
 from improviser.bench.harmony_table import harmony_evaluate_table, harmony_table
+from improviser.bench.install_table import install_block
 from improviser.bench.lean_table import lean_table
 from improviser.bench.peers_table import peers_table
 from improviser.bench.rhythm_table import rhythm_final_block, rhythm_select_block
@@ -275,6 +276,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "web": (DOCS / "web.md", _web),
     "styles": (DOCS / "musicality.md", styles_block),
     "peers": (DOCS / "speed.md", _peers),
+    "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
 
