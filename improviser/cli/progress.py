@@ -21,6 +21,16 @@ from rich.progress import (
 
 __all__ = ["TrainingProgress", "count_progress", "taken_line"]
 
+_EPOCH_KEYS = {
+    "loss": "loss",
+    "val_loss": "val loss",
+    "next_pitch_loss": "pitch",
+    "val_next_pitch_loss": "val pitch",
+    "val_next_pitch_sparse_categorical_accuracy": "val pitch top-1",
+    "val_next_value_loss": "val value",
+}
+"""What an epoch's line shows, in order, as what (a log key absent is left out)."""
+
 
 def taken_line(event: dict[str, Any]) -> str:
     """What a training run took from its files, from its ``*_taken`` event."""
@@ -119,7 +129,8 @@ class TrainingProgress:
             self.progress.update(self._epoch, completed=event["batch"], description=desc, info=info)
         elif kind == "epoch":
             logs = event["logs"]
-            parts = [f"{k} {v:.4f}" for k, v in sorted(logs.items()) if "loss" in k or "acc" in k]
-            self.console.print(f"epoch {event['epoch'] + 1}: " + ", ".join(parts[:6]))
+            shown = [k for k in _EPOCH_KEYS if k in logs] or sorted(k for k in logs if "loss" in k)
+            parts = [f"{_EPOCH_KEYS.get(k, k)} {logs[k]:.4f}" for k in shown]
+            self.console.print(f"epoch {event['epoch'] + 1}: " + ", ".join(parts))
             if self._epoch is not None:
                 self.progress.reset(self._epoch)
