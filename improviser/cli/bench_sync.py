@@ -90,6 +90,11 @@ def print_sync(result: dict[str, Any]) -> None:
         "all runs", str(e["n"]), _ms(e["p50_ms"]), _ms(e["p99_ms"]), _ms(e["max_ms"]),
         f"{a['notes_heard']}/{a['notes_sent']} heard, {a['failed']} runs failed",
     )  # fmt: skip
+    late = a["late_to_plan"]
+    table.add_row(
+        "all runs: heard after their planned time", str(late["n"]), _ms(late["p50_ms"]),
+        _ms(late["p99_ms"]), _ms(late["max_ms"]), "the session's and JACK's share",
+    )  # fmt: skip
     table.add_row(
         f"--clock-out tick jitter at {out['bpm']:g} bpm",
         str(out["ticks"]),
