@@ -92,6 +92,49 @@ def feed(follower: ClockFollower, times: list[float]) -> None:
         follower.tick(t)
 
 
+def bunched(times: list[float], seed: int, held: float = 0.3) -> list[float]:
+    """``times`` as a busy JACK graph delivers them: a share ``held`` of the ticks held
+    back, each then let go with the next, microseconds apart."""
+    rng = np.random.default_rng(seed)
+    out: list[float] = []
+    hold: list[float] = []
+    for t in times:
+        hold.append(t)
+        if rng.random() >= held:
+            let_go = t + rng.uniform(0.0, 0.004)
+            out += [let_go + 1e-5 * j for j in range(len(hold))]
+            hold = []
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ticks_bunched_after_continue_never_read_as_an_absurd_tempo(seed: int) -> None:
+    f = ClockFollower()
+    f.start(0.0)
+    t = ticks(f, 0.0, 120.0, 4 * PPQN)
+    f.stop(t)
+    f.resume(t + 1.0)
+    per_tick = 60.0 / 150.0 / PPQN
+    read = []
+    for tick in bunched([t + 1.0 + i * per_tick for i in range(3 * PPQN)], seed):
+        f.tick(tick)
+        read.append(f.bpm)
+    # Bunched ticks once read as 250,000 bpm: their times say nothing of the tempo.
+    assert all(bpm is not None and 60.0 < bpm < 400.0 for bpm in read), max(read)
+
+
+def test_a_burst_of_held_ticks_after_a_dropout_keeps_the_tempo() -> None:
+    f = ClockFollower()
+    f.start(0.0)
+    t = ticks(f, 0.0, 120.0, 4 * PPQN)
+    t += 2 * f.timeout  # a dropout, then every tick it held at once
+    for i in range(30):
+        f.tick(t + i * 1e-5)
+    assert f.bpm == pytest.approx(120.0)
+    ticks(f, t + 0.02, 120.0, 2 * PPQN)
+    assert f.bpm == pytest.approx(120.0, rel=0.01)
+
+
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 150.0, 200.0])
 def test_a_lost_tick_is_counted_so_the_beat_does_not_slip(bpm: float) -> None:
     per_tick = 60.0 / bpm / PPQN

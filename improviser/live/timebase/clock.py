@@ -89,6 +89,11 @@ JUDGE_TICKS = 8
 STARTUP_TICKS = 7
 """Ticks in hand when the first tempo is found: all but the last numbered together, the
 last placed against their line, as every tick after."""
+FIT_APART = 0.25
+"""A tick closer than this (in ticks, at the known tempo) to the one before was held back
+with it: the tempo fit leaves it out (a tempo may double at once, not quadruple)."""
+CLOCK_BPM = (10.0, 1000.0)
+"""The tempi a clock may have: a fit outside them (ticks bunched by a stall) is not one."""
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
 
 
@@ -298,7 +303,20 @@ class ClockFollower:
         return self.time_of(k)
 
     def _fit(self) -> None:
-        self._line = least_squares(self._ticks) or self._line
+        """The least-squares line through the ticks in hand; if some came bunched with the
+        one before (:data:`FIT_APART`: held back by a stall, their times say nothing of
+        the tempo), Theil and Sen's through the others. A line
+        outside :data:`CLOCK_BPM` is not taken: the last one holds."""
+        ticks = list(self._ticks)
+        apart = ticks
+        if self._line is not None and ticks:
+            close = FIT_APART * self._line[1]
+            apart = [ticks[0]] + [b for a, b in itertools.pairwise(ticks) if b[1] - a[1] >= close]
+        # After a stall the first tick it held back is late too: a robust line for those.
+        line = least_squares(ticks) if len(apart) == len(ticks) else robust_line(apart)
+        low, high = CLOCK_BPM
+        if line is not None and low <= 60.0 / (line[1] * PPQN) <= high:
+            self._line = line
 
     def _number_first(self) -> float:
         """Number the first ticks (no tempo known to tell a lost one by): the steps
