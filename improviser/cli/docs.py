@@ -44,6 +44,7 @@ from improviser.bench.lean_table import lean_table
 from improviser.bench.peers_table import peers_table
 from improviser.bench.rhythm_table import rhythm_final_block, rhythm_select_block
 from improviser.bench.styles_table import styles_block
+from improviser.bench.variants_table import variants_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -244,6 +245,30 @@ def _harmony_evaluate() -> str:
     )
 
 
+_ARCH_LABELS = {
+    "baseline": "LSTM 128 → 64 (the default)",
+    "wide-first": "LSTM 152 → 32: wider first layer, smaller second",
+    "gru": "GRU 148 → 74",
+    "label-smoothing": "label smoothing 0.1",
+    "weight-average": "moving average of the weights (0.999)",
+}
+_SIZE_LABELS = {
+    "size-256-128-64": "LSTM 256 → 128 → 64 (the notebook's)",
+    "size-128-64": "**LSTM 128 → 64** (the default)",
+    "size-384-192": "LSTM 384 → 192",
+}
+
+
+def _model_arch() -> str:
+    return variants_table(
+        _json(SAMPLES / "model" / "arch" / "changes.json"), _ARCH_LABELS, cost=True
+    )
+
+
+def _model_sizes() -> str:
+    return variants_table(_json(SAMPLES / "model" / "arch" / "sizes.json"), _SIZE_LABELS, cost=True)
+
+
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "harmony-evaluate": (DOCS / "harmony-training.md", _harmony_evaluate),
     "finetune": (DOCS / "training.md", _finetune),
@@ -276,6 +301,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "web": (DOCS / "web.md", _web),
     "styles": (DOCS / "musicality.md", styles_block),
     "peers": (DOCS / "speed.md", _peers),
+    "model-arch": (DOCS / "model.md", _model_arch),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
