@@ -302,6 +302,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "styles": (DOCS / "musicality.md", styles_block),
     "peers": (DOCS / "speed.md", _peers),
     "model-arch": (DOCS / "model.md", _model_arch),
+    "model-sizes": (DOCS / "model.md", _model_sizes),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
