@@ -40,6 +40,7 @@ import rtmidi
 from improviser.bench.e2e import jack_info
 from improviser.bench.e2e_analysis import xruns
 from improviser.bench.models import choose_model
+from improviser.bench.rig import LiveBenchOptions
 from improviser.bench.stats import summarize
 from improviser.bench.sync_runs import ClockRun, clock_run
 from improviser.bench.sync_stats import tick_jitter
@@ -61,18 +62,12 @@ FIRST_BPM, SECOND_BPM = 120.0, 150.0
 
 
 @dataclass(frozen=True, slots=True)
-class SyncOptions:
-    """What ``bench sync`` plays."""
+class SyncOptions(LiveBenchOptions):
+    """What ``bench sync`` plays (the model and JACK server: :class:`LiveBenchOptions`)."""
 
     runs: int = 8
-    model: Path | None = None
-    """``None``: the bundled model if present, else random weights."""
-    untrained: bool = False
     engine: str = "auto"
-    seed: int = 0
     answer_notes: int = 6
-    jack_period: int = 64
-    """Frames per period of the private JACK server (48 kHz)."""
     clock_out_seconds: float = 6.0
     clock_out_bpm: float = 125.0
 
