@@ -107,8 +107,9 @@ def test_bench_arch_trains_each_variant_and_times_its_step(tmp_path: Path) -> No
     out = json.loads(result.stdout)
     rows = out["variants"]
     assert list(rows) == ["baseline", "gru"] and out["baseline"] == "baseline"
-    assert rows["gru"]["cell"] == "gru" and rows["gru"]["step"] is None
-    assert rows["baseline"]["step"]["p99_ms"] >= rows["baseline"]["step"]["p50_ms"] > 0
+    assert rows["gru"]["cell"] == "gru"
+    for row in rows.values():
+        assert row["step"]["p99_ms"] >= row["step"]["p50_ms"] > 0
     for row in rows.values():
         assert len(row["runs"]) == 2 and row["epochs"] == pytest.approx(1.0)
         assert 0 < row["pitch_bits"] < row["total_bits"] < 30
@@ -119,7 +120,7 @@ def test_bench_arch_trains_each_variant_and_times_its_step(tmp_path: Path) -> No
             ]
         )
     table = variants_table(out, {"baseline": "LSTM", "gru": "GRU"}, cost=True)
-    assert table.count("\n| ") >= 2 and "| GRU |" in table and "(no engine)" in table
+    assert table.count("\n| ") >= 2 and "| GRU |" in table and "(no engine)" not in table
     shown = runner.invoke(bench_app, [*args[:-2], "--variant", "baseline"], env={"COLUMNS": "150"})
     assert shown.exit_code == 0, shown.output
     assert "networks: 1 epochs each" in shown.stdout

@@ -27,6 +27,11 @@ def test_flops_are_counted_from_the_shapes() -> None:
     assert f["model"] == layer + 2 * 8 * 169 + 169
     assert f["engine"] == f["model"] - 2 * 8 * 32 + 3 * 32
     assert f["weight_bytes"] == 4 * (8 * 32 + 9 * 4 * 128 + 4 * 32)
+    g = flops_per_note(random_weights((8,), embedding=2, cell="gru"))
+    # a GRU: 24 gates, and both an input and a recurrent bias
+    layer = 2 * 8 * 24 + 2 * 8 * 24 + 2 * 24 + (4 * 24 + 5 * 8)
+    assert g["model"] == layer + 2 * 8 * 169 + 169
+    assert g["weight_bytes"] == 4 * (8 * 24 + 9 * 4 * 128 + 4 * 24)
 
 
 def test_bench_latency_rows_are_well_formed(trained: Trained) -> None:

@@ -97,7 +97,7 @@ def test_tf_engine_variables_live_on_the_device_asked_for(
     engine = tf_engines["graph"]
     assert engine.device == CPU and engine.name == "tf-graph-cpu"
     assert tf_engines["xla"].name == "tf-xla-cpu"
-    assert all("CPU:0" in v.device for v in engine._h + engine._c)
+    assert all("CPU:0" in v.device for v in engine._variables())
 
 
 def test_window_engine_is_keras_on_the_last_n_notes(

@@ -63,9 +63,9 @@ def multiply_adds(width: int, units: Sequence[int], cell: str = "lstm") -> int:
     return total + width * sum(VOCAB_SIZES[f] for f in FIELDS)
 
 
-def _step_cost(units: Sequence[int], width: int) -> dict[str, Any]:
-    """The compiled (or NumPy) engine's step time on weights of this LSTM's shape."""
-    weights = random_weights(units, embedding=max(1, width // len(FIELDS)))
+def _step_cost(units: Sequence[int], width: int, cell: str) -> dict[str, Any]:
+    """The compiled (or NumPy) engine's step time on weights of this stack's shape."""
+    weights = random_weights(units, embedding=max(1, width // len(FIELDS)), cell=cell)
     name, engine = list(cpu_engines(weights).items())[-1]
     tokens = melodic_tokens(_STEP_NOTES)
     engine.reset()
@@ -97,5 +97,5 @@ def bench_arch(
     width = m.pitch_embedding + m.ioi_embedding + m.duration_embedding + m.velocity_embedding
     for row in result["variants"].values():
         row["multiply_adds"] = multiply_adds(width, row["lstm_units"], row["cell"])
-        row["step"] = _step_cost(row["lstm_units"], width) if row["cell"] == "lstm" else None
+        row["step"] = _step_cost(row["lstm_units"], width, row["cell"])
     return result

@@ -146,21 +146,25 @@ def flops_per_note(weights: LstmWeights) -> dict[str, int]:
     reads per note, which bound its speed more than the arithmetic does.
     """
     width = sum(weights.embeddings[f].shape[1] for f in FIELDS)
+    gru = weights.cell == "gru"
     flops = 0
     engine_bytes = 0
     for i, (k, r) in enumerate(zip(weights.kernels, weights.recurrents, strict=True)):
         units = r.shape[0]
         inputs = k.shape[0]
-        gates = 4 * units
-        elementwise = 4 * gates + 5 * units  # activations, c = f·c + i·g, h = o·tanh(c)
-        flops += 2 * inputs * gates + 2 * units * gates + gates + elementwise
+        gates = r.shape[1]
+        # activations and the state update (LSTM c = f·c + i·g, h = o·tanh(c); GRU about
+        # the same: r·rh, the candidate's sum, h = hh + z·(h - hh))
+        elementwise = 4 * gates + 5 * units
+        biases = 2 * gates if gru else gates
+        flops += 2 * inputs * gates + 2 * units * gates + biases + elementwise
         engine_bytes += 4 * (units * gates + (0 if i == 0 else inputs * gates + gates))
     vocab = sum(VOCAB_SIZES[f] for f in FIELDS)
     last = weights.recurrents[-1].shape[0]
     flops += 2 * last * vocab + vocab
-    units0 = weights.recurrents[0].shape[0]
-    engine = flops - 2 * width * 4 * units0 + 3 * 4 * units0
-    engine_bytes += 4 * ((last + 1) * len(FIELDS) * max(VOCAB_SIZES.values()) + 4 * 4 * units0)
+    gates0 = weights.recurrents[0].shape[1]
+    engine = flops - 2 * width * gates0 + 3 * gates0
+    engine_bytes += 4 * ((last + 1) * len(FIELDS) * max(VOCAB_SIZES.values()) + 4 * gates0)
     return {"model": flops, "engine": engine, "weight_bytes": engine_bytes}
 
 

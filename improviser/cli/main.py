@@ -64,6 +64,7 @@ def train(
     seq_len: Annotated[int | None, typer.Option(help="Training sequence length.")] = None,
     stride: Annotated[int | None, typer.Option(help="Notes between sequence starts.")] = None,
     lstm_units: Annotated[str | None, typer.Option(help="LSTM sizes, e.g. 256,128,64.")] = None,
+    cell: Annotated[str | None, typer.Option(help="Recurrent layer: lstm (default), gru.")] = None,
     dropout: Annotated[float | None, typer.Option(help="Dropout between LSTM layers.")] = None,
     checkpoint_every: Annotated[int | None, typer.Option(help="Checkpoint every N epochs.")] = None,
     patience: Annotated[int | None, typer.Option(help="Early-stopping patience (epochs).")] = None,
@@ -118,7 +119,12 @@ def train(
             "seed": seed,
             "part": part,
         },
-        model={"objective": objective, "lstm_units": _units(lstm_units), "dropout": dropout},
+        model={
+            "objective": objective,
+            "cell": cell,
+            "lstm_units": _units(lstm_units),
+            "dropout": dropout,
+        },
         train={
             "epochs": epochs,
             "batch_size": batch_size,
@@ -133,7 +139,7 @@ def train(
         from improviser.cli.train_harmony import train_harmony_command  # noqa: PLC0415
 
         melody_only: dict[str, object] = {"--window": window, "--seq-len": seq_len}
-        melody_only |= {"--stride": stride}
+        melody_only |= {"--stride": stride, "--cell": cell}
         melody_only |= {"--finetune": finetune, "--objective": objective, "--part": part}
         harmony = {"lstm_units": _units(lstm_units), "dropout": dropout}
         train_harmony_command(data, out, cfg, resume, melody_only, harmony)

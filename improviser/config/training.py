@@ -61,6 +61,8 @@ class ModelConfig(Section):
     """The network and its objective."""
 
     objective: Literal["classes", "regression"] = "classes"
+    cell: Literal["lstm", "gru"] = "lstm"
+    """The recurrent layer of the classes objective: LSTM or GRU (``lstm_units`` sizes)."""
     lstm_units: list[int] = Field(default_factory=lambda: [128, 64], min_length=1)
     regression_units: list[int] = Field(default_factory=lambda: [256, 128, 64], min_length=1)
     """The LSTM stack of ``objective = "regression"``: the notebook's own."""
@@ -97,6 +99,8 @@ class ModelConfig(Section):
         self.extra_inputs.sort(key=order.__getitem__)
         if self.extra_inputs and self.objective != "classes":
             raise ValueError('extra_inputs need objective = "classes"')
+        if self.cell != "lstm" and self.objective != "classes":
+            raise ValueError('cell = "gru" needs objective = "classes" (the notebook\'s is LSTM)')
         return self
 
 

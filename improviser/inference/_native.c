@@ -1,4 +1,4 @@
-/* The streaming LSTM step of improviser.inference.native_engine, compiled.
+/* The streaming LSTM and GRU steps of improviser.inference.native_engine, compiled.
  *
  * The same arithmetic as NumpyEngine (tabulated layer-0 input side, stacked deeper
  * kernels, i/f/o gate columns pre-halved so one tanh serves sigmoids and candidate,
@@ -87,6 +87,26 @@ IMP_CLONES static void cell(const imp_net *net, int layer, float *restrict z) {
     for (int j = 0; j < u; j++) h[j] = fast_tanh(c[j]) * (0.5f * z[3 * u + j] + 0.5f);
 }
 
+/* float32 softmax of each head's row of logits (exp in place: logits are scratch), written
+ * as float64; the pad columns of each row are zeros. */
+static void softmax(int heads, int width, const int *sizes, float *logits, double *probs) {
+    for (int f = 0; f < heads; f++) {
+        float *restrict e = logits + f * width;
+        double *restrict p = probs + f * width;
+        const int n = sizes[f];
+        float top = e[0];
+        for (int j = 1; j < n; j++) top = e[j] > top ? e[j] : top;
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) {
+            e[j] = expf(e[j] - top);
+            sum += e[j];
+        }
+        const double total = (double)sum;
+        for (int j = 0; j < n; j++) p[j] = (double)e[j] / total;
+        for (int j = n; j < width; j++) p[j] = 0.0;
+    }
+}
+
 /* Layer 0's recurrent product for the next step (see NumpyEngine.prepare). */
 void imp_prepare(const imp_net *net) {
     const int u0 = net->units[0];
@@ -122,24 +142,78 @@ int imp_step(const imp_net *net, const int *token, int prepared, int with_probs)
         }
     }
     const int last = net->units[net->layers - 1];
-    const int width = net->width;
-    matvec(net->top, last + 1, net->head, net->n_heads * width, net->logits);
-    if (!with_probs) return 0;
-    for (int f = 0; f < net->n_heads; f++) {
-        float *restrict e = net->logits + f * width; /* exp in place: logits are scratch */
-        double *restrict p = net->probs + f * width;
-        const int n = net->sizes[f];
-        float top = e[0];
-        for (int j = 1; j < n; j++) top = e[j] > top ? e[j] : top;
-        float sum = 0.0f;
-        for (int j = 0; j < n; j++) {
-            e[j] = expf(e[j] - top);
-            sum += e[j];
-        }
-        const double total = (double)sum;
-        for (int j = 0; j < n; j++) p[j] = (double)e[j] / total;
-        for (int j = n; j < width; j++) p[j] = 0.0;
+    matvec(net->top, last + 1, net->head, net->n_heads * net->width, net->logits);
+    if (with_probs) softmax(net->n_heads, net->width, net->sizes, net->logits, net->probs);
+    return 0;
+}
+
+/* ---- The GRU stack (see gru_layers.py): [h; 1] buffers, z and r columns pre-halved ---- */
+
+typedef struct {
+    int layers;
+    int width;
+    int n_inputs;
+    int n_heads;
+    int units[IMP_MAX_LAYERS];
+    int vocab[IMP_MAX_INPUTS];
+    int sizes[IMP_MAX_HEADS];
+    const float *tables[IMP_MAX_INPUTS]; /* (vocab[f], 3 * units[0]), input bias folded in */
+    const float *rec[IMP_MAX_LAYERS];    /* (units[l] + 1, 3 * units[l]): [recurrent; bias[1]] */
+    const float *below[IMP_MAX_LAYERS];  /* l >= 1: (units[l-1] + 1, 3 * units[l]) */
+    float *states[IMP_MAX_LAYERS];       /* [h_l; 1] */
+    float *x[IMP_MAX_LAYERS];            /* input side, 3 * units[l] */
+    float *r[IMP_MAX_LAYERS];            /* recurrent side, 3 * units[l] */
+    float *pre0;                         /* layer 0's recurrent side, done ahead */
+    const float *head;                   /* (units[last] + 1, n_heads * width) */
+    float *logits;
+    double *probs;
+} imp_gru;
+
+IMP_CLONES static void gru_cell(int u, float *restrict x, const float *restrict r,
+                                float *restrict h) {
+    for (int j = 0; j < 2 * u; j++) x[j] = fast_tanh(x[j] + r[j]); /* 2·sigmoid - 1 */
+    for (int j = 0; j < u; j++) {
+        const float z = 0.5f * x[j] + 0.5f;
+        const float reset = 0.5f * x[u + j] + 0.5f;
+        const float hh = fast_tanh(x[2 * u + j] + reset * r[2 * u + j]);
+        h[j] = hh + z * (h[j] - hh);
     }
+}
+
+void imp_gru_prepare(const imp_gru *net) {
+    const int u0 = net->units[0];
+    matvec(net->states[0], u0 + 1, net->rec[0], 3 * u0, net->pre0);
+}
+
+/* As imp_step, for a GRU stack. */
+int imp_gru_step(const imp_gru *net, const int *token, int prepared, int with_probs) {
+    const int inputs = net->n_inputs;
+    for (int f = 0; f < inputs; f++)
+        if (token[f] < 0 || token[f] >= net->vocab[f]) return -1;
+    const int u0 = net->units[0];
+    const int g0 = 3 * u0;
+    if (prepared) {
+        for (int j = 0; j < g0; j++) net->r[0][j] = net->pre0[j];
+    } else {
+        matvec(net->states[0], u0 + 1, net->rec[0], g0, net->r[0]);
+    }
+    float *restrict x = net->x[0];
+    for (int j = 0; j < g0; j++) x[j] = 0.0f;
+    for (int f = 0; f < inputs; f++) {
+        const float *restrict row = net->tables[f] + (size_t)token[f] * (size_t)g0;
+        for (int j = 0; j < g0; j++) x[j] += row[j];
+    }
+    gru_cell(u0, x, net->r[0], net->states[0]);
+    for (int l = 1; l < net->layers; l++) {
+        const int u = net->units[l];
+        matvec(net->states[l - 1], net->units[l - 1] + 1, net->below[l], 3 * u, net->x[l]);
+        matvec(net->states[l], u + 1, net->rec[l], 3 * u, net->r[l]);
+        gru_cell(u, net->x[l], net->r[l], net->states[l]);
+    }
+    const int last = net->units[net->layers - 1];
+    matvec(net->states[net->layers - 1], last + 1, net->head, net->n_heads * net->width,
+           net->logits);
+    if (with_probs) softmax(net->n_heads, net->width, net->sizes, net->logits, net->probs);
     return 0;
 }
 

@@ -24,7 +24,7 @@ from improviser.errors import ModelError, reason
 from improviser.inference.archive import ARCHIVE_ERRORS, check_archive, read_npz
 from improviser.inference.spec import decode_spec, encode_spec
 from improviser.inference.tfload import keras
-from improviser.inference.weights import MELODY, LstmWeights, check_shapes
+from improviser.inference.weights import CELLS, MELODY, LstmWeights, check_shapes
 from improviser.music.encoding import DURATION_BEATS, FIELDS, IOI_BEATS, VELOCITY_BINS, VOCAB_SIZES
 from improviser.music.viewpoints import VIEWPOINTS
 
@@ -74,22 +74,23 @@ def export_weights(model: Any, kind: str = MELODY) -> LstmWeights:
     """The classes model's arrays in the layout of the streaming engine.
 
     Reads any Keras model built by the package's convention: an ``Embedding`` named
-    ``emb_<input>`` per input, LSTM layers ``lstm_0``, ``lstm_1``, ... and a softmax
-    ``Dense`` named ``next_<output>`` per head. The inputs keep the order in which their
-    embeddings feed the first LSTM layer; the heads follow the inputs' order (a head that
-    predicts an input), then the rest by name.
+    ``emb_<input>`` per input, recurrent layers ``lstm_0``, ``lstm_1``, ... (or ``gru_0``,
+    ...) and a softmax ``Dense`` named ``next_<output>`` per head. The inputs keep the order
+    in which their embeddings feed the first recurrent layer; the heads follow the inputs'
+    order (a head that predicts an input), then the rest by name.
     """
     layers = {layer.name: layer for layer in model.layers}
-    lstm_names = sorted(
-        (n for n in layers if n.startswith("lstm_")), key=lambda n: int(n.split("_")[1])
+    cell = "gru" if "gru_0" in layers else "lstm"
+    names = sorted(
+        (n for n in layers if n.startswith(f"{cell}_")), key=lambda n: int(n.split("_")[1])
     )
     kernels, recurrents, biases = [], [], []
-    for name in lstm_names:
+    for name in names:
         kern, rec, bias = (np.asarray(w, dtype=np.float32) for w in layers[name].get_weights())
         kernels.append(kern)
         recurrents.append(rec)
         biases.append(bias)
-    inputs = _input_order(model.layers)
+    inputs = _input_order(model.layers, f"{cell}_0")
     outputs = [n.removeprefix("next_") for n in layers if n.startswith("next_")]
     outputs.sort(key=lambda f: (inputs.index(f), "") if f in inputs else (len(inputs), f))
     return LstmWeights(
@@ -106,11 +107,12 @@ def export_weights(model: Any, kind: str = MELODY) -> LstmWeights:
             for f in outputs
         },
         kind=kind,
+        cell=cell,
     )
 
 
-def _input_order(layers: list[Any]) -> list[str]:
-    """The inputs in the order their ``emb_*`` outputs are concatenated into ``lstm_0``
+def _input_order(layers: list[Any], first: str) -> list[str]:
+    """The inputs in the order their ``emb_*`` outputs are concatenated into ``first``
     (walking back through single-input layers such as dropout); where the graph does not
     say, the order the embedding layers were built in."""
     embedded = [layer for layer in layers if layer.name.startswith("emb_")]
@@ -119,7 +121,7 @@ def _input_order(layers: list[Any]) -> list[str]:
     def producer(tensor: Any) -> Any:
         return next((layer for layer in layers if layer.output is tensor), None)
 
-    tensor = by_name["lstm_0"].input if "lstm_0" in by_name else None
+    tensor = by_name[first].input if first in by_name else None
     for _ in range(len(layers)):
         layer = producer(tensor) if tensor is not None else None
         if layer is None:
@@ -200,12 +202,13 @@ def weight_arrays(weights: LstmWeights) -> dict[str, Any]:
     arrays: dict[str, Any] = {"spec": encode_spec(weights)}
     for name, emb in weights.embeddings.items():
         arrays[f"emb_{name}"] = emb
+    cell = weights.cell
     for i, (k, r, b) in enumerate(
         zip(weights.kernels, weights.recurrents, weights.biases, strict=True)
     ):
-        arrays[f"lstm_{i}_kernel"] = k
-        arrays[f"lstm_{i}_recurrent"] = r
-        arrays[f"lstm_{i}_bias"] = b
+        arrays[f"{cell}_{i}_kernel"] = k
+        arrays[f"{cell}_{i}_recurrent"] = r
+        arrays[f"{cell}_{i}_bias"] = b
     for name, (k, b) in weights.heads.items():
         arrays[f"head_{name}_kernel"] = k
         arrays[f"head_{name}_bias"] = b
@@ -238,15 +241,20 @@ def load_weights(path: str | Path, kind: str | None = None) -> LstmWeights:
     spec = decode_spec(arrays.pop("spec", None), path)
     if kind is not None and spec.kind != kind:
         raise ModelError(f"{path}: a {spec.kind} model, not a {kind} model")
+    cells = {c for c in CELLS if f"{c}_0_recurrent" in arrays}
+    if len(cells) > 1:
+        raise ModelError(f"{path}: weights file holds both LSTM and GRU layers")
+    cell = cells.pop() if cells else "lstm"
     try:
         layers = sum(1 for k in arrays if k.endswith("_recurrent"))
         weights = LstmWeights(
             embeddings={f: arrays[f"emb_{f}"] for f in spec.inputs},
-            kernels=[arrays[f"lstm_{i}_kernel"] for i in range(layers)],
-            recurrents=[arrays[f"lstm_{i}_recurrent"] for i in range(layers)],
-            biases=[arrays[f"lstm_{i}_bias"] for i in range(layers)],
+            kernels=[arrays[f"{cell}_{i}_kernel"] for i in range(layers)],
+            recurrents=[arrays[f"{cell}_{i}_recurrent"] for i in range(layers)],
+            biases=[arrays[f"{cell}_{i}_bias"] for i in range(layers)],
             heads={f: (arrays[f"head_{f}_kernel"], arrays[f"head_{f}_bias"]) for f in spec.outputs},
             kind=spec.kind,
+            cell=cell,
         )
     except KeyError as exc:
         raise ModelError(f"{path}: weights file lacks array {exc}") from exc

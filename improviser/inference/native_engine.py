@@ -64,6 +64,28 @@ class _Net(ctypes.Structure):
     ]
 
 
+class _GruNet(ctypes.Structure):
+    _fields_ = [
+        ("layers", ctypes.c_int),
+        ("width", ctypes.c_int),
+        ("n_inputs", ctypes.c_int),
+        ("n_heads", ctypes.c_int),
+        ("units", ctypes.c_int * MAX_LAYERS),
+        ("vocab", ctypes.c_int * MAX_INPUTS),
+        ("sizes", ctypes.c_int * MAX_HEADS),
+        ("tables", _P * MAX_INPUTS),
+        ("rec", _P * MAX_LAYERS),
+        ("below", _P * MAX_LAYERS),
+        ("states", _P * MAX_LAYERS),
+        ("x", _P * MAX_LAYERS),
+        ("r", _P * MAX_LAYERS),
+        ("pre0", _P),
+        ("head", _P),
+        ("logits", _P),
+        ("probs", _P),
+    ]
+
+
 @cache
 def native_library() -> ctypes.CDLL | None:
     """The compiled step (``_native*.so`` beside this module), or ``None`` if not built."""
@@ -75,6 +97,10 @@ def native_library() -> ctypes.CDLL | None:
     lib.imp_step.restype = ctypes.c_int
     lib.imp_prepare.argtypes = [_P]
     lib.imp_prepare.restype = None
+    lib.imp_gru_step.argtypes = [_P, _P, ctypes.c_int, ctypes.c_int]
+    lib.imp_gru_step.restype = ctypes.c_int
+    lib.imp_gru_prepare.argtypes = [_P]
+    lib.imp_gru_prepare.restype = None
     lib.imp_shape.argtypes = [_P, _P]
     lib.imp_shape.restype = ctypes.c_int
     lib.imp_pick.argtypes = [_P, _P, _P]
@@ -120,7 +146,13 @@ class NativeEngine(NumpyEngine):
         self._lib = lib
         self._probs = np.zeros_like(self._logits2d, dtype=np.float64)
         self._token = (ctypes.c_int * len(self.inputs))()
-        self._net = self._describe()
+        self._net: ctypes.Structure
+        if self._gru is not None:
+            self._net = self._describe_gru()
+            self._c_step, self._c_prepare = lib.imp_gru_step, lib.imp_gru_prepare
+        else:
+            self._net = self._describe()
+            self._c_step, self._c_prepare = lib.imp_step, lib.imp_prepare
         self._net_p = ctypes.addressof(self._net)
         self._token_p = ctypes.addressof(self._token)
 
@@ -153,6 +185,34 @@ class NativeEngine(NumpyEngine):
         net.probs = _address(self._probs, np.float64)
         return net
 
+    def _describe_gru(self) -> _GruNet:
+        """The C view of the GRU layers' arrays (see :mod:`~improviser.inference.gru_layers`)."""
+        gru = self._gru
+        assert gru is not None
+        net = _GruNet()
+        net.layers = len(self.units)
+        net.width = self._logits2d.shape[1]
+        net.n_inputs = len(gru.tables)
+        net.n_heads = len(self._sizes)
+        for i, u in enumerate(self.units):
+            net.units[i] = u
+            net.rec[i] = _address(gru.recurrent[i])
+            net.states[i] = _address(gru.states[i])
+            net.x[i] = _address(gru.x[i])
+            net.r[i] = _address(gru.r[i])
+        for layer, below in enumerate(gru.below, start=1):
+            net.below[layer] = _address(below)
+        for f, table in enumerate(gru.tables):
+            net.vocab[f] = table.shape[0]
+            net.tables[f] = _address(table)
+        for f, size in enumerate(self._sizes):
+            net.sizes[f] = size
+        net.pre0 = _address(gru.pre0)
+        net.head = _address(self._head_kernel)
+        net.logits = _address(self._logits)
+        net.probs = _address(self._probs, np.float64)
+        return net
+
     @classmethod
     def from_file(cls, path: str | Path, kind: str = MELODY) -> NativeEngine:
         """Load the engine of a model written by :func:`~improviser.inference.save_model`
@@ -162,7 +222,7 @@ class NativeEngine(NumpyEngine):
     def prepare(self) -> None:
         """As :meth:`NumpyEngine.prepare`, compiled (the step adds to the same product)."""
         if not self._prepared:
-            self._lib.imp_prepare(self._net_p)
+            self._c_prepare(self._net_p)
             self._prepared = True
 
     def _run(self, token: Sequence[int], with_probs: int) -> None:
@@ -174,7 +234,7 @@ class NativeEngine(NumpyEngine):
         else:
             t[:] = [int(v) for v in token]
         prepared, self._prepared = self._prepared, False
-        if self._lib.imp_step(self._net_p, self._token_p, prepared, with_probs) != 0:
+        if self._c_step(self._net_p, self._token_p, prepared, with_probs) != 0:
             self._prepared = prepared
             raise IndexError(f"note {tuple(token)} has a class outside the model's vocabulary")
 

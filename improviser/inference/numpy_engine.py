@@ -24,6 +24,9 @@ of each NumPy call, so the step is arranged to make as few calls as possible:
   vectorized pass over a ``(heads, width)`` array (``(4, 128)`` for the melody model)
   and the pads come out as exact zeros.
 
+A GRU model steps here too, through :class:`~improviser.inference.gru_layers.GruLayers`
+(the same arrangement for its gates); the heads and softmax are shared.
+
 Any model of :class:`~improviser.inference.weights.LstmWeights` steps here: a token is
 one class per input, in the weights' input order, and a step returns one row per head.
 The melody model (four fields in, four heads out) also returns a
@@ -42,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from improviser.inference.gru_layers import GruLayers
 from improviser.inference.modelfile import load_weights
 from improviser.inference.weights import F32, MELODY, LstmWeights, check_shapes
 from improviser.music.encoding import VOCAB_SIZES, Distribution
@@ -63,7 +67,7 @@ def _halve_sigmoid_gates(m: F32, units: int) -> F32:
 
 
 class NumpyEngine:
-    """The streaming step engine: one LSTM step per note, state carried between notes."""
+    """The streaming step engine: one recurrent step per note, state carried between notes."""
 
     name = "numpy"
 
@@ -76,6 +80,35 @@ class NumpyEngine:
         """Input names: a token is one class of each, in this order."""
         self.outputs = weights.outputs
         """Head names: the rows of :meth:`step_probs`, in this order."""
+        self.cell = weights.cell
+        """The recurrent layer: ``lstm`` or ``gru``."""
+        self._sizes = list(weights.output_sizes())
+        self._four = len(weights.embeddings) == 4  # the melody's and the harmony's tokens
+        self._gru = GruLayers(weights) if weights.cell == "gru" else None
+        self._h: list[F32]
+        self._c: list[F32] = []
+        self._top: F32
+        if self._gru is not None:
+            self._h, self._top = self._gru.h, self._gru.top
+        else:
+            self._init_lstm(weights)
+        heads, width = len(self._sizes), max(self._sizes)
+        head_kernel = np.zeros((units[-1] + 1, heads * width), dtype=np.float32)
+        head_kernel[-1] = _PAD_LOGIT
+        for i, (k, b) in enumerate(weights.heads.values()):
+            head_kernel[:-1, i * width : i * width + k.shape[1]] = k
+            head_kernel[-1, i * width : i * width + k.shape[1]] = b
+        self._head_kernel = head_kernel
+        compact = [i * width + j for i, n in enumerate(self._sizes) for j in range(n)]
+        self._compact = np.asarray(compact, dtype=np.intp)
+        self._prepared = False
+        self._logits = np.zeros(heads * width, dtype=np.float32)
+        self._logits2d = self._logits.reshape(heads, width)
+        self._exp = np.zeros_like(self._logits2d)
+        self._rowmax = np.zeros((heads, 1), dtype=np.float32)
+
+    def _init_lstm(self, weights: LstmWeights) -> None:
+        units = self.units
         layers = len(units)
         embeddings = list(weights.embeddings.values())
         offsets = np.cumsum([0] + [e.shape[1] for e in embeddings])
@@ -91,17 +124,6 @@ class NumpyEngine:
                 strict=True,
             )
         ]  # fmt: skip
-        self._sizes = list(weights.output_sizes())
-        self._four = len(self._tables) == 4  # the melody's and the harmony's tokens
-        heads, width = len(self._sizes), max(self._sizes)
-        head_kernel = np.zeros((units[-1] + 1, heads * width), dtype=np.float32)
-        head_kernel[-1] = _PAD_LOGIT
-        for i, (k, b) in enumerate(weights.heads.values()):
-            head_kernel[:-1, i * width : i * width + k.shape[1]] = k
-            head_kernel[-1, i * width : i * width + k.shape[1]] = b
-        self._head_kernel = head_kernel
-        compact = [i * width + j for i, n in enumerate(self._sizes) for j in range(n)]
-        self._compact = np.asarray(compact, dtype=np.intp)
 
         # Buffers. inputs[l] (l >= 1) is [h_{l-1}; h_l; 1]; layer 0's h lives in inputs[1].
         self._inputs = [
@@ -124,11 +146,6 @@ class NumpyEngine:
         self._s = [np.zeros(4 * u, dtype=np.float32) for u in units]
         self._tmp = [np.zeros(u, dtype=np.float32) for u in units]
         self._pre0 = np.zeros(4 * units[0], dtype=np.float32)
-        self._prepared = False
-        self._logits = np.zeros(heads * width, dtype=np.float32)
-        self._logits2d = self._logits.reshape(heads, width)
-        self._exp = np.zeros_like(self._logits2d)
-        self._rowmax = np.zeros((heads, 1), dtype=np.float32)
 
     @classmethod
     def from_file(cls, path: str | Path, kind: str = MELODY) -> NumpyEngine:
@@ -144,9 +161,8 @@ class NumpyEngine:
     def reset(self) -> None:
         """Zero every layer's state, as at the start of a sequence."""
         self._prepared = False
-        for h, c in zip(self._h, self._c, strict=True):
-            h.fill(0.0)
-            c.fill(0.0)
+        for state in self._h + self._c:
+            state.fill(0.0)
 
     def snapshot(self) -> tuple[list[F32], list[F32]]:
         """A copy of the recurrent state."""
@@ -174,11 +190,19 @@ class NumpyEngine:
         (a step, :meth:`restore`, :meth:`reset`) makes it stale.
         """
         if not self._prepared:
-            np.dot(self._h[0], self._recurrent0, out=self._pre0)
+            if self._gru is not None:
+                self._gru.prepare()
+            else:
+                np.dot(self._h[0], self._recurrent0, out=self._pre0)
             self._prepared = True
 
     def _advance(self, token: Sequence[int]) -> F32:
         """One step of every layer; returns the padded head logits (a reused buffer)."""
+        if self._gru is not None:
+            prepared, self._prepared = self._prepared, False
+            self._gru.advance(token, prepared)
+            np.dot(self._top, self._head_kernel, out=self._logits)
+            return self._logits
         units = self.units
         t = self._tables
         if self._prepared:  # the product is ready: swap it in as this step's buffer

@@ -2,7 +2,7 @@
 
 :class:`TfEngine` loads the ``.keras`` model under ``tf.device`` (so its variables live on
 that device), builds a ``tf.function`` with a fixed input signature (one note: four int32
-classes) that steps each LSTM cell once from state held in ``tf.Variable``\\ s on the same
+classes) that steps each LSTM or GRU cell once from state held in ``tf.Variable``\\ s on the same
 device, and traces it once at start-up, so no note pays for tracing. With
 ``jit_compile=True`` the step is compiled by XLA. It never calls ``model.predict``.
 
@@ -107,15 +107,19 @@ class TfEngine:
                         f"{model_path}: the step engines need a classes-objective model"
                     )
             layers = {layer.name: layer for layer in model.layers}
-            count = sum(1 for n in layers if n.startswith("lstm_"))
+            prefix = "gru" if "gru_0" in layers else "lstm"
+            count = sum(1 for n in layers if n.startswith(f"{prefix}_"))
             if count == 0:
-                raise ModelError(f"{model_path}: model has no LSTM layer")
-            self._cells = [layers[f"lstm_{i}"].cell for i in range(count)]
+                raise ModelError(f"{model_path}: model has no LSTM or GRU layer")
+            self._cells = [layers[f"{prefix}_{i}"].cell for i in range(count)]
             self._embeddings = [layers[f"emb_{f}"] for f in FIELDS]
             self._heads = [layers[f"next_{f}"] for f in FIELDS]
             self.units = [int(cell.units) for cell in self._cells]
-            self._h = [tf.Variable(tf.zeros((1, u)), trainable=False) for u in self.units]
-            self._c = [tf.Variable(tf.zeros((1, u)), trainable=False) for u in self.units]
+            per_cell = 1 if prefix == "gru" else 2  # GRU: h; LSTM: h and c
+            self._states = [
+                [tf.Variable(tf.zeros((1, u)), trainable=False) for _ in range(per_cell)]
+                for u in self.units
+            ]
         self.model = model
         """The Keras model whose layers the step runs."""
         self._tf = tf
@@ -136,24 +140,27 @@ class TfEngine:
             x = tf.concat(
                 [emb(token[i : i + 1]) for i, emb in enumerate(self._embeddings)], axis=-1
             )
-            for cell, h, c in zip(self._cells, self._h, self._c, strict=True):
-                x, (h_new, c_new) = cell(x, [h, c], training=False)
-                h.assign(h_new)
-                c.assign(c_new)
+            for cell, state in zip(self._cells, self._states, strict=True):
+                x, new = cell(x, list(state), training=False)
+                for variable, value in zip(state, new, strict=True):
+                    variable.assign(value)
             return tf.concat([head(x) for head in self._heads], axis=-1)[0]
 
     def reset(self) -> None:
         """Zero every layer's state."""
-        for v in self._h + self._c:
+        for v in self._variables():
             v.assign(np.zeros(v.shape, dtype=np.float32))
+
+    def _variables(self) -> list[Any]:
+        return [v for state in self._states for v in state]
 
     def snapshot(self) -> list[np.ndarray[Any, np.dtype[np.float32]]]:
         """A copy of the recurrent state (host arrays)."""
-        return [np.array(v.numpy()) for v in self._h + self._c]
+        return [np.array(v.numpy()) for v in self._variables()]
 
     def restore(self, state: object) -> None:
         """Return to a state taken by :meth:`snapshot`."""
-        variables = self._h + self._c
+        variables = self._variables()
         if not isinstance(state, list) or len(state) != len(variables):
             raise TypeError("restore() takes a state from snapshot() of the same engine")
         for v, value in zip(variables, state, strict=True):

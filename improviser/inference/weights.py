@@ -1,6 +1,6 @@
 """The weights of a classes-objective model as plain arrays (in memory).
 
-Any LSTM model with named embedded inputs and named softmax heads is one: the melody model
+Any LSTM or GRU model with named embedded inputs and named softmax heads is one: the melody model
 (inputs = heads = the four token fields, :data:`~improviser.music.encoding.FIELDS`) and
 the harmony model (inputs ``value, role, metre, ioi``, one head ``value``). The order of
 :attr:`LstmWeights.embeddings` is the order in which the embeddings are concatenated into
@@ -22,31 +22,54 @@ import numpy.typing as npt
 from improviser.errors import ModelError
 from improviser.music.encoding import FIELDS, VOCAB_SIZES
 
-__all__ = ["F32", "KINDS", "MELODY", "LstmWeights", "check_shapes", "random_weights"]
+__all__ = [
+    "CELLS",
+    "F32",
+    "KINDS",
+    "MELODY",
+    "LstmWeights",
+    "check_shapes",
+    "gates",
+    "random_weights",
+]
 
 F32 = npt.NDArray[np.float32]
 MELODY = "melody"
 """The kind of the melody model: its inputs and heads are exactly FIELDS / VOCAB_SIZES."""
 KINDS = (MELODY, "harmony")
 """The kinds of model the package knows; any other kind is refused when read."""
+CELLS = ("lstm", "gru")
+"""The recurrent layers the engines step."""
+
+
+def gates(cell: str) -> int:
+    """Gate blocks per unit in a layer's kernels: LSTM i, f, c, o; GRU z, r, h."""
+    return 3 if cell == "gru" else 4
 
 
 @dataclass(frozen=True)
 class LstmWeights:
-    """The arrays of a classes-objective model, as exported beside the ``.keras`` file."""
+    """The arrays of a classes-objective model, as exported beside the ``.keras`` file.
+
+    The recurrent layers are Keras's own arrays: for an LSTM, gates in Keras order i, f,
+    c, o; for a GRU (Keras's ``reset_after`` form), z, r, h, and the bias has two rows,
+    the input side's and the recurrent side's.
+    """
 
     embeddings: dict[str, F32]
     """Per input, in the token's order: ``(vocab, dim)``."""
     kernels: list[F32]
-    """Per LSTM layer: ``(input, 4 * units)``, gates in Keras order i, f, c, o."""
+    """Per layer: ``(input, gates * units)``."""
     recurrents: list[F32]
-    """Per LSTM layer: ``(units, 4 * units)``."""
+    """Per layer: ``(units, gates * units)``."""
     biases: list[F32]
-    """Per LSTM layer: ``(4 * units,)``."""
+    """Per layer: LSTM ``(4 * units,)``; GRU ``(2, 3 * units)``."""
     heads: dict[str, tuple[F32, F32]]
     """Per output, in order: kernel ``(units_last, vocab)`` and bias ``(vocab,)``."""
     kind: str = MELODY
     """What the model predicts (one of :data:`KINDS`)."""
+    cell: str = "lstm"
+    """The recurrent layer (one of :data:`CELLS`)."""
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -75,6 +98,8 @@ def check_shapes(w: LstmWeights, where: Path | str) -> None:
     """
     if w.kind not in KINDS:
         raise ModelError(f"{where}: unknown model kind {w.kind!r}")
+    if w.cell not in CELLS:
+        raise ModelError(f"{where}: unknown recurrent cell {w.cell!r}")
     if w.kind == MELODY:
         _check_melody(w, where)
     elif not w.embeddings or not w.heads:
@@ -83,17 +108,20 @@ def check_shapes(w: LstmWeights, where: Path | str) -> None:
         if emb.ndim != 2 or emb.shape[0] < 1:
             raise ModelError(f"{where}: {f} embedding has shape {emb.shape}, not 2-D")
     width = sum(e.shape[1] for e in w.embeddings.values())
-    if not w.kernels:
-        raise ModelError(f"{where}: no LSTM layer")
+    name = w.cell.upper()
+    if not w.kernels or not (len(w.kernels) == len(w.recurrents) == len(w.biases)):
+        raise ModelError(f"{where}: no {name} layer")
+    g = gates(w.cell)
     for i, (k, r, b) in enumerate(zip(w.kernels, w.recurrents, w.biases, strict=True)):
         units = r.shape[0] if r.ndim == 2 else 0
+        bias = (2, g * units) if w.cell == "gru" else (g * units,)
         if (
             units == 0
-            or k.shape != (width, 4 * units)
-            or r.shape != (units, 4 * units)
-            or b.shape != (4 * units,)
+            or k.shape != (width, g * units)
+            or r.shape != (units, g * units)
+            or b.shape != bias
         ):
-            raise ModelError(f"{where}: LSTM layer {i} has inconsistent shapes")
+            raise ModelError(f"{where}: {name} layer {i} has inconsistent shapes")
         width = units
     for f, (k, b) in w.heads.items():
         if b.ndim != 1 or b.shape[0] < 1 or k.shape != (width, b.shape[0]):
@@ -126,10 +154,12 @@ def random_weights(
     inputs: Mapping[str, int] | None = None,
     outputs: Mapping[str, int] | None = None,
     kind: str = MELODY,
+    cell: str = "lstm",
 ) -> LstmWeights:
     """Small random weights: a model with no training, for tests that need no TensorFlow.
 
-    ``inputs`` and ``outputs`` (name -> vocabulary) default to the melody model's fields.
+    ``inputs`` and ``outputs`` (name -> vocabulary) default to the melody model's fields;
+    ``cell`` is ``"lstm"`` or ``"gru"``.
     """
     rng = np.random.default_rng(seed)
     ins = dict(inputs) if inputs is not None else {f: VOCAB_SIZES[f] for f in FIELDS}
@@ -141,10 +171,11 @@ def random_weights(
     embeddings = {f: arr(n, embedding) for f, n in ins.items()}
     width = embedding * len(ins)
     kernels, recurrents, biases = [], [], []
+    g = gates(cell)
     for units in lstm_units:
-        kernels.append(arr(width, 4 * units))
-        recurrents.append(arr(units, 4 * units))
-        biases.append(arr(4 * units))
+        kernels.append(arr(width, g * units))
+        recurrents.append(arr(units, g * units))
+        biases.append(arr(2, g * units) if cell == "gru" else arr(g * units))
         width = units
     heads = {f: (arr(width, n), arr(n)) for f, n in outs.items()}
-    return LstmWeights(embeddings, kernels, recurrents, biases, heads, kind)
+    return LstmWeights(embeddings, kernels, recurrents, biases, heads, kind, cell)

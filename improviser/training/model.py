@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 Cell = Literal["lstm", "gru"]
-"""The recurrent layer: the engines step ``lstm``; ``gru`` is for measuring (``bench arch``)."""
+"""The recurrent layer (``model.cell``)."""
 
 EXTRA_EMBEDDING: dict[str, int] = {"interval": 8, "degree": 4, "bar": 4}
 """Embedding size of each extra input (``model.extra_inputs``)."""
@@ -47,14 +47,15 @@ def _embedding_sizes(cfg: ModelConfig) -> dict[str, int]:
     }
 
 
-def build_model(cfg: ModelConfig, cell: Cell = "lstm") -> Any:
+def build_model(cfg: ModelConfig, cell: Cell | None = None) -> Any:
     """The classes-objective network (uncompiled).
 
     Each of ``cfg.extra_inputs`` is one more embedded input, concatenated after the four
-    tokens' embeddings; with none the network is exactly the four-input one. ``cell="gru"``
-    builds the same stack of GRU layers (``cfg.lstm_units`` sizes), which only Keras runs.
+    tokens' embeddings; with none the network is exactly the four-input one. The recurrent
+    layers are ``cfg.cell``'s (``cell`` overrides it), named ``lstm_0``... or ``gru_0``...
     """
     k = keras()
+    cell = cell or cfg.cell
     names = [*FIELDS, *cfg.extra_inputs]
     inputs = {f: k.Input(shape=(None,), dtype="int32", name=f) for f in names}
     sizes = {**_embedding_sizes(cfg), **EXTRA_EMBEDDING}

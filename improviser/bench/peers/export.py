@@ -1,7 +1,7 @@
 """One step of a bundled model, traced from its ``.keras`` layers and exported to ONNX and LiteRT.
 
 :func:`step_function` builds the step as a ``tf.function`` over the Keras model's own
-layers (``emb_<input>``, the ``lstm_<i>`` cells, the softmax ``next_<head>`` layers: the
+layers (``emb_<input>``, the ``lstm_<i>`` or ``gru_<i>`` cells, the softmax ``next_<head>`` layers: the
 package's naming convention, the one :func:`~improviser.inference.modelfile.export_weights`
 reads), with the state as inputs and outputs (:class:`StepSignature`), batch 1.
 
@@ -60,7 +60,7 @@ def step_function(model: Any, signature: StepSignature) -> Any:
     tf = tensorflow()
     layers = {layer.name: layer for layer in model.layers}
     embeddings = [layers[f"emb_{name}"] for name in signature.inputs]
-    cells = [layers[f"lstm_{i}"].cell for i in range(len(signature.units))]
+    cells = [layers[f"{signature.cell}_{i}"].cell for i in range(len(signature.units))]
     heads = [layers[f"next_{name}"] for name in signature.outputs]
     specs = [tf.TensorSpec([1], tf.int32, name=name) for name in signature.inputs]
     specs += [
@@ -73,9 +73,12 @@ def step_function(model: Any, signature: StepSignature) -> Any:
         states = args[count:]
         x = tf.concat([emb(t) for emb, t in zip(embeddings, args[:count], strict=True)], -1)
         out: dict[str, Any] = {}
+        parts = signature.parts
         for i, cell in enumerate(cells):
-            x, (h, c) = cell(x, [states[2 * i], states[2 * i + 1]], training=False)
-            out[f"h{i}_out"], out[f"c{i}_out"] = h, c
+            here = list(states[len(parts) * i : len(parts) * (i + 1)])
+            x, new = cell(x, here, training=False)
+            for part, value in zip(parts, new, strict=True):
+                out[f"{part}{i}_out"] = value
         for name, head in zip(signature.heads, heads, strict=True):
             out[name] = head(x)
         return out
