@@ -23,6 +23,12 @@ def _units(meta: Mapping[str, Any], key: str) -> str:
     return " → ".join(str(unit) for unit in units)
 
 
+def _stack(meta: Mapping[str, Any]) -> str:
+    """The recurrent stack of a classes model, e.g. ``LSTM 128 → 64`` or ``GRU 148 → 74``."""
+    cell = str(meta.get("config", {}).get("model", {}).get("cell", "lstm"))
+    return f"{cell.upper()} {_units(meta, 'lstm_units')}"
+
+
 def evaluation_table(
     evaluation: Mapping[str, Any],
     model: Mapping[str, Any],
@@ -34,7 +40,7 @@ def evaluation_table(
     stm = evaluation.get("with_stm")
     rows: list[tuple[str, Mapping[str, Any]]] = [
         (
-            f"**improviser** (LSTM {_units(model, 'lstm_units')}, {evaluation['objective']})",
+            f"**improviser** ({_stack(model)}, {evaluation['objective']})",
             evaluation,
         )
     ]
@@ -69,7 +75,7 @@ def evaluation_table(
 def training_table(models: Mapping[str, Mapping[str, Any]]) -> str:
     """How each model was trained, from its metadata (``M.json``; file name -> metadata)."""
     lines = [
-        "| model | objective | LSTM | epochs | minutes | notes/s | stopped by "
+        "| model | objective | network | epochs | minutes | notes/s | stopped by "
         "| best val loss (epoch) | corpus files / notes | TensorFlow |",
         "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | --- |",
     ]
@@ -77,9 +83,10 @@ def training_table(models: Mapping[str, Mapping[str, Any]]) -> str:
         training, corpus = meta.get("training", {}), meta.get("corpus", {})
         val = list(meta.get("history", {}).get("val_loss", []))
         best = f"{min(val):.3f} ({val.index(min(val)) + 1})" if val else "-"
-        key = "regression_units" if meta.get("objective") == "regression" else "lstm_units"
+        regressive = meta.get("objective") == "regression"
+        stack = f"LSTM {_units(meta, 'regression_units')}" if regressive else _stack(meta)
         lines.append(
-            f"| `{name}` | {meta.get('objective', '-')} | {_units(meta, key)} "
+            f"| `{name}` | {meta.get('objective', '-')} | {stack} "
             f"| {training.get('epochs', '-')} | {training.get('seconds', 0) / 60:.1f} "
             f"| {training.get('notes_per_second', 0):,.0f} | {training.get('stopped_by', '-')} "
             f"| {best} | {corpus.get('files', 0):,} / {corpus.get('notes', 0):,} "

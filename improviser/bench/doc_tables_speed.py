@@ -38,7 +38,8 @@ def _ms(value: float) -> str:
 def _footer(latency: Mapping[str, Any]) -> str:
     flops = latency["flops_per_note"]
     return (
-        f"Model: LSTM {' → '.join(str(u) for u in latency['units'])}; "
+        f"Model: {latency.get('cell', 'lstm').upper()} "
+        f"{' → '.join(str(u) for u in latency['units'])}; "
         f"{flops['model'] / 1e6:.2f} MFLOP a note ({flops['engine'] / 1e6:.2f} in the engine), "
         f"{flops['weight_bytes'] / 2**20:.2f} MiB of weights read; NumPy {latency['numpy']}; "
         f"load average {latency['loadavg_1min']:.2f} on {latency['cpu_count']} cores."

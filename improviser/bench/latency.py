@@ -332,6 +332,7 @@ def bench_latency(
     return {
         "model": str(model_path),
         "units": [int(r.shape[0]) for r in weights.recurrents],
+        "cell": weights.cell,
         "window": window,
         "cpu_count": os.cpu_count(),
         "loadavg_1min": os.getloadavg()[0],

@@ -22,7 +22,8 @@ def print_latency(result: dict[str, Any]) -> None:
     lat = result["latency"]
     flops = lat["flops_per_note"]
     table = Table(
-        title=f"per-note latency, LSTM {lat['units']}, {lat['cpu_count']} CPUs, "
+        title=f"per-note latency, {lat.get('cell', 'lstm').upper()} {lat['units']}, "
+        f"{lat['cpu_count']} CPUs, "
         f"load {lat['loadavg_1min']:.2f}"
     )
     table.add_column("path", no_wrap=True)

@@ -1,9 +1,10 @@
 """One step of a bundled model, traced from its ``.keras`` layers and exported to ONNX and LiteRT.
 
 :func:`step_function` builds the step as a ``tf.function`` over the Keras model's own
-layers (``emb_<input>``, the ``lstm_<i>`` or ``gru_<i>`` cells, the softmax ``next_<head>`` layers: the
-package's naming convention, the one :func:`~improviser.inference.modelfile.export_weights`
-reads), with the state as inputs and outputs (:class:`StepSignature`), batch 1.
+layers (``emb_<input>``, the ``lstm_<i>`` or ``gru_<i>`` cells, the softmax ``next_<head>``
+layers: the package's naming convention, the one
+:func:`~improviser.inference.modelfile.export_weights` reads), with the state as inputs and
+outputs (:class:`StepSignature`), batch 1.
 
 Both files come from that one function, so the two runtimes run the same graph:
 
