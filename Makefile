@@ -54,12 +54,14 @@ bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench e2e
 	$(VENV)/bin/improviser bench sync
 
-model: venv  ## retrain the bundled models (about two hours here: 28 + 3 + 35 + 40 minutes of training; see samples/README.md)
-	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras --max-minutes 28
+model: venv  ## retrain the bundled models (about three hours here: 60-80 + 3 + 35 + 40 minutes of training; see samples/README.md)
+	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras
+	$(VENV)/bin/improviser plot samples/model/improviser.keras --out samples/model/improviser.curves.png
 	$(VENV)/bin/improviser train samples/corpus --out samples/model/notebook-regression.keras \
 	  --objective regression --epochs 3 --max-minutes 3
 	$(VENV)/bin/improviser evaluate --model samples/model/improviser.keras \
-	  --regression-model samples/model/notebook-regression.keras samples/corpus
+	  --regression-model samples/model/notebook-regression.keras samples/corpus \
+	  --json > samples/model/improviser.evaluate.json
 	nice -n 10 $(VENV)/bin/improviser train --kind harmony samples/chorales \
 	  --out samples/model/harmony.keras --lstm-units 128 --max-minutes 35
 	$(VENV)/bin/improviser plot samples/model/harmony.keras --out samples/model/harmony.curves.png

@@ -120,7 +120,7 @@ def test_bench_arch_trains_each_variant_and_times_its_step(tmp_path: Path) -> No
             ]
         )
     table = variants_table(out, {"baseline": "LSTM", "gru": "GRU"}, cost=True)
-    assert table.count("\n| ") >= 2 and "| GRU |" in table and "(no engine)" not in table
+    assert table.count("\n| ") >= 2 and "| GRU |" in table and "(not timed)" not in table
     shown = runner.invoke(bench_app, [*args[:-2], "--variant", "baseline"], env={"COLUMNS": "150"})
     assert shown.exit_code == 0, shown.output
     assert "networks: 1 epochs each" in shown.stdout

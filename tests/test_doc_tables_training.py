@@ -39,3 +39,25 @@ def test_each_run_scored_on_both_sets_and_a_gain_in_bold() -> None:
         "allowed 0.15 bits/note; bundled: 156 s, forgetting +0.117; old: 156 s, forgetting "
         "+0.117."
     )
+
+
+def test_networks_table_puts_evaluated_models_side_by_side() -> None:
+    from improviser.bench.doc_tables import networks_table
+
+    def scored(cell: str, units: list[int], pitch: float, stopped: str | None) -> dict[str, Any]:
+        network = {"cell": cell, "units": units, "epochs": 40, "stopped_by": stopped}
+        return {
+            "files": 12, "notes": 3456, "network": network, "bits_per_note": pitch,
+            "with_stm": {"bits_per_note": pitch - 1}, "ioi_bits": 0.05,
+            "duration_bits": 0.7, "accuracy": 0.4, "top5": 0.9,
+        }  # fmt: skip
+
+    table = networks_table(
+        {
+            "before": scored("lstm", [128, 64], 2.5, "max_minutes"),
+            "now": scored("gru", [148, 74], 2.3, None),
+        }
+    )
+    assert "| before | LSTM 128 → 64 | 40 (max_minutes) | 2.500 | 1.500 |" in table
+    assert "| now | GRU 148 → 74 | 40 (stopped by hand) | 2.300 | 1.300 |" in table
+    assert "12 held-out files (3,456 notes)" in table

@@ -38,6 +38,9 @@ def test_evaluate_reports_every_key_and_leaves_out_training_files(trained: Train
         assert key in result
     assert result["excluded_files"] > 0 and result["files"] > 0
     assert result["files"] + result["excluded_files"] == 40
+    network = result["network"]  # what was scored, from the model's metadata
+    assert network["cell"] == "lstm" and network["units"] == [48, 24]
+    assert network["epochs"] == 10 and network["seconds"] > 0
     for name in ("unigram", "ngram1", "ngram6"):
         row = result["baselines"][name]
         assert math.isfinite(row["bits_per_note"]) and 0 <= row["accuracy"] <= 1

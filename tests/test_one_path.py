@@ -155,11 +155,18 @@ def test_a_two_hand_call_is_leant_on_alike_live_and_offline(tmp_path: Path) -> N
                        read_midi(tmp_path / "c.mid").notes)  # fmt: skip
     assert chord is not None and chord.name == "A7"
     changed = 0
+    on_chord = {1.0: [0, 0], 50.0: [0, 0]}  # strong-beat notes on a chord tone, of all
     for seed in range(4):
         plain, plain_live = _both_two_hands(tmp_path, seed, 1.0)
         leant, leant_live = _both_two_hands(tmp_path, seed, 50.0)
         assert plain == plain_live and leant == leant_live
         changed += plain != leant
-        strong = [r for r in leant if strong_beat(r[1], 4)]
-        assert all(r[0] % 12 in chord.tones for r in strong[:3]) or len(strong) == 0
+        for lean, rows in ((1.0, plain), (50.0, leant)):
+            strong = [r for r in rows if strong_beat(r[1], 4)][:3]
+            on_chord[lean][0] += sum(r[0] % 12 in chord.tones for r in strong)
+            on_chord[lean][1] += len(strong)
     assert changed >= 1  # the lean does something: a plain draw misses a chord tone somewhere
+    # A lean multiplies the chord tones' odds; a confident model may still put a passing
+    # note on a strong beat now and then, so the test asks for most, and more than without.
+    share = {lean: hits / max(total, 1) for lean, (hits, total) in on_chord.items()}
+    assert share[50.0] >= 0.8 and share[50.0] > share[1.0]

@@ -11,6 +11,7 @@ __all__ = [
     "e2e_modes_table",
     "evaluation_table",
     "finetune_table",
+    "networks_table",
     "soak_rows_table",
     "soak_table",
     "synth_table",
@@ -266,4 +267,33 @@ def finetune_table(runs: Mapping[str, Mapping[str, Any]]) -> str:
         )
         + ".",
     ]
+    return "\n".join(lines)
+
+
+def networks_table(rows: Mapping[str, Mapping[str, Any]]) -> str:
+    """Held-out scores of several models side by side, one ``improviser evaluate --json``
+    result per row (its ``network`` says what was scored and how long it trained)."""
+    lines = [
+        "| model | network | epochs (stopped by) | pitch bits/note | with the short-term model "
+        "| IOI bits | duration bits | pitch top-1 / top-5 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, ev in rows.items():
+        net = ev.get("network", {})
+        stack = f"{str(net.get('cell', 'lstm')).upper()} " + " → ".join(
+            str(u) for u in net.get("units", [])
+        )
+        epochs = f"{net.get('epochs', '-')} ({net.get('stopped_by') or 'stopped by hand'})"
+        stm = ev.get("with_stm", {}).get("bits_per_note")
+        lines.append(
+            f"| {label} | {stack} | {epochs} | {ev['bits_per_note']:.3f} "
+            f"| {'-' if stm is None else f'{stm:.3f}'} | {ev['ioi_bits']:.3f} "
+            f"| {ev['duration_bits']:.3f} | {ev['accuracy']:.3f} / {ev['top5']:.3f} |"
+        )
+    first = next(iter(rows.values()))
+    lines.append("")
+    lines.append(
+        f"{first['files']} held-out files ({first['notes']:,} notes), each model scored by "
+        "`improviser evaluate --json`."
+    )
     return "\n".join(lines)

@@ -29,7 +29,7 @@ def _gain(row: Mapping[str, Any], key: str, baseline: str, name: str) -> str:
 def _step(row: Mapping[str, Any]) -> str:
     step = row.get("step")
     if not step:
-        return "– (no engine)"
+        return "– (not timed)"
     return f"{step['p50_ms']:.4f} / {step['p99_ms']:.4f}"
 
 

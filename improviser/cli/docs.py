@@ -20,6 +20,7 @@ from improviser.bench.doc_tables import (
     e2e_modes_table,
     evaluation_table,
     finetune_table,
+    networks_table,
     soak_rows_table,
     soak_table,
     synth_table,
@@ -265,6 +266,20 @@ def _model_arch() -> str:
     )
 
 
+def _model_converged() -> str:
+    arch = SAMPLES / "model" / "arch"
+    return networks_table(
+        {
+            "the bundled model until now": _json(arch / "lstm-28min.evaluate.json"),
+            "the same, trained on to epoch 89": _json(arch / "lstm-89.evaluate.json"),
+            "the GRU below at epoch 35 (a checkpoint)": _json(arch / "gru-35.evaluate.json"),
+            "**the bundled model**, trained to convergence": _json(
+                SAMPLES / "model" / "improviser.evaluate.json"
+            ),
+        }
+    )
+
+
 def _model_sizes() -> str:
     return variants_table(_json(SAMPLES / "model" / "arch" / "sizes.json"), _SIZE_LABELS, cost=True)
 
@@ -303,6 +318,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "peers": (DOCS / "speed.md", _peers),
     "model-arch": (DOCS / "model.md", _model_arch),
     "model-sizes": (DOCS / "model.md", _model_sizes),
+    "model-converged": (DOCS / "model.md", _model_converged),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""

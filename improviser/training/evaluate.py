@@ -112,6 +112,20 @@ def _transposed(pieces: Sequence[Piece], lo: int, hi: int) -> list[npt.NDArray[n
     return seqs
 
 
+def _network(meta: dict[str, Any]) -> dict[str, Any]:
+    """What was scored: the recurrent stack and how long it trained (from its metadata)."""
+    model = meta.get("config", {}).get("model", {})
+    training = meta.get("training", {})
+    regression = meta.get("objective") == "regression"
+    return {
+        "cell": "lstm" if regression else model.get("cell", "lstm"),
+        "units": model.get("regression_units" if regression else "lstm_units", []),
+        "epochs": training.get("epochs", meta.get("checkpoint_epoch")),
+        "seconds": training.get("seconds"),
+        "stopped_by": training.get("stopped_by"),
+    }
+
+
 def evaluate(
     model_path: str | Path,
     data: Sequence[str | Path],
@@ -155,6 +169,7 @@ def evaluate(
         "excluded_files": held.excluded,
         "skipped_files": len(held.skipped),
         "notes": sum(len(p.tokens) - 1 for p in held.pieces),
+        "network": _network(meta),
     }
     baselines: dict[str, Any] = {}
     if engine is not None:
