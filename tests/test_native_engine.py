@@ -30,11 +30,12 @@ def test_the_compiled_step_is_built_here() -> None:
     assert native.native_available(), "the C step was not built: pip install -e . needs gcc"
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("units", [(16,), (32, 8), (24, 12, 8)])
 def test_native_steps_as_numpy_does_through_prepare_restore_and_reset(
-    units: tuple[int, ...],
+    units: tuple[int, ...], cell: str
 ) -> None:
-    weights = random_weights(units, seed=3)
+    weights = random_weights(units, seed=3, cell=cell)
     numpy, compiled = NumpyEngine(weights), NativeEngine(weights)
     worst = 0.0
     for i, token in enumerate(_tokens(80, seed=len(units))):

@@ -19,6 +19,7 @@ import ctypes
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +41,9 @@ MAX_HEADS = 8
 _P = ctypes.c_void_p
 
 
-class _Net(ctypes.Structure):
+class _Dims(ctypes.Structure):
+    """The leading fields both C structs share (``imp_net`` and ``imp_gru``)."""
+
     _fields_ = [
         ("layers", ctypes.c_int),
         ("width", ctypes.c_int),
@@ -50,6 +53,11 @@ class _Net(ctypes.Structure):
         ("vocab", ctypes.c_int * MAX_INPUTS),
         ("sizes", ctypes.c_int * MAX_HEADS),
         ("tables", _P * MAX_INPUTS),
+    ]
+
+
+class _Net(_Dims):  # imp_net: an LSTM stack
+    _fields_ = [
         ("rec0", _P),
         ("pre0", _P),
         ("stacked", _P * MAX_LAYERS),
@@ -64,16 +72,8 @@ class _Net(ctypes.Structure):
     ]
 
 
-class _GruNet(ctypes.Structure):
+class _GruNet(_Dims):  # imp_gru: a GRU stack
     _fields_ = [
-        ("layers", ctypes.c_int),
-        ("width", ctypes.c_int),
-        ("n_inputs", ctypes.c_int),
-        ("n_heads", ctypes.c_int),
-        ("units", ctypes.c_int * MAX_LAYERS),
-        ("vocab", ctypes.c_int * MAX_INPUTS),
-        ("sizes", ctypes.c_int * MAX_HEADS),
-        ("tables", _P * MAX_INPUTS),
         ("rec", _P * MAX_LAYERS),
         ("below", _P * MAX_LAYERS),
         ("states", _P * MAX_LAYERS),
@@ -84,6 +84,9 @@ class _GruNet(ctypes.Structure):
         ("logits", _P),
         ("probs", _P),
     ]
+
+
+_D = TypeVar("_D", bound=_Dims)
 
 
 @cache
@@ -156,24 +159,29 @@ class NativeEngine(NumpyEngine):
         self._net_p = ctypes.addressof(self._net)
         self._token_p = ctypes.addressof(self._token)
 
-    def _describe(self) -> _Net:
-        """The C view of this engine's arrays (they live as long as the engine)."""
-        net = _Net()
-        units = self.units
-        net.layers = len(units)
+    def _dims(self, net: _D, tables: list[F32]) -> _D:
+        """``net`` with the fields both stacks share filled in."""
+        net.layers = len(self.units)
         net.width = self._logits2d.shape[1]
-        net.n_inputs = len(self._tables)
+        net.n_inputs = len(tables)
         net.n_heads = len(self._sizes)
-        for i, u in enumerate(units):
+        for i, u in enumerate(self.units):
             net.units[i] = u
-            net.h[i] = _address(self._h[i])  # views into the step buffers
-            net.c[i] = _address(self._c[i])
-            net.z[i] = _address(self._z[i])
-        for f, table in enumerate(self._tables):
+        for f, table in enumerate(tables):
             net.vocab[f] = table.shape[0]
             net.tables[f] = _address(table)
         for f, size in enumerate(self._sizes):
             net.sizes[f] = size
+        return net
+
+    def _describe(self) -> _Net:
+        """The C view of this engine's arrays (they live as long as the engine)."""
+        net = self._dims(_Net(), self._tables)
+        units = self.units
+        for i in range(len(units)):
+            net.h[i] = _address(self._h[i])  # views into the step buffers
+            net.c[i] = _address(self._c[i])
+            net.z[i] = _address(self._z[i])
         net.rec0 = _address(self._recurrent0)
         net.pre0 = _address(self._pre0)
         for layer in range(1, len(units)):
@@ -189,24 +197,14 @@ class NativeEngine(NumpyEngine):
         """The C view of the GRU layers' arrays (see :mod:`~improviser.inference.gru_layers`)."""
         gru = self._gru
         assert gru is not None
-        net = _GruNet()
-        net.layers = len(self.units)
-        net.width = self._logits2d.shape[1]
-        net.n_inputs = len(gru.tables)
-        net.n_heads = len(self._sizes)
-        for i, u in enumerate(self.units):
-            net.units[i] = u
+        net = self._dims(_GruNet(), gru.tables)
+        for i in range(len(self.units)):
             net.rec[i] = _address(gru.recurrent[i])
             net.states[i] = _address(gru.states[i])
             net.x[i] = _address(gru.x[i])
             net.r[i] = _address(gru.r[i])
         for layer, below in enumerate(gru.below, start=1):
             net.below[layer] = _address(below)
-        for f, table in enumerate(gru.tables):
-            net.vocab[f] = table.shape[0]
-            net.tables[f] = _address(table)
-        for f, size in enumerate(self._sizes):
-            net.sizes[f] = size
         net.pre0 = _address(gru.pre0)
         net.head = _address(self._head_kernel)
         net.logits = _address(self._logits)
