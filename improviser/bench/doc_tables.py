@@ -14,6 +14,7 @@ __all__ = [
     "networks_table",
     "soak_rows_table",
     "soak_table",
+    "step_cost_table",
     "synth_table",
     "training_table",
 ]
@@ -295,5 +296,20 @@ def networks_table(rows: Mapping[str, Mapping[str, Any]]) -> str:
     lines.append(
         f"{first['files']} held-out files ({first['notes']:,} notes), each model scored by "
         "`improviser evaluate --json`."
+    )
+    return "\n".join(lines)
+
+
+def step_cost_table(result: Mapping[str, Any]) -> str:
+    """The per-note step of each network and engine, timed in one interleaved run
+    (``samples/model/arch/step_cost.py``)."""
+    lines = ["| network, engine | notes | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
+    for row, t in result.items():
+        if isinstance(t, Mapping):
+            lines.append(f"| {row} | {t['notes']:,} | {t['p50_ms']:.3f} | {t['p99_ms']:.3f} |")
+    lines.append("")
+    lines.append(
+        f"Random weights of each shape, 10 interleaved rounds; load average "
+        f"{result['loadavg_1min']:.2f} on this 2-core machine at the end."
     )
     return "\n".join(lines)

@@ -81,8 +81,12 @@ def models_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
         ev, meta, lat = r["evaluate"], r["model"], r["latency"]
         training = meta["training"]
         best = ev["best_ngram"]
+        model = meta.get("config", {}).get("model", {})
+        stack = f"{str(model.get('cell', 'lstm')).upper()} " + " → ".join(
+            str(u) for u in model.get("lstm_units", [])
+        )
         lines.append(
-            f"| `{name}` | `{Path(ev['model']).name}` "
+            f"| `{name}` | `{Path(ev['model']).name}` ({stack}) "
             f"| {training['epochs']} epochs, {training['seconds'] / 60:.0f} min "
             f"({_STOPPED.get(training['stopped_by'], training['stopped_by'])}) "
             f"| {ev['files']} / {ev['notes']:,} | {ev['bits_per_note']:.3f} "

@@ -23,6 +23,7 @@ from improviser.bench.doc_tables import (
     networks_table,
     soak_rows_table,
     soak_table,
+    step_cost_table,
     synth_table,
     training_table,
 )
@@ -118,7 +119,7 @@ def _web() -> str:
 
 
 def _peers() -> str:
-    return peers_table(_json(SAMPLES / "speed" / "latency-peers.json"))
+    return peers_table(_json(SAMPLES / "latency" / "latency.json"))
 
 
 def _demo() -> str:
@@ -280,6 +281,10 @@ def _model_converged() -> str:
     )
 
 
+def _model_step() -> str:
+    return step_cost_table(_json(SAMPLES / "model" / "arch" / "step-cost.json"))
+
+
 def _model_sizes() -> str:
     return variants_table(_json(SAMPLES / "model" / "arch" / "sizes.json"), _SIZE_LABELS, cost=True)
 
@@ -319,6 +324,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "model-arch": (DOCS / "model.md", _model_arch),
     "model-sizes": (DOCS / "model.md", _model_sizes),
     "model-converged": (DOCS / "model.md", _model_converged),
+    "model-step": (DOCS / "model.md", _model_step),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
