@@ -70,11 +70,21 @@ def test_finetune_learns_the_player_and_is_guarded(tmp_path: Path, trained: Trai
     config = tiny_config(epochs=6, patience=3)
     config.data.part = "player"
     out = tmp_path / "me.keras"
+    # 3e-3, not the gentle default 3e-4: at the default, six epochs on the tiny base gained
+    # anywhere from 0.5 to 2.8 bits/note depending on the base (TensorFlow's threads make
+    # the fixture differ run to run); at 3e-3, 5.4 to 7.0 over two bases. The test is about
+    # the mechanism, so it asks for a gain the mechanism always gives.
     figures = finetune(
-        trained.model, [sessions], out, config, base_data=[trained.corpus], max_forgetting=5.0
+        trained.model,
+        [sessions],
+        out,
+        config,
+        base_data=[trained.corpus],
+        max_forgetting=5.0,
+        learning_rate=3e-3,
     )
     before, after = figures["before"], figures["after"]
-    assert after["player"]["bits_per_note"] < before["player"]["bits_per_note"] - 0.5
+    assert after["player"]["bits_per_note"] < before["player"]["bits_per_note"] - 2.0
     assert {"player", "base"} <= before.keys() and figures["forgetting"] is not None
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["finetune"]["after"] == after
