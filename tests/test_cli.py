@@ -109,3 +109,28 @@ def test_tables_to_a_pipe_are_wide_unless_columns_says(monkeypatch: pytest.Monke
     assert report().width == PIPE_WIDTH  # pytest's stdout is not a terminal
     monkeypatch.setenv("COLUMNS", "90")
     assert report().width == 90
+
+
+def test_a_task_groups_user_error_is_one_line_and_a_bug_keeps_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib
+
+    from improviser.errors import PortError
+
+    cli = importlib.import_module("improviser.cli.main")  # the module, not its main()
+
+    def failing(error: Exception) -> None:
+        def app(**_kwargs: object) -> None:
+            raise ExceptionGroup("tasks", [ExceptionGroup("inner", [error])])
+
+        monkeypatch.setattr(cli, "app", app)
+
+    failing(PortError("bench: the player stopped answering"))
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == "improviser: error: bench: the player stopped answering\n"
+    failing(ValueError("a bug"))
+    with pytest.raises(ExceptionGroup):
+        cli.main()

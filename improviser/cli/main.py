@@ -356,5 +356,20 @@ def main() -> None:
         # Plain print: one line however wide the terminal, no markup to mangle a path.
         print(f"improviser: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except BaseExceptionGroup as group:
+        # A task group's failure: where every failure in it is a user-facing error, say
+        # the first in one line, as above; anything else is a bug and keeps its traceback.
+        errors, rest = group.split(ImproviserError)
+        if errors is None or rest is not None:
+            raise
+        print(f"improviser: error: {_first_leaf(errors)}", file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _first_leaf(group: BaseExceptionGroup[ImproviserError]) -> BaseException:
+    first: BaseException = group
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    return first
