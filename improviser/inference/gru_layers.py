@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from improviser.inference.weights import F32, LstmWeights
+from improviser.inference.weights import F32, LstmWeights, input_tables
 
 __all__ = ["GruLayers"]
 
@@ -47,11 +47,7 @@ class GruLayers:
     def __init__(self, weights: LstmWeights) -> None:
         units = [int(r.shape[0]) for r in weights.recurrents]
         self.units = units
-        embeddings = list(weights.embeddings.values())
-        offsets = np.cumsum([0] + [e.shape[1] for e in embeddings])
-        k0 = weights.kernels[0]
-        tables = [e @ k0[offsets[i] : offsets[i + 1]] for i, e in enumerate(embeddings)]
-        tables[0] = tables[0] + weights.biases[0][0]
+        tables = input_tables(weights, weights.biases[0][0])
         self.tables = [_halve_gates(t, units[0]) for t in tables]
         """Per input: ``(vocab, 3 * units[0])``, layer 0's input side of each class."""
         self.recurrent = [

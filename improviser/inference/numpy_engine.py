@@ -47,7 +47,7 @@ import numpy.typing as npt
 
 from improviser.inference.gru_layers import GruLayers
 from improviser.inference.modelfile import load_weights
-from improviser.inference.weights import F32, MELODY, LstmWeights, check_shapes
+from improviser.inference.weights import F32, MELODY, LstmWeights, check_shapes, input_tables
 from improviser.music.encoding import VOCAB_SIZES, Distribution
 
 __all__ = ["NumpyEngine"]
@@ -110,11 +110,7 @@ class NumpyEngine:
     def _init_lstm(self, weights: LstmWeights) -> None:
         units = self.units
         layers = len(units)
-        embeddings = list(weights.embeddings.values())
-        offsets = np.cumsum([0] + [e.shape[1] for e in embeddings])
-        k0 = weights.kernels[0]
-        tables = [e @ k0[offsets[i] : offsets[i + 1]] for i, e in enumerate(embeddings)]
-        tables[0] = tables[0] + weights.biases[0]
+        tables = input_tables(weights, weights.biases[0])
         self._tables = [_halve_sigmoid_gates(t, units[0]) for t in tables]
         self._recurrent0 = _halve_sigmoid_gates(weights.recurrents[0], units[0])
         self._stacked = [

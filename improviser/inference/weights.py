@@ -30,6 +30,7 @@ __all__ = [
     "LstmWeights",
     "check_shapes",
     "gates",
+    "input_tables",
     "random_weights",
 ]
 
@@ -143,6 +144,17 @@ def _check_melody(w: LstmWeights, where: Path | str) -> None:
             )
         if w.heads[f][1].shape != (VOCAB_SIZES[f],):
             raise ModelError(f"{where}: {f} head has inconsistent shapes")
+
+
+def input_tables(w: LstmWeights, bias: F32) -> list[F32]:
+    """Layer 0's input side of every class, per input: ``embedding @ kernel`` rows (the
+    engines add one row per input instead of a product), ``bias`` folded into the first."""
+    embeddings = list(w.embeddings.values())
+    offsets = np.cumsum([0] + [e.shape[1] for e in embeddings])
+    k0 = w.kernels[0]
+    tables = [e @ k0[offsets[i] : offsets[i + 1]] for i, e in enumerate(embeddings)]
+    tables[0] = tables[0] + bias
+    return tables
 
 
 def random_weights(
