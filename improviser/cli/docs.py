@@ -20,10 +20,8 @@ from improviser.bench.doc_tables import (
     e2e_modes_table,
     evaluation_table,
     finetune_table,
-    networks_table,
     soak_rows_table,
     soak_table,
-    step_cost_table,
     synth_table,
     training_table,
 )
@@ -43,10 +41,15 @@ from improviser.bench.doc_tables_speed import engines_table, speed_table, startu
 from improviser.bench.harmony_table import harmony_evaluate_table, harmony_table
 from improviser.bench.install_table import install_block
 from improviser.bench.lean_table import lean_table
+from improviser.bench.model_blocks import (
+    arch_block,
+    converged_block,
+    sizes_block,
+    step_block,
+)
 from improviser.bench.peers_table import peers_table
 from improviser.bench.rhythm_table import rhythm_final_block, rhythm_select_block
 from improviser.bench.styles_table import styles_block
-from improviser.bench.variants_table import variants_table
 from improviser.bench.web_table import web_table
 from improviser.errors import ImproviserError
 from improviser.paths import ROOT
@@ -88,7 +91,14 @@ def _soak_runs() -> str:
 
 
 def _synth() -> str:
-    return synth_table(_json(SAMPLES / "sound" / "e2e-synth.json"))
+    sound = SAMPLES / "sound"
+    return "\n\n".join(
+        [
+            synth_table(_json(sound / "e2e-synth.json")),
+            "The same command earlier, on a loaded machine (`e2e-synth-load.json`):",
+            synth_table(_json(sound / "e2e-synth-load.json")),
+        ]
+    )
 
 
 def _two_hands_e2e() -> str:
@@ -247,48 +257,6 @@ def _harmony_evaluate() -> str:
     )
 
 
-_ARCH_LABELS = {
-    "baseline": "LSTM 128 → 64 (the default)",
-    "wide-first": "LSTM 152 → 32: wider first layer, smaller second",
-    "gru": "GRU 148 → 74",
-    "label-smoothing": "label smoothing 0.1",
-    "weight-average": "moving average of the weights (0.999)",
-}
-_SIZE_LABELS = {
-    "size-256-128-64": "LSTM 256 → 128 → 64 (the notebook's)",
-    "size-128-64": "**LSTM 128 → 64** (the default)",
-    "size-384-192": "LSTM 384 → 192",
-}
-
-
-def _model_arch() -> str:
-    return variants_table(
-        _json(SAMPLES / "model" / "arch" / "changes.json"), _ARCH_LABELS, cost=True
-    )
-
-
-def _model_converged() -> str:
-    arch = SAMPLES / "model" / "arch"
-    return networks_table(
-        {
-            "the bundled model until now": _json(arch / "lstm-28min.evaluate.json"),
-            "the same, trained on to epoch 89": _json(arch / "lstm-89.evaluate.json"),
-            "the GRU below at epoch 35 (a checkpoint)": _json(arch / "gru-35.evaluate.json"),
-            "**the bundled model**, trained to convergence": _json(
-                SAMPLES / "model" / "improviser.evaluate.json"
-            ),
-        }
-    )
-
-
-def _model_step() -> str:
-    return step_cost_table(_json(SAMPLES / "model" / "arch" / "step-cost.json"))
-
-
-def _model_sizes() -> str:
-    return variants_table(_json(SAMPLES / "model" / "arch" / "sizes.json"), _SIZE_LABELS, cost=True)
-
-
 BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "harmony-evaluate": (DOCS / "harmony-training.md", _harmony_evaluate),
     "finetune": (DOCS / "training.md", _finetune),
@@ -321,10 +289,10 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "web": (DOCS / "web.md", _web),
     "styles": (DOCS / "musicality.md", styles_block),
     "peers": (DOCS / "speed.md", _peers),
-    "model-arch": (DOCS / "model.md", _model_arch),
-    "model-sizes": (DOCS / "model.md", _model_sizes),
-    "model-converged": (DOCS / "model.md", _model_converged),
-    "model-step": (DOCS / "model.md", _model_step),
+    "model-arch": (DOCS / "model.md", arch_block),
+    "model-sizes": (DOCS / "model.md", sizes_block),
+    "model-converged": (DOCS / "model.md", converged_block),
+    "model-step": (DOCS / "model.md", step_block),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""

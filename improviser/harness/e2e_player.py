@@ -99,18 +99,26 @@ class PlayerProcess:
             raise PortError(f"bench: the player did not start ({ready})")
         return child
 
-    async def read(self, limit: float = REPLY_TIMEOUT) -> dict[str, Any]:
+    async def read(
+        self, limit: float = REPLY_TIMEOUT, waiting_for: str = "ready"
+    ) -> dict[str, Any]:
+        """The next reply line; a :class:`PortError` naming why when none comes."""
         assert self.proc.stdout is not None
         try:
             line = await asyncio.wait_for(self.proc.stdout.readline(), limit)
         except TimeoutError:
-            line = b""
-        if not line:
-            err = b""
-            if self.proc.stderr is not None and self.proc.returncode is not None:
-                err = await self.proc.stderr.read()
             raise PortError(
-                f"bench: the player stopped answering ({err.decode(errors='replace')[-500:]})"
+                f"bench: the player did not answer {waiting_for!r} within {limit:.0f} s"
+            ) from None
+        if not line:
+            await self.proc.wait()
+            err = b""
+            if self.proc.stderr is not None:
+                err = await self.proc.stderr.read()
+            tail = err.decode(errors="replace").strip()[-500:] or "nothing on stderr"
+            raise PortError(
+                f"bench: the player exited (status {self.proc.returncode}) while asked "
+                f"{waiting_for!r}: {tail}"
             )
         reply: dict[str, Any] = json.loads(line)
         return reply
@@ -119,7 +127,7 @@ class PlayerProcess:
         assert self.proc.stdin is not None
         self.proc.stdin.write((json.dumps(command) + "\n").encode())
         await self.proc.stdin.drain()
-        return await self.read(limit)
+        return await self.read(limit, str(command.get("cmd", "")))
 
     async def close(self) -> None:
         if self.proc.returncode is None:
