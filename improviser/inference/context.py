@@ -144,6 +144,30 @@ class ModelContext:
         self.window[-1] = token
         return True
 
+    def revise_note(self, pitch: int, velocity: int) -> bool:
+        """Redo the last :meth:`hear` as another note of the same onset; whether it was redone.
+
+        For a chord struck a few milliseconds before the melody note on top of it: the
+        model then hears the melody note in the chord tone's place, one step for the two
+        (the listener likewise while the chord tone waits for it; see
+        :meth:`Listener.revise`). Only if that note was heard ``revisable`` and nothing was
+        heard since; the note's duration can still be revised after it.
+        """
+        pending = self._revisable
+        if pending is None:
+            return False
+        state, heard, step = pending
+        if step + 1 != self.steps:
+            return False
+        token = heard._replace(pitch=pitch, velocity=velocity)
+        self.model.restore(state)
+        if self.listener is not None:
+            self.listener.revise(heard.pitch, pitch)
+        self.prediction = self._step(token)
+        self.window[-1] = token
+        self._revisable = (state, token, step)
+        return True
+
     def forget_revision(self) -> None:
         """The last note is final (e.g. before a re-prime)."""
         self._revisable = None

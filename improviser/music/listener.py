@@ -166,6 +166,14 @@ class Listener:
             raise ValueError(f"pitch must be in range 0..127, got {pitch}")
         self._pending.append(pitch)
 
+    def revise(self, heard: int, pitch: int) -> None:
+        """The player's last note was ``pitch``, not ``heard`` (a chord tone struck just
+        before the melody note above it): replaced while still queued, else heard too."""
+        if self._pending and self._pending[-1] == heard:
+            self._pending[-1] = pitch
+        else:
+            self.hear(pitch)
+
     def settle(self) -> None:
         """Take in every note queued by :meth:`hear`, in order."""
         if not self._pending:

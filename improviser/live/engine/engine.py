@@ -34,7 +34,7 @@ from improviser.live.engine.chord_watch import ChordWatch
 from improviser.live.engine.controls import Controls
 from improviser.live.engine.deferred_harmony import DeferredHarmony
 from improviser.live.engine.modes import AnswerMode, make_mode
-from improviser.live.engine.player import PlayerState
+from improviser.live.engine.player import CHORD_SPREAD, PlayerState
 from improviser.live.engine.steering import Steering
 from improviser.live.engine.voice import Harmony, Voice
 from improviser.live.events import (
@@ -187,22 +187,44 @@ class Improviser(Steering):
         self.player.press(channel, pitch, t)
         self.ear.press(pitch, t)
         if self.config.melody_line == "all" or self.player.is_top(pitch, t, self._forget_after):
-            self.player.melody = (pitch, velocity, t)
+            under = self._struck_under(pitch, t)
+            if under is not None:  # the chord tone's key is the other hand's from now on
+                keys = self.player.melody_keys
+                self.player.melody_keys = {key for key in keys if key[1] != under[0]}
+            self.player.melody = (pitch, velocity, t if under is None else under[1])
             self.player.heard_as_melody(channel, pitch)
             if self.mode.plays_first:
                 self.mode.note_heard(t)
-                self._hear(pitch, velocity, t)
+                self._hear(pitch, velocity, t, under is not None)
             else:
-                self._hear(pitch, velocity, t)
+                self._hear(pitch, velocity, t, under is not None)
                 self.mode.note_heard(t)
+
+    def _struck_under(self, pitch: int, t: float) -> tuple[int, float] | None:
+        """The melody note (pitch, onset) this key was struck with, a few milliseconds
+        after it and above it: that note was a chord tone under this one, struck first
+        (``None``: this key is a melody note of its own)."""
+        melody = self.player.melody
+        if self.config.melody_line == "all" or melody is None:
+            return None
+        held, _, onset = melody
+        if pitch <= held or t - onset > CHORD_SPREAD:
+            return None
+        if not any(key[1] == held for key in self.player.melody_keys):
+            return None
+        return held, onset
 
     @property
     def _forget_after(self) -> float:
         """Seconds after which a held key no longer keeps a lower one off the top line."""
         return self.config.held_phrase_gap or self.config.held_key_seconds
 
-    def _hear(self, pitch: int, velocity: int, t: float) -> None:
+    def _hear(self, pitch: int, velocity: int, t: float, over_chord: bool = False) -> None:
+        """The model hears a melody note; ``over_chord``: in place of the chord tone it was
+        struck with (one step for the two, at the chord tone's onset)."""
         context = self.context
+        if over_chord and context.revise_note(pitch, velocity_class(velocity)):
+            return
         last = context.last_onset
         ioi = 0 if last is None else self.voice.timing.ioi_class(t - last)
         token = Token(pitch, ioi, context.last_duration, velocity_class(velocity))
