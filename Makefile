@@ -54,7 +54,7 @@ bench: system-deps venv  ## every benchmark, as tables
 	$(VENV)/bin/improviser bench e2e
 	$(VENV)/bin/improviser bench sync
 
-model: venv  ## retrain the bundled models (about three hours here: 60-80 + 3 + 35 + 40 minutes of training; see samples/README.md)
+model: venv  ## retrain the bundled models (about three hours here: 60-80 + 3 + 35 + 40-70 minutes of training; see samples/README.md)
 	$(VENV)/bin/improviser train samples/corpus -c config/bundled-model.toml --out samples/model/improviser.keras
 	$(VENV)/bin/improviser plot samples/model/improviser.keras --out samples/model/improviser.curves.png
 	$(VENV)/bin/improviser train samples/corpus --out samples/model/notebook-regression.keras \
@@ -68,7 +68,7 @@ model: venv  ## retrain the bundled models (about three hours here: 60-80 + 3 + 
 	$(VENV)/bin/improviser evaluate --kind harmony --model samples/model/harmony.keras \
 	  samples/chorales --json > samples/model/harmony.evaluate.json
 	nice -n 10 $(VENV)/bin/improviser train samples/chorales -c config/chorale-model.toml \
-	  --out samples/model/chorale.keras --max-minutes 40
+	  --out samples/model/chorale.keras --max-minutes 70
 	$(VENV)/bin/improviser plot samples/model/chorale.keras --out samples/model/chorale.curves.png
 	$(VENV)/bin/improviser evaluate --model samples/model/chorale.keras samples/chorales \
 	  --json > samples/model/chorale.evaluate.json

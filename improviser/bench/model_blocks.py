@@ -14,6 +14,7 @@ from improviser.paths import ROOT
 
 __all__ = [
     "arch_block",
+    "chorale_block",
     "converged_block",
     "inputs_block",
     "inputs_longer_block",
@@ -71,6 +72,21 @@ def converged_block() -> str:
             "**the bundled model**, trained to convergence": _json(
                 MODEL / "improviser.evaluate.json"
             ),
+        }
+    )
+
+
+def chorale_block() -> str:
+    """The chorale style's melody model against the one it replaced (``evaluate --json``)."""
+    return networks_table(
+        {
+            "the chorale model until now (40 min)": _json(
+                ARCH / "chorale-lstm-40min.evaluate.json"
+            ),
+            "the same, trained on for 16 more minutes": _json(
+                ARCH / "chorale-lstm-963.evaluate.json"
+            ),
+            "**the chorale model**": _json(MODEL / "chorale.evaluate.json"),
         }
     )
 

@@ -43,6 +43,7 @@ from improviser.bench.install_table import install_block
 from improviser.bench.lean_table import lean_table
 from improviser.bench.model_blocks import (
     arch_block,
+    chorale_block,
     converged_block,
     sizes_block,
     step_block,
@@ -293,6 +294,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "model-sizes": (DOCS / "model.md", sizes_block),
     "model-converged": (DOCS / "model.md", converged_block),
     "model-step": (DOCS / "model.md", step_block),
+    "chorale-networks": (DOCS / "styles.md", chorale_block),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
