@@ -45,6 +45,7 @@ from improviser.bench.model_blocks import (
     arch_block,
     chorale_block,
     converged_block,
+    inputs_block,
     sizes_block,
     step_block,
 )
@@ -295,6 +296,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "model-converged": (DOCS / "model.md", converged_block),
     "model-step": (DOCS / "model.md", step_block),
     "chorale-networks": (DOCS / "styles.md", chorale_block),
+    "inputs": (DOCS / "extra-inputs.md", inputs_block),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
