@@ -46,6 +46,7 @@ from improviser.bench.model_blocks import (
     chorale_block,
     converged_block,
     inputs_block,
+    inputs_longer_block,
     sizes_block,
     step_block,
 )
@@ -297,6 +298,7 @@ BLOCKS: dict[str, tuple[Path, Callable[[], str]]] = {
     "model-step": (DOCS / "model.md", step_block),
     "chorale-networks": (DOCS / "styles.md", chorale_block),
     "inputs": (DOCS / "extra-inputs.md", inputs_block),
+    "inputs-longer": (DOCS / "extra-inputs.md", inputs_longer_block),
     "install-sizes": (DOCS / "install.md", install_block),
 }
 """Each generated table: its page and what writes it."""
