@@ -138,11 +138,14 @@ class ModelContext:
         state, heard, step = pending
         if heard.pitch != pitch or step + 1 != self.steps or heard.duration == duration:
             return False
-        token = heard._replace(duration=duration)
+        self._redo(state, heard._replace(duration=duration))
+        return True
+
+    def _redo(self, state: object, token: Token) -> None:
+        """Step again from ``state`` (before the last note heard) on ``token`` in its place."""
         self.model.restore(state)
         self.prediction = self._step(token)
         self.window[-1] = token
-        return True
 
     def revise_note(self, pitch: int, velocity: int) -> bool:
         """Redo the last :meth:`hear` as another note of the same onset; whether it was redone.
@@ -160,11 +163,9 @@ class ModelContext:
         if step + 1 != self.steps:
             return False
         token = heard._replace(pitch=pitch, velocity=velocity)
-        self.model.restore(state)
         if self.listener is not None:
             self.listener.revise(heard.pitch, pitch)
-        self.prediction = self._step(token)
-        self.window[-1] = token
+        self._redo(state, token)
         self._revisable = (state, token, step)
         return True
 
