@@ -311,7 +311,7 @@ def test_clock_out_ticks_through_the_scheduler_then_stops() -> None:
     out = ClockOut(wire, lambda: 125.0)
     scheduler.add_timer(out)
     out.start(clock())
-    while clock() < 0.95:
+    while clock() < 0.97:
         clock.advance(0.0005)
         scheduler.process_due(clock())
     out.stop()
@@ -319,6 +319,40 @@ def test_clock_out_ticks_through_the_scheduler_then_stops() -> None:
     assert wire.sent[0][1] == [START] and wire.sent[-1][1] == [STOP]
     assert len(times) == 2 * PPQN  # 125 bpm: 0.48 s a beat
     assert np.diff(times) == pytest.approx(0.02, abs=0.0006)
+
+
+def test_clock_out_sends_start_with_its_first_tick_not_before() -> None:
+    # the session plans the first tick a little ahead, for its output's connection to be
+    # live in JACK's graph before the start goes out
+    clock = FakeClock(0.0)
+    wire = Wire(clock)
+    scheduler = Scheduler(wire, clock)
+    out = ClockOut(wire, lambda: 125.0)
+    scheduler.add_timer(out)
+    out.start(clock() + 0.05)
+    while clock() < 0.049:
+        clock.advance(0.0005)
+        scheduler.process_due(clock())
+    assert wire.sent == []
+    while clock() < 0.065:
+        clock.advance(0.0005)
+        scheduler.process_due(clock())
+    assert [m for _, m in wire.sent] == [[START]]
+    assert wire.sent[0][0] == pytest.approx(0.05, abs=0.001)
+    while clock() < 0.071:  # the first tick a tick (20 ms at 125 bpm) after the start
+        clock.advance(0.0005)
+        scheduler.process_due(clock())
+    assert [m for _, m in wire.sent] == [[START], [CLOCK]]
+    assert wire.sent[1][0] == pytest.approx(0.07, abs=0.001)
+
+
+def test_clock_out_stopped_before_its_start_sends_nothing() -> None:
+    clock = FakeClock(0.0)
+    wire = Wire(clock)
+    out = ClockOut(wire, lambda: 125.0)
+    out.start(0.05)
+    out.stop()
+    assert wire.sent == []
 
 
 # --- the call's note values -------------------------------------------------------------------

@@ -11,6 +11,7 @@ Only JACK has a server to lose; with ALSA (a kernel sequencer) there is none to 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -26,14 +27,25 @@ _ABANDONED: list[Any] = []
 """Clients of servers that went away: never closed, never collected (a few bytes each)."""
 
 
+def _libjack_says(message: str) -> None:
+    _log.debug("libjack: %s", message)
+
+
+@functools.cache
 def _jack() -> Any:
-    """The JACK-Client module, its libjack messages routed to our log (debug)."""
+    """The JACK-Client module, its libjack messages routed to our log (debug).
+
+    The routing is set once a process: JACK-Client frees the callback it set before as it
+    sets a new one, while libjack may be calling it on another thread (a client's, as it
+    logs a closed connection). Setting it for every watch crashed a benchmark in CI
+    (a segfault) and crashes a test that sets it in a loop (``tests/test_server_watch.py``).
+    """
     try:
         import jack  # noqa: PLC0415 - needs libjack; only a JACK session loads it
     except (ImportError, OSError) as exc:
         raise PortError(f"cannot watch the JACK server: {exc}") from exc
-    jack.set_error_function(lambda message: _log.debug("libjack: %s", message))
-    jack.set_info_function(lambda message: _log.debug("libjack: %s", message))
+    jack.set_error_function(_libjack_says)
+    jack.set_info_function(_libjack_says)
     return jack
 
 

@@ -56,7 +56,7 @@ from improviser.live.session.gcpause import SETTLE_IDLE_SECONDS, SETTLE_SECONDS,
 from improviser.live.session.recorder import Recorder, default_recording_path
 from improviser.live.session.recordings import RecordControl, Recordings
 from improviser.live.session.stats import SessionStats
-from improviser.live.timebase.clock import ClockOut
+from improviser.live.timebase.clock import CONNECT_SETTLE, ClockOut
 from improviser.live.timebase.off_repeat import OffRepeat
 from improviser.live.timebase.scheduler import Scheduler
 
@@ -285,7 +285,7 @@ class LiveSession:
         if cfg.clock_out:
             clock_out = ClockOut(output.send, lambda: engine.voice.timing.bpm)
             scheduler.add_timer(clock_out)
-            clock_out.start(self.now())
+            clock_out.start(self.now() + CONNECT_SETTLE)
             stack.callback(clock_out.stop)
 
     async def _start_tasks(self, stack: contextlib.AsyncExitStack) -> None:

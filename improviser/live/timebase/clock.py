@@ -31,10 +31,10 @@ The clock is *alive* while it runs and its ticks keep coming: :meth:`ClockFollow
 is false after ``stop``, before ``start``/``continue``, and once no tick came for
 ``timeout`` seconds (a cable pulled, a DAW gone).
 
-:class:`ClockOut` makes the ticks for a clock we send: ``start``, then 24 ticks a beat
-at a tempo it reads from its caller at each tick, then ``stop``. The scheduler sends them
-(see :meth:`improviser.live.timebase.scheduler.Scheduler.add_timer`), with its precise wait, so
-their jitter is the scheduler's.
+:class:`ClockOut` makes the ticks for a clock we send: ``start``, then (a tick later)
+24 ticks a beat at a tempo it reads from its caller at each tick, then ``stop``. The
+scheduler sends them (see :meth:`improviser.live.timebase.scheduler.Scheduler.add_timer`),
+with its precise wait, so their jitter is the scheduler's.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from improviser.live.timebase.tick_lines import (
 
 __all__ = [
     "CLOCK",
+    "CONNECT_SETTLE",
     "CONTINUE",
     "FIT_TICKS",
     "PPQN",
@@ -95,6 +96,9 @@ with it: the tempo fit leaves it out (a tempo may double at once, not quadruple)
 CLOCK_BPM = (10.0, 1000.0)
 """The tempi a clock may have: a fit outside them (ticks bunched by a stall) is not one."""
 CLOCK, START, CONTINUE, STOP, SONG_POSITION = 0xF8, 0xFA, 0xFB, 0xFC, 0xF2
+CONNECT_SETTLE = 0.05
+"""Seconds from opening the output to a clock's ``start``: two JACK cycles or more at
+any period up to 1024 frames at 48 kHz, for the connection made on opening to be live."""
 
 
 class ClockFollower:
@@ -345,35 +349,49 @@ class ClockFollower:
 
 
 class ClockOut:
-    """The ticks of a clock we send: ``start``, 24 ticks a beat, ``stop``."""
+    """The ticks of a clock we send: ``start``, 24 ticks a beat, ``stop``.
+
+    ``start`` goes out when the scheduler first fires, not when :meth:`start` is
+    called: a session opens its output (and JACK connects it) just before, and a message
+    sent in the cycle before the server takes up the new connection never reaches the
+    follower (a lost ``start`` was seen in CI), so the
+    session plans it a few cycles ahead (``CONNECT_SETTLE``)."""
 
     def __init__(self, send: Callable[[Sequence[int]], None], bpm: Callable[[], float]) -> None:
         self._send = send
         self._bpm = bpm
         self._next: float | None = None
+        self._started = False
         self.ticks = 0
 
     def start(self, at: float) -> None:
-        """Send ``start``; the first tick (beat 0) is due at ``at``."""
-        self._send([START])
+        """Plan ``start`` at ``at``; the first tick (beat 0) follows a tick later."""
         self._next = at
+        self._started = False
         self.ticks = 0
 
     def stop(self) -> None:
-        """Send ``stop``; no more ticks."""
+        """Send ``stop`` (if ``start`` went out); no more ticks."""
         if self._next is not None:
             self._next = None
-            self._send([STOP])
+            if self._started:
+                self._send([STOP])
 
     def next_due(self) -> float | None:
         """When the next tick is due (``None``: stopped)."""
         return self._next
 
     def fire(self, now: float) -> None:
-        """Send the tick due; plan the next one at the tempo now."""
+        """Send what is due: ``start`` the first time, a tick after it; plan the next
+        tick at the tempo now (the first one a tick after ``start``, as a drum machine
+        leaves its followers time to get ready)."""
         if self._next is None:
             return
-        self._send([CLOCK])
-        self.ticks += 1
+        if self._started:
+            self._send([CLOCK])
+            self.ticks += 1
+        else:
+            self._send([START])
+            self._started = True
         self._next += 60.0 / self._bpm() / PPQN
         self._next = max(self._next, now)  # far behind (a stall): skip ahead, never burst
