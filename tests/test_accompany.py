@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mido
 
+from improviser.live.engine.deferred_harmony import DeferredHarmony
 from improviser.live.engine.engine import Improviser
 from improviser.live.engine.modes.accompany import ACCOMPANY
 from improviser.live.events import ChordHeard, Event
@@ -37,13 +38,20 @@ class FakeHarmony:
     def settle(self) -> None:
         self.settled += 1
 
+    def snapshot(self) -> int:
+        return len(self.heard)
+
+    def restore(self, state: object) -> None:
+        assert isinstance(state, int)
+        del self.heard[state:]  # what it heard since is taken back
+
 
 def accompanist(
     clock: FakeClock, harmony: FakeHarmony | None = None, **options: object
 ) -> tuple[Improviser, Scheduler, Wire, FakeHarmony, list[Event]]:
     engine, scheduler, wire, _, _ = make(clock, mode="accompany", **options)
     harmony = harmony or FakeHarmony()
-    engine.voice.harmony = harmony
+    engine.voice.harmony = DeferredHarmony(harmony)  # as the engine wraps a harmony model
     events: list[Event] = []
     engine.bus.observe(events.append)
     return engine, scheduler, wire, harmony, events
@@ -168,6 +176,7 @@ def test_bar_rhythm_holds_the_voices_within_a_bar(clock: FakeClock) -> None:
     for pitch in (72, 74, 76, 77):  # four quarter notes at 120 bpm: one bar
         engine.handle(on(pitch, clock()))
         clock.advance(0.5)
+    engine.settle()  # the holds wait for the pause after a note, as in a session
     assert [h[0] for h in harmony.heard] == ["voice", "hold", "hold", "hold"]
     assert ours(wire) == {55, 60, 67}
     engine.handle(on(79, clock()))  # the next bar moves them
@@ -194,6 +203,7 @@ def test_mute_and_panic_silence_the_voices_and_the_model_keeps_listening(
     clock.advance(0.5)
     engine.handle(on(74, clock()))
     assert not ours(wire)
+    engine.settle()
     assert harmony.heard[-1][0:2] == ("hold", 74)
     engine.controls.apply("mute", False, clock())
     clock.advance(0.5)

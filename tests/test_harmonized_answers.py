@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from improviser.live.engine.deferred_harmony import DeferredHarmony
 from improviser.live.engine.engine import Improviser
 from improviser.live.events import AnswerEnded, AnswerNote, Event
 from improviser.live.timebase.scheduler import Scheduler
@@ -42,7 +43,7 @@ def caller(
 ) -> tuple[Improviser, Scheduler, Wire, StatefulHarmony, list[Event]]:
     engine, scheduler, wire, _, _ = make(clock, thru=False, **options)
     harmony = StatefulHarmony()
-    engine.voice.harmony = harmony
+    engine.voice.harmony = DeferredHarmony(harmony)  # as the engine wraps a harmony model
     events: list[Event] = []
     engine.bus.observe(events.append)
     return engine, scheduler, wire, harmony, events
@@ -59,6 +60,7 @@ def answer_notes(events: list[Event]) -> dict[str, list[int]]:
 def test_a_one_hand_call_gets_a_line(clock: FakeClock) -> None:
     engine, scheduler, wire, harmony, events = caller(clock)
     play(engine, clock, [72, 74, 76, 77])
+    engine.settle()  # as the session does after a note: the model hears the holds waiting
     assert harmony.steps == 4  # the harmony model heard the call
     assert harmony.held_voices == (0, 0, 0)
     run_until(engine, scheduler, clock, clock() + 6.0)
@@ -79,6 +81,7 @@ def test_a_legato_line_is_one_hand(clock: FakeClock) -> None:
             engine.handle(off(pitches[i - 1], clock()))
         clock.advance(0.15)
     engine.handle(off(pitches[-1], clock()))
+    engine.settle()
     assert harmony.held_voices == (0, 0, 0)
     assert engine.mode._call_keys is None  # type: ignore[attr-defined]
     run_until(engine, scheduler, clock, clock() + 6.0)
@@ -90,6 +93,7 @@ def test_a_two_hand_call_gets_a_two_hand_answer(clock: FakeClock) -> None:
     engine.handle(on(48, clock()))  # the left hand holds C3 and G3
     engine.handle(on(55, clock()))
     play(engine, clock, [72, 74, 76, 77])
+    engine.settle()
     assert harmony.held_voices == (48, 0, 55)
     engine.handle(off(48, clock()))
     engine.handle(off(55, clock()))

@@ -4,14 +4,18 @@ tone as a note of the line."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
+from improviser.live.engine.deferred_harmony import DeferredHarmony
 from improviser.live.engine.engine import Improviser
 from improviser.live.engine.player import CHORD_SPREAD
 from improviser.music.encoding import duration_class
 from improviser.music.listener import Listener, ListenParams
 from tests.fakes import FakeClock
-from tests.test_live_units import make, off, on
+from tests.test_accompany import FakeHarmony
+from tests.test_live_units import Wire, make, off, on
 
 
 def strike(clock: FakeClock, engine: Improviser, pitches: list[int], spread: float) -> None:
@@ -92,3 +96,84 @@ def test_the_listener_hears_the_melody_note_in_the_chord_tones_place() -> None:
     listener.revise(64, 76)  # already taken in: heard as well
     listener.settle()
     assert listener.stm.notes == 3
+
+
+# --- the answer modes: one onset for the chord and its melody note -----------------------------
+class VoicedHarmony(FakeHarmony):
+    """Remembers the voices under each melody note it held, too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[tuple[int, tuple[int, ...]]] = []
+
+    def hold(self, melody: int, metre: int, ioi: int, voices: Sequence[int]) -> None:
+        super().hold(melody, metre, ioi, voices)
+        self.held.append((melody, tuple(voices)))
+
+    def restore(self, state: object) -> None:
+        super().restore(state)
+        holds = sum(1 for h in self.heard if h[0] == "hold")
+        del self.held[holds:]
+
+
+def with_harmony(
+    clock: FakeClock, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Improviser, Wire, VoicedHarmony, list[float]]:
+    """An engine whose harmony model is recorded (wrapped as the engine wraps one) and
+    whose beat tracker's onsets are counted."""
+    engine, _, wire, _, _ = make(clock, mode=mode, thru=False)
+    harmony = VoicedHarmony()
+    engine.voice.harmony = DeferredHarmony(harmony)
+    onsets: list[float] = []
+    monkeypatch.setattr(engine.voice.timing, "onset", lambda at, *_, **__: onsets.append(at))
+    return engine, wire, harmony, onsets
+
+
+@pytest.mark.parametrize("pauses", [False, True])
+def test_call_response_hears_the_chord_and_its_melody_note_as_one_onset(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, pauses: bool
+) -> None:
+    """The harmony model hears the melody note over the chord tones, once; the beat one
+    onset. ``pauses``: the session settles between the keys (a pause of 8 ms is one), so
+    the chord tone's hold was heard already and is taken back."""
+    engine, _, harmony, onsets = with_harmony(clock, "call-response", monkeypatch)
+    for i, pitch in enumerate([48, 55, 72]):
+        if i:
+            clock.advance(0.008)
+        engine.handle(on(pitch, clock()))
+        if pauses:
+            engine.settle()
+    engine.settle()
+    assert harmony.held == [(72, (48, 0, 55))]
+    assert len(onsets) <= 1  # the first onset has no IOI to hear: nothing, or one
+    clock.advance(0.4)
+    engine.handle(on(74, clock()))
+    engine.settle()
+    assert [m for m, _ in harmony.held] == [72, 74]
+    assert onsets[-1] == clock()  # the next melody note is an onset of its own
+
+
+@pytest.mark.parametrize("pauses", [False, True])
+def test_accompany_voices_the_melody_note_not_the_chord_tone_struck_before_it(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, pauses: bool
+) -> None:
+    engine, wire, harmony, onsets = with_harmony(clock, "accompany", monkeypatch)
+    for i, pitch in enumerate([48, 60, 72]):
+        if i:
+            clock.advance(0.008)
+        engine.handle(on(pitch, clock()))
+        if pauses:
+            engine.settle()
+    # the model drew the voices under 72 once (those under 48 and 60 taken back)
+    assert harmony.heard == [("voice", 72, harmony.heard[0][2], harmony.heard[0][3])]
+    assert {p for (_, p) in wire.sounding} == {55, 60, 67}  # 72 less 17, 12 and 5
+    assert len(onsets) == 1  # the beat heard the chord's onset once
+
+
+def test_follow_plays_one_note_for_the_chord_and_its_melody_note(clock: FakeClock) -> None:
+    engine, _, wire, _, _ = make(clock, mode="follow", thru=False)
+    strike(clock, engine, [48, 55, 72], 0.008)
+    assert len(wire.ons()) == 1
+    clock.advance(0.5)
+    engine.handle(on(74, clock()))
+    assert len(wire.ons()) == 2

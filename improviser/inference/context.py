@@ -147,6 +147,13 @@ class ModelContext:
         self.prediction = self._step(token)
         self.window[-1] = token
 
+    @property
+    def note_revisable(self) -> bool:
+        """Whether :meth:`revise_note` would redo the last note (heard ``revisable``,
+        nothing heard since)."""
+        pending = self._revisable
+        return pending is not None and pending[2] + 1 == self.steps
+
     def revise_note(self, pitch: int, velocity: int) -> bool:
         """Redo the last :meth:`hear` as another note of the same onset; whether it was redone.
 
@@ -157,11 +164,9 @@ class ModelContext:
         heard since; the note's duration can still be revised after it.
         """
         pending = self._revisable
-        if pending is None:
+        if pending is None or not self.note_revisable:
             return False
         state, heard, step = pending
-        if step + 1 != self.steps:
-            return False
         token = heard._replace(pitch=pitch, velocity=velocity)
         if self.listener is not None:
             self.listener.revise(heard.pitch, pitch)

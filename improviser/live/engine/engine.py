@@ -193,12 +193,14 @@ class Improviser(Steering):
                 self.player.melody_keys = {key for key in keys if key[1] != under[0]}
             self.player.melody = (pitch, velocity, t if under is None else under[1])
             self.player.heard_as_melody(channel, pitch)
+            over = under is not None and self.context.note_revisable
+            tell = self.mode.note_revised if over else self.mode.note_heard
             if self.mode.plays_first:
-                self.mode.note_heard(t)
-                self._hear(pitch, velocity, t, under is not None)
+                tell(t)
+                self._hear(pitch, velocity, t, over)
             else:
-                self._hear(pitch, velocity, t, under is not None)
-                self.mode.note_heard(t)
+                self._hear(pitch, velocity, t, over)
+                tell(t)
 
     def _struck_under(self, pitch: int, t: float) -> tuple[int, float] | None:
         """The melody note (pitch, onset) this key was struck with, a few milliseconds

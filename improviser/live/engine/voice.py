@@ -22,7 +22,7 @@ from improviser.live.timebase.timing import Timing
 from improviser.music.encoding import Token, velocity_value
 from improviser.music.sampling import Sampler, SamplingParams
 
-__all__ = ["Harmony", "Voice"]
+__all__ = ["Harmony", "RevisableHarmony", "Voice"]
 
 
 class Harmony(Protocol):
@@ -46,6 +46,18 @@ class Harmony(Protocol):
         """Return to a state from :meth:`snapshot` (an answer's voices drawn ahead)."""
 
 
+class RevisableHarmony(Harmony, Protocol):
+    """A :class:`Harmony` whose last onset can be heard again with another melody note
+    (:class:`~improviser.live.engine.deferred_harmony.DeferredHarmony`): a chord tone
+    struck first, then the melody note over it."""
+
+    def revise_hold(self, melody: int, voices: Sequence[int]) -> bool:
+        """Hear the last onset (held) again with ``melody`` over ``voices``; whether it could."""
+
+    def revise_voice(self, melody: int) -> Sequence[int] | None:
+        """Draw the last onset's voices again under ``melody`` (``None``: it could not)."""
+
+
 @dataclass(slots=True)
 class Voice:
     """The improviser's instrument and ears, shared by the engine and its mode."""
@@ -62,7 +74,7 @@ class Voice:
     sampler: Sampler = field(init=False)
     muted: bool = False
     looping: bool = False
-    harmony: Harmony | None = None
+    harmony: RevisableHarmony | None = None
     """The harmony model, where one is loaded (``accompany`` plays with it)."""
     ports_missing: set[str] = field(default_factory=set)
     """The watched ports lost and not back yet: ``input``, ``output``, ``clock``."""

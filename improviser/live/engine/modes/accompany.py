@@ -42,6 +42,8 @@ class Accompany:
         self._metre = MelodyMetre(voice)
         self._bar: int | None = None
         self._struck_at: float | None = None
+        self._kept: tuple[int, ...] = (0, 0, 0)
+        """The voices the model heard under the last melody note it drew none for."""
 
     @property
     def playing(self) -> bool:
@@ -74,6 +76,22 @@ class Accompany:
         # millisecond) then delays neither the voices nor the melody model's step.
         voice.timing.onset(at, velocity, later=True)
 
+    def note_revised(self, at: float) -> None:
+        """The melody note over the chord tone heard last (the same onset, no new beat):
+        the voices drawn under that tone are drawn again under it, and those that move
+        are struck again now (or the model hears it over the voices kept)."""
+        voice = self.voice
+        melody = voice.player.melody
+        if voice.harmony is None or melody is None:
+            return
+        pitch, velocity, _ = melody
+        voices = voice.harmony.revise_voice(pitch)
+        if voices is None:
+            voice.harmony.revise_hold(pitch, self._kept)
+        elif voice.can_play_harmony():
+            self._velocity = max(1, min(127, round(velocity * voice.config.accompany_velocity)))
+            self._move(voices, at)
+
     def _voice(self, pitch: int, velocity: int, metre: int, ioi: int, bar: int, at: float) -> None:
         """Move the voices under a melody note (or keep them, and let the model hear it)."""
         voice, cfg = self.voice, self.voice.config
@@ -86,7 +104,8 @@ class Accompany:
         )
         if keep or not voice.can_play_harmony():
             # the model hears the melody over what is kept (or silence), drawing nothing
-            voice.harmony.hold(pitch, metre, ioi, self.sounding if keep else (0, 0, 0))
+            self._kept = tuple(self.sounding) if keep else (0, 0, 0)
+            voice.harmony.hold(pitch, metre, ioi, self._kept)
             return
         self._bar = bar
         self._velocity = max(1, min(127, round(velocity * cfg.accompany_velocity)))

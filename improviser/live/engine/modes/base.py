@@ -37,6 +37,12 @@ class AnswerMode(Protocol):
         """The note struck at ``at`` is the melody's; the model has heard it (unless
         :attr:`plays_first`: it hears it right after)."""
 
+    def note_revised(self, at: float) -> None:
+        """The key struck at ``at`` is the melody note of the onset last heard: a chord
+        struck a few milliseconds before it, its tone heard as the melody first. The
+        model has heard this note in that one's place (unless :attr:`plays_first`: right
+        after); the beat has no new onset."""
+
     def next_deadline(self) -> float | None:
         """When :meth:`tick` must next be called (``None``: only on input)."""
 

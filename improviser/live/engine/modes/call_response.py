@@ -137,20 +137,39 @@ class CallResponse:
         melody = voice.player.melody
         if melody is None:
             return
-        if len(voice.player.held) > 1 and voice.config.chord_lean > 1.0:
-            others = voice.player.other_hand()
-            if others and min(others) < melody[0]:
-                self._call_keys = (melody[0], tuple(others))
+        self._note_keys(melody[0])
         if voice.harmony is not None:
-            self._hear_harmony(at, melody[0])
+            voice.harmony.hold(melody[0], *self._metre.onset(at), self._lower(melody[0]))
 
-    def _hear_harmony(self, at: float, melody: int) -> None:
-        """The harmony model hears the call's melody note over the other hand's keys."""
+    def note_revised(self, at: float) -> None:
+        """The melody note over the chord tone heard last: the same onset (no new beat,
+        nothing more expected of the call); the harmony model hears it in that one's
+        place, the chord tone among the voices under it."""
+        self._struck = None
         voice = self.voice
-        assert voice.harmony is not None
-        lower = voicing(p for p in voice.player.other_hand() if p < melody)
+        melody = voice.player.melody
+        if melody is None:
+            return
+        self._note_keys(melody[0])
+        harmony = voice.harmony
+        if harmony is not None:
+            lower = self._lower(melody[0])
+            if not harmony.revise_hold(melody[0], lower):
+                harmony.hold(melody[0], *self._metre.onset(at), lower)
+
+    def _note_keys(self, melody: int) -> None:
+        """Keep the melody note and the keys under it, for the answer's ``chord_lean``."""
+        player = self.voice.player
+        if len(player.held) > 1 and self.voice.config.chord_lean > 1.0:
+            others = player.other_hand()
+            if others and min(others) < melody:
+                self._call_keys = (melody, tuple(others))
+
+    def _lower(self, melody: int) -> tuple[int, int, int]:
+        """The other hand's keys under the call's melody note, as voices (counted)."""
+        lower = voicing(p for p in self.voice.player.other_hand() if p < melody)
         self._call_voices = max(self._call_voices, sum(1 for p in lower if p))
-        voice.harmony.hold(melody, *self._metre.onset(at), lower)
+        return lower
 
     def _lower_voices(self) -> int:
         """How many voices to play under the answer's line (``answer_voices``)."""

@@ -1,6 +1,7 @@
 """Follow: a duet voice that plays the predicted next note after each note played.
 
-Each player note, once heard, triggers one note drawn from the model's prediction,
+Each player note, once heard, triggers one note drawn from the model's prediction
+(one for a chord struck with the melody note on top, its tones a few milliseconds apart),
 ``follow_delay`` seconds later (0: at once), lasting its drawn duration at the player's
 tempo. Follow notes never enter the context: the player's notes are the context. One
 that falls on a strong beat while the player holds a chord under the melody leans on it
@@ -56,6 +57,9 @@ class Follow:
             )
         seconds = DURATION_BEATS[token.duration] * voice.timing.seconds_per_beat
         voice.play(token, at=when, seconds=seconds, tag=FOLLOW, cue=at)
+
+    def note_revised(self, at: float) -> None:
+        """One note for each onset: the one played with the chord tone stands."""
 
     def _lean(self, at: float, when: float) -> ChordLean | None:
         """The chord the player holds under the melody note struck at ``at``, leant on if
