@@ -169,6 +169,12 @@ def synth_table(result: Mapping[str, Any]) -> str:
         f"| CPU of the session's process, s per minute of playing | {a:.2f} | {b:.2f} "
         f"| **{b - a:+.2f}** ({(b - a) / 60:+.1%} of a core) |"
     )
+    if "synth_threads_cpu_s_per_min" in synth:  # runs before it was read per thread lack it
+        own = synth["synth_threads_cpu_s_per_min"]
+        lines.append(
+            f"| CPU of FluidSynth's own {synth['synth_threads']} threads, s per minute of "
+            f"playing | — | {own:.2f} | **{own:+.2f}** ({own / 60:+.1%} of a core) |"
+        )
     p50s = ", ".join(f"{r['engine_added_p50_ms']:+.3f}" for r in synth["per_round"])
     p99s = ", ".join(f"{r['engine_added_p99_ms']:+.3f}" for r in synth["per_round"])
     cpu = ", ".join(f"{r['cpu_added_s_per_min']:+.2f}" for r in synth["per_round"])

@@ -178,7 +178,8 @@ def _synth_line(synth: dict[str, Any]) -> str:
         f"p99 {off['engine']['p99_ms']:.3f} -> {on['engine']['p99_ms']:.3f} ms (added p99 by "
         f"round: {rounds} ms); e2e p99 {off['e2e']['p99_ms']:.3f} -> {on['e2e']['p99_ms']:.3f} "
         f"ms; CPU {off['cpu_s_per_min']:.2f} -> {on['cpu_s_per_min']:.2f} s per minute of "
-        f"playing (synth {synth['cpu_added_s_per_min']:+.2f} s/min)"
+        f"playing (synth {synth['cpu_added_s_per_min']:+.2f} s/min; its own threads "
+        f"{synth['synth_threads_cpu_s_per_min']:.2f} s/min)"
     )
 
 
