@@ -18,12 +18,17 @@ from tests.test_accompany import FakeHarmony
 from tests.test_live_units import Wire, make, off, on
 
 
-def strike(clock: FakeClock, engine: Improviser, pitches: list[int], spread: float) -> None:
-    """Strike ``pitches`` in this order, ``spread`` seconds apart."""
+def strike(
+    clock: FakeClock, engine: Improviser, pitches: list[int], spread: float, pauses: bool = False
+) -> None:
+    """Strike ``pitches`` in this order, ``spread`` seconds apart; ``pauses``: the engine
+    settles after each key, as the session does when no message waits."""
     for i, pitch in enumerate(pitches):
         if i:
             clock.advance(spread)
         engine.handle(on(pitch, clock()))
+        if pauses:
+            engine.settle()
 
 
 @pytest.mark.parametrize("mode", ["call-response", "accompany", "follow"])
@@ -137,12 +142,7 @@ def test_call_response_hears_the_chord_and_its_melody_note_as_one_onset(
     onset. ``pauses``: the session settles between the keys (a pause of 8 ms is one), so
     the chord tone's hold was heard already and is taken back."""
     engine, _, harmony, onsets = with_harmony(clock, "call-response", monkeypatch)
-    for i, pitch in enumerate([48, 55, 72]):
-        if i:
-            clock.advance(0.008)
-        engine.handle(on(pitch, clock()))
-        if pauses:
-            engine.settle()
+    strike(clock, engine, [48, 55, 72], 0.008, pauses)
     engine.settle()
     assert harmony.held == [(72, (48, 0, 55))]
     assert len(onsets) <= 1  # the first onset has no IOI to hear: nothing, or one
@@ -158,12 +158,7 @@ def test_accompany_voices_the_melody_note_not_the_chord_tone_struck_before_it(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch, pauses: bool
 ) -> None:
     engine, wire, harmony, onsets = with_harmony(clock, "accompany", monkeypatch)
-    for i, pitch in enumerate([48, 60, 72]):
-        if i:
-            clock.advance(0.008)
-        engine.handle(on(pitch, clock()))
-        if pauses:
-            engine.settle()
+    strike(clock, engine, [48, 60, 72], 0.008, pauses)
     # the model drew the voices under 72 once (those under 48 and 60 taken back)
     assert harmony.heard == [("voice", 72, harmony.heard[0][2], harmony.heard[0][3])]
     assert {p for (_, p) in wire.sounding} == {55, 60, 67}  # 72 less 17, 12 and 5

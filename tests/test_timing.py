@@ -304,16 +304,26 @@ def test_answer_on_the_clocks_beats() -> None:
 
 
 # --- clock out ---------------------------------------------------------------------------------
-def test_clock_out_ticks_through_the_scheduler_then_stops() -> None:
+def clock_out_at(start: float) -> tuple[FakeClock, Wire, Scheduler, ClockOut]:
+    """A clock out at 125 bpm through a scheduler on a fake clock, started at ``start``."""
     clock = FakeClock(0.0)
     wire = Wire(clock)
     scheduler = Scheduler(wire, clock)
     out = ClockOut(wire, lambda: 125.0)
     scheduler.add_timer(out)
-    out.start(clock())
-    while clock() < 0.97:
+    out.start(start)
+    return clock, wire, scheduler, out
+
+
+def run_to(clock: FakeClock, scheduler: Scheduler, end: float) -> None:
+    while clock() < end:
         clock.advance(0.0005)
         scheduler.process_due(clock())
+
+
+def test_clock_out_ticks_through_the_scheduler_then_stops() -> None:
+    clock, wire, scheduler, out = clock_out_at(0.0)
+    run_to(clock, scheduler, 0.97)
     out.stop()
     times = [t for t, m in wire.sent if m == [CLOCK]]
     assert wire.sent[0][1] == [START] and wire.sent[-1][1] == [STOP]
@@ -321,36 +331,22 @@ def test_clock_out_ticks_through_the_scheduler_then_stops() -> None:
     assert np.diff(times) == pytest.approx(0.02, abs=0.0006)
 
 
-def test_clock_out_sends_start_with_its_first_tick_not_before() -> None:
-    # the session plans the first tick a little ahead, for its output's connection to be
-    # live in JACK's graph before the start goes out
-    clock = FakeClock(0.0)
-    wire = Wire(clock)
-    scheduler = Scheduler(wire, clock)
-    out = ClockOut(wire, lambda: 125.0)
-    scheduler.add_timer(out)
-    out.start(clock() + 0.05)
-    while clock() < 0.049:
-        clock.advance(0.0005)
-        scheduler.process_due(clock())
+def test_clock_out_sends_start_when_planned_and_the_first_tick_a_tick_later() -> None:
+    # the session plans the start a little ahead, for its output's connection to be live
+    # in JACK's graph before it goes out
+    clock, wire, scheduler, _ = clock_out_at(0.05)
+    run_to(clock, scheduler, 0.049)
     assert wire.sent == []
-    while clock() < 0.065:
-        clock.advance(0.0005)
-        scheduler.process_due(clock())
+    run_to(clock, scheduler, 0.065)
     assert [m for _, m in wire.sent] == [[START]]
     assert wire.sent[0][0] == pytest.approx(0.05, abs=0.001)
-    while clock() < 0.071:  # the first tick a tick (20 ms at 125 bpm) after the start
-        clock.advance(0.0005)
-        scheduler.process_due(clock())
+    run_to(clock, scheduler, 0.071)  # the first tick a tick (20 ms at 125 bpm) after the start
     assert [m for _, m in wire.sent] == [[START], [CLOCK]]
     assert wire.sent[1][0] == pytest.approx(0.07, abs=0.001)
 
 
 def test_clock_out_stopped_before_its_start_sends_nothing() -> None:
-    clock = FakeClock(0.0)
-    wire = Wire(clock)
-    out = ClockOut(wire, lambda: 125.0)
-    out.start(0.05)
+    _, wire, _, out = clock_out_at(0.05)
     out.stop()
     assert wire.sent == []
 

@@ -22,63 +22,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from improviser.inference.answer import AnswerDraw, AnswerLimits
 from improviser.inference.context import Heard, Prediction
+from improviser.live.engine.modes.answer_plan import AnswerPlan, PlannedNote
 from improviser.live.engine.modes.melody_metre import MelodyMetre
 from improviser.live.engine.voice import Voice
 from improviser.live.events import AnswerEnded, AnswerStarted, PhraseEnded
 from improviser.music.chord_lean import ChordLean, chord_under
 from improviser.music.chords import Chord
-from improviser.music.encoding import DURATION_BEATS, Token, ioi_class, velocity_value
+from improviser.music.encoding import DURATION_BEATS, ioi_class, velocity_value
 from improviser.music.rhythm import CallRhythm, Expectation
 from improviser.music.voicing import VOICES_PLAYED, voicing
 
 __all__ = ["CallResponse"]
-
-
-@dataclass(slots=True)
-class _Planned:
-    token: Token
-    at: float
-    seconds: float
-    velocity: int
-    voices: tuple[int, ...] = ()
-    """The lower voices sounding with it (a harmonized answer)."""
-
-
-@dataclass(slots=True)
-class _Answer:
-    tag: str
-    cue: float
-    """The end of the phrase it answers (or the moment a repeat began)."""
-    before: Heard
-    planned: list[_Planned]
-    after: list[tuple[object, Prediction]]
-    """Model state and prediction after each planned note."""
-    end: float
-    call_start: float
-    """The first onset of the call (bars count from it without a clock)."""
-    rhythm: CallRhythm | None
-    """The call's note values (``None``: the model's own rhythm)."""
-    player_steps: int = 0
-    """Player notes heard while it played (then its notes do not enter the context)."""
-    lower: int = 0
-    """Voices played under its line (0: the line alone)."""
-    chord: Chord | None = None
-    """The chord under the call, leant on at the strong beats."""
-
-    @property
-    def voices(self) -> str:
-        """The scheduler tag of the voices under its line (its own tag counts its line)."""
-        return f"{self.tag}/voices"
-
-    def beats(self, seconds_per_beat: float) -> float:
-        if not self.planned:
-            return 1.0
-        return max((self.end - self.planned[0].at) / seconds_per_beat, 1.0)
 
 
 class CallResponse:
@@ -89,8 +47,8 @@ class CallResponse:
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
-        self._answer: _Answer | None = None
-        self._last: _Answer | None = None
+        self._answer: AnswerPlan | None = None
+        self._last: AnswerPlan | None = None
         self._count = 0
         self._expectation = Expectation()
         """What the model expected of the call's note values, note by note."""
@@ -271,7 +229,7 @@ class CallResponse:
         earliest = max(self.voice.now(), cue) + cfg.answer_delay
         start = self.voice.timing.answer_start(earliest, call_start)
         self._count += 1
-        answer = _Answer(
+        answer = AnswerPlan(
             f"answer-{self._count}",
             cue,
             before,
@@ -290,7 +248,7 @@ class CallResponse:
         self._draw(answer, start, AnswerLimits.of(cfg, call_beats), lean)
 
     def _draw(
-        self, answer: _Answer, start: float, limits: AnswerLimits, lean: ChordLean | None = None
+        self, answer: AnswerPlan, start: float, limits: AnswerLimits, lean: ChordLean | None = None
     ) -> None:
         """Draw the answer note by note (:class:`~improviser.inference.answer.AnswerDraw`,
         as ``generate`` does), scheduling each as it is drawn."""
@@ -309,7 +267,7 @@ class CallResponse:
                 token = drawn.token
                 at = start + drawn.beats * spb
                 seconds = min(DURATION_BEATS[token.duration] * spb, cap)
-                planned = _Planned(token, at, seconds, voice.velocity(token))
+                planned = PlannedNote(token, at, seconds, voice.velocity(token))
                 if harmony is not None:
                     voices = harmony.voice(token.pitch, *metre.onset(at))
                     planned.voices = self._under(token.pitch, voices, answer.lower)
@@ -333,7 +291,7 @@ class CallResponse:
                 out.append(pitch)
         return tuple(out)
 
-    def _schedule(self, answer: _Answer, p: _Planned, *, first: bool) -> None:
+    def _schedule(self, answer: AnswerPlan, p: PlannedNote, *, first: bool) -> None:
         voice = self.voice
         voice.play(
             p.token,
@@ -349,7 +307,7 @@ class CallResponse:
                 voice.out_channel, pitch, velocity, at=p.at, duration=p.seconds, tag=answer.voices
             )
 
-    def _replay(self, answer: _Answer, now: float) -> None:
+    def _replay(self, answer: AnswerPlan, now: float) -> None:
         """Play an answer planned before again (the ``loop`` control)."""
         shift = now - answer.planned[0].at
         self._count += 1
