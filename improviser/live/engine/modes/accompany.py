@@ -89,8 +89,13 @@ class Accompany:
         if voices is None:
             voice.harmony.revise_hold(pitch, self._kept)
         elif voice.can_play_harmony():
-            self._velocity = max(1, min(127, round(velocity * voice.config.accompany_velocity)))
+            self._set_velocity(velocity)
             self._move(voices, at)
+
+    def _set_velocity(self, melody_velocity: int) -> None:
+        """The voices' velocity: the melody note's, scaled by ``accompany_velocity``."""
+        scaled = round(melody_velocity * self.voice.config.accompany_velocity)
+        self._velocity = max(1, min(127, scaled))
 
     def _voice(self, pitch: int, velocity: int, metre: int, ioi: int, bar: int, at: float) -> None:
         """Move the voices under a melody note (or keep them, and let the model hear it)."""
@@ -108,7 +113,7 @@ class Accompany:
             voice.harmony.hold(pitch, metre, ioi, self._kept)
             return
         self._bar = bar
-        self._velocity = max(1, min(127, round(velocity * cfg.accompany_velocity)))
+        self._set_velocity(velocity)
         self._move(voice.harmony.voice(pitch, metre, ioi), at)
 
     def _move(self, voices: Sequence[int], at: float) -> None:
