@@ -10,6 +10,7 @@ another model between phrases. It reads and changes the engine's own parts, decl
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from improviser.config.live import LiveConfig
@@ -30,8 +31,9 @@ __all__ = ["Steering"]
 _log = logging.getLogger("improviser.live")
 
 
-class Steering:
-    """Controls, ports and model swaps for the engine (a part of :class:`Improviser`)."""
+class Steering(ABC):
+    """Controls, ports and model swaps for the engine (a part of :class:`Improviser`, which
+    gives the abstract methods)."""
 
     config: LiveConfig
     scheduler: Scheduler
@@ -45,18 +47,21 @@ class Steering:
     mode: AnswerMode
     controls: Controls
 
+    @abstractmethod
     def _update_status(self) -> None:
-        raise NotImplementedError
+        """Publish the status if it changed (the engine's)."""
 
+    @abstractmethod
     def _publish_key(self, at: float) -> None:
-        raise NotImplementedError
+        """Publish the key the answers keep to if it changed (the engine's)."""
 
+    @abstractmethod
     def _release_held(self, at: float) -> None:
-        raise NotImplementedError
+        """Take every key as released (the engine's)."""
 
+    @abstractmethod
     def start(self) -> None:
         """Send what the output needs at the start."""
-        raise NotImplementedError
 
     # --- controls.Controllable ---------------------------------------------------------------
     def setting_changed(self, key: str, at: float) -> None:
