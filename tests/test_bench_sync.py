@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from improviser.bench.sync import run_figures
-from improviser.bench.sync_runs import Answer, ClockRun
+from improviser.bench.sync_runs import Answer, ClockRun, collapse_repeats
 from improviser.bench.sync_stats import (
     answer_errors,
     late_to_plan,
@@ -132,6 +132,14 @@ def test_tick_jitter_counts_a_lost_tick_as_a_gap_not_jitter() -> None:
     assert j["median_period_ms"] == pytest.approx(period * 1000, rel=0.05)
     assert 0 <= j["p50_ms"] <= j["p95_ms"] <= j["p99_ms"] <= j["max_ms"] < 0.5
     assert math.isnan(tick_jitter([1.0], 125.0)["p50_ms"])
+
+
+def test_a_note_on_delivered_twice_is_heard_once_and_counted() -> None:
+    heard = [(1.0, 60), (1.0013, 60), (1.25, 62), (1.5, 62), (1.502, 64)]
+    kept, repeats = collapse_repeats(heard)
+    # the same pitch again a JACK cycle later is the message again; an eighth later, a
+    # note repeated; another pitch close by, a note of its own
+    assert kept == [(1.0, 60), (1.25, 62), (1.5, 62), (1.502, 64)] and repeats == 1
 
 
 def test_run_figures_pool_both_answers() -> None:

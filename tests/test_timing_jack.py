@@ -70,15 +70,19 @@ async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
         # answer (improviser.bench.sync_runs, which bench sync measures with).
         run = await clock_run(session, player, LocalMaster(sender), call_step=0.3)
     first, second = (a.heard for a in run.answers)
-    # Six notes leave; on this 64-frame server (fine enough to time the grid) a busy
-    # machine can make JACK drop a cycle of our output: one may not be heard. What is
-    # heard must still lie on the grid (checked below).
-    assert 5 <= len(first) <= 6, [e for e in run.events if e.kind != "answer_note"]
+    # Six notes leave each time. On this 64-frame server (fine enough to time the grid) a
+    # busy machine can make JACK drop a cycle of our output (one may not be heard), or
+    # hand the synth a late cycle's buffer again (one heard twice within a cycle or two,
+    # counted apart: seen once in CI). What is heard must still lie on the grid (below).
+    for answer in run.answers:
+        assert len(answer.planned) == 6, answer.planned  # the session sent each note once
+        assert 5 <= len(answer.heard) <= 6 and answer.repeats <= 1, (
+            answer.heard, answer.repeats, answer.planned
+        )  # fmt: skip
     # A tempo change mid-session: followed within two beats...
     assert run.followed_bpm == pytest.approx(150.0, rel=0.02)
-    # ...and the answer on the new tempo's grid: a tick the master sent late (its thread
-    # shares this busy process) once counted as a lost tick and put the answer ~6 % fast.
-    assert 5 <= len(second) <= 6
+    # ...and the answer on the new tempo's grid (below): a tick the master sent late (its
+    # thread shares this busy process) once counted as a lost tick and put it ~6 % fast.
     seen = run.events
     notices = [e.message for e in seen if isinstance(e, Notice) and e.topic == "sync"]
     # The stop byte itself may be lost by JACK under load: then the clock is noticed to

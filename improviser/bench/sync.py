@@ -98,6 +98,7 @@ def run_figures(run: ClockRun) -> dict[str, Any]:
     return {
         "notes_sent": [len(a.planned) for a in run.answers],
         "notes_heard": [len(a.heard) for a in run.answers],
+        "repeats_heard": [a.repeats for a in run.answers],
         "error": summarize(pooled),
         "signed_errors_ms": [[round(e * 1000, 3) for e in answer] for answer in errors],
         "answer_bpm": [60.0 / a.seconds_per_beat for a in run.answers],
@@ -174,6 +175,7 @@ def _pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "failed": len(runs) - len(done),
         "notes_sent": sum(sum(r["notes_sent"]) for r in done),
         "notes_heard": sum(sum(r["notes_heard"]) for r in done),
+        "repeats_heard": sum(sum(r["repeats_heard"]) for r in done),
         "error": summarize([abs(e) for e in signed]),
         "late_to_plan": summarize([e for r in done for e in r["late_to_plan_ms"]]),
         "signed_median_ms": float(np.median(signed)) if signed else float("nan"),

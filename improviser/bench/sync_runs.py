@@ -29,11 +29,13 @@ from improviser.music.notes import Note
 __all__ = [
     "ANSWER_TIMEOUT",
     "CALL",
+    "REPEAT_WINDOW",
     "Answer",
     "ClockRun",
     "LocalMaster",
     "Master",
     "clock_run",
+    "collapse_repeats",
     "timing_of",
     "wait_until",
 ]
@@ -42,6 +44,10 @@ CALL = (60, 62, 64)
 """The pitches of the call played before each answer."""
 ANSWER_TIMEOUT = 30.0
 """Seconds an answer may take to be over (a run fails past it)."""
+REPEAT_WINDOW = 0.005
+"""A note-on of the pitch heard last, this soon after it, is the same message delivered
+twice: JACK without realtime scheduling hands a consumer a late client's output buffer
+of the cycle before again (a duplicated start at the clock listener is the same)."""
 
 
 class Master(Protocol):
@@ -112,7 +118,9 @@ class Answer:
     planned: list[tuple[float, int]] = field(default_factory=list)
     """(intended send time, pitch) of each note-on the session sent."""
     heard: list[tuple[float, int]] = field(default_factory=list)
-    """(arrival, pitch) of each note-on at the synth."""
+    """(arrival, pitch) of each note-on at the synth, each message once."""
+    repeats: int = 0
+    """Note-ons heard again within :data:`REPEAT_WINDOW` (left out of ``heard``)."""
 
 
 @dataclass(slots=True)
@@ -152,6 +160,17 @@ def timing_of(session: LiveSession) -> Timing:
     return session.engine.voice.timing
 
 
+def collapse_repeats(heard: list[tuple[float, int]]) -> tuple[list[tuple[float, int]], int]:
+    """``heard`` (arrival, pitch) with each note-on that repeats the one before it (the same
+    pitch within :data:`REPEAT_WINDOW`) left out, and how many were."""
+    kept: list[tuple[float, int]] = []
+    for t, pitch in heard:
+        if kept and kept[-1][1] == pitch and t - kept[-1][0] < REPEAT_WINDOW:
+            continue
+        kept.append((t, pitch))
+    return kept, len(heard) - len(kept)
+
+
 def _take_events(run: ClockRun) -> list[Event]:
     """The session's events since the last call, also kept in ``run.events``."""
     new = run.subscription.drain() if run.subscription is not None else []
@@ -188,7 +207,9 @@ async def _answer(
         if isinstance(e, AnswerNote) and e.tag == answer.tag and e.velocity
         and e.intended is not None
     ]  # fmt: skip
-    answer.heard = [(t, pitch) for t, _, pitch in player.tracker.ons[before:]]
+    answer.heard, answer.repeats = collapse_repeats(
+        [(t, pitch) for t, _, pitch in player.tracker.ons[before:]]
+    )
     run.answers.append(answer)
 
 
