@@ -72,8 +72,8 @@ async def test_answers_fall_on_the_clocks_beats_through_stop_and_tempo_change(
     first, second = (a.heard for a in run.answers)
     # Six notes leave each time. On this 64-frame server (fine enough to time the grid) a
     # busy machine can make JACK drop a cycle of our output (one may not be heard), or
-    # hand the synth a late cycle's buffer again (one heard twice within a cycle or two,
-    # counted apart: seen once in CI). What is heard must still lie on the grid (below).
+    # deliver one twice within a cycle or two (counted apart: seen once in CI, most
+    # likely a late cycle's buffer read again). What is heard must lie on the grid (below).
     for answer in run.answers:
         assert len(answer.planned) == 6, answer.planned  # the session sent each note once
         assert 5 <= len(answer.heard) <= 6 and answer.repeats <= 1, (

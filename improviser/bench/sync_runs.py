@@ -46,8 +46,10 @@ ANSWER_TIMEOUT = 30.0
 """Seconds an answer may take to be over (a run fails past it)."""
 REPEAT_WINDOW = 0.005
 """A note-on of the pitch heard last, this soon after it, is the same message delivered
-twice: JACK without realtime scheduling hands a consumer a late client's output buffer
-of the cycle before again (a duplicated start at the clock listener is the same)."""
+twice: no answer repeats a note within a few JACK cycles. Seen under load without
+realtime scheduling, most likely JACK handing a consumer a late client's output buffer
+of the cycle before again (not confirmed; a duplicated start at the clock listener looks
+the same)."""
 
 
 class Master(Protocol):
