@@ -354,8 +354,8 @@ class ClockOut:
     ``start`` goes out when the scheduler first fires, not when :meth:`start` is
     called: a session opens its output (and JACK connects it) just before, and a message
     sent in the cycle before the server takes up the new connection never reaches the
-    follower (a lost ``start`` was seen in CI), so the
-    session plans it a few cycles ahead (``CONNECT_SETTLE``)."""
+    follower (a lost ``start`` was seen in CI), so the session plans it a few cycles
+    ahead (``CONNECT_SETTLE``)."""
 
     def __init__(self, send: Callable[[Sequence[int]], None], bpm: Callable[[], float]) -> None:
         self._send = send
